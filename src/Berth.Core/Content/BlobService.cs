@@ -1,0 +1,40 @@
+using Berth.Core.Storage;
+using Berth.Oci;
+
+namespace Berth.Core.Content;
+
+/// <summary>Reading, mounting and unlinking blobs of a repository.</summary>
+public sealed class BlobService(IBlobStore blobs, IMetadataStore metadata)
+{
+    /// <summary>The blob's size if the repository links it and its bytes are present.</summary>
+    public async Task<long> GetSizeAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) =>
+        await metadata.GetLinkedBlobSizeOrNullAsync(repository, digest, cancellationToken) ?? throw BlobUnknown(digest);
+
+    public async Task<BlobContent> OpenAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
+    {
+        await GetSizeAsync(repository, digest, cancellationToken);
+        return await blobs.OpenOrNullAsync(digest, cancellationToken) ?? throw BlobUnknown(digest);
+    }
+
+    /// <summary>
+    /// Links a blob another repository already has. With <paramref name="from"/> the blob must be in that repository;
+    /// without it, in any repository of the registry. Null when there is nothing to mount (the caller falls back to an upload).
+    /// </summary>
+    public async Task<CommittedBlob?> TryMountAsync(RepositoryKey repository, Digest digest, RepositoryKey? from, CancellationToken cancellationToken)
+    {
+        var size = from is { } source
+            ? await metadata.GetLinkedBlobSizeOrNullAsync(source, digest, cancellationToken)
+            : await metadata.GetRegistryBlobSizeOrNullAsync(repository.Registry, digest, cancellationToken);
+        if (size is null || await blobs.GetSizeOrNullAsync(digest, cancellationToken) is null) return null;
+        await metadata.LinkBlobAsync(repository, digest, size.Value, cancellationToken);
+        return new CommittedBlob(digest, size.Value);
+    }
+
+    public async Task DeleteAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
+    {
+        if (!await metadata.UnlinkBlobAsync(repository, digest, cancellationToken)) throw BlobUnknown(digest);
+    }
+
+    private static OciException BlobUnknown(Digest digest) =>
+        new(OciErrorCode.BlobUnknown, "blob unknown to registry", new { digest = digest.ToString() });
+}

@@ -1,0 +1,16 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Berth.Core.Content;
+
+public static class ContentServiceExtensions
+{
+    public static IServiceCollection AddBerthContent(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<UploadService>();
+        services.TryAddSingleton<BlobService>();
+        services.TryAddSingleton<ManifestService>();
+        return services;
+    }
+}

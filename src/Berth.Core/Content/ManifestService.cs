@@ -1,0 +1,78 @@
+using System.Text.Json;
+using Berth.Core.Storage;
+using Berth.Oci;
+
+namespace Berth.Core.Content;
+
+public sealed record PushedManifest(Digest Digest, Digest? Subject);
+
+/// <summary>Manifests, tags, referrers and the catalog of a registry.</summary>
+public sealed class ManifestService(IMetadataStore metadata, TimeProvider time)
+{
+    /// <summary>Layer media types whose bytes live elsewhere (Docker foreign layers, OCI non-distributable layers).</summary>
+    private static bool IsExternalLayer(string mediaType) =>
+        mediaType.Contains(".foreign.", StringComparison.Ordinal) || mediaType.Contains(".nondistributable.", StringComparison.Ordinal);
+
+    public async Task<StoredManifest> GetAsync(RepositoryKey repository, Reference reference, CancellationToken cancellationToken)
+    {
+        var digest = reference.Digest ?? await metadata.GetTagOrNullAsync(repository, reference.Tag!, cancellationToken)
+            ?? throw ManifestUnknown(reference);
+        return await metadata.GetManifestOrNullAsync(repository, digest, cancellationToken) ?? throw ManifestUnknown(reference);
+    }
+
+    public async Task<PushedManifest> PutAsync(RepositoryKey repository, Reference reference, string? contentType, byte[] content, CancellationToken cancellationToken)
+    {
+        var digest = Digest.Compute(content, reference.Digest?.Algorithm ?? Digest.Sha256);
+        if (reference.Digest is { } expected && expected != digest)
+            throw new OciException(OciErrorCode.DigestInvalid, $"the manifest has digest {digest}, not {expected}",
+                new { expected = expected.ToString(), actual = digest.ToString() });
+
+        var parsed = ManifestParser.Parse(content, contentType);
+
+        var blobReferences = parsed.Layers.Where(l => !IsExternalLayer(l.MediaType)).Select(l => l.Digest).ToList();
+        if (parsed.Config is { } config) blobReferences.Insert(0, config.Digest);
+        var missingBlobs = await metadata.FindUnlinkedBlobsAsync(repository, blobReferences, cancellationToken);
+        if (missingBlobs.Count > 0)
+            throw new OciException(OciErrorCode.ManifestBlobUnknown, $"blob {missingBlobs[0]} is not in repository {repository.Name}; push it before the manifest",
+                new { digest = missingBlobs[0].ToString() });
+
+        var manifestReferences = parsed.Manifests.Select(m => m.Digest).ToList();
+        var missingManifests = await metadata.FindMissingManifestsAsync(repository, manifestReferences, cancellationToken);
+        if (missingManifests.Count > 0)
+            throw new OciException(OciErrorCode.ManifestBlobUnknown, $"manifest {missingManifests[0]} is not in repository {repository.Name}; push it before the index",
+                new { digest = missingManifests[0].ToString() });
+
+        var stored = new StoredManifest(digest, parsed.MediaType, content, parsed.EffectiveArtifactType, parsed.Subject?.Digest,
+            parsed.Annotations is null ? null : JsonSerializer.Serialize(parsed.Annotations), time.GetUtcNow());
+        await metadata.PutManifestAsync(repository, new ManifestWrite(stored, blobReferences, manifestReferences, reference.Tag), cancellationToken);
+        return new PushedManifest(digest, parsed.Subject?.Digest);
+    }
+
+    /// <summary>Deleting by digest removes the manifest and its tags; deleting by tag removes only the tag.</summary>
+    public async Task DeleteAsync(RepositoryKey repository, Reference reference, CancellationToken cancellationToken)
+    {
+        var deleted = reference.Digest is { } digest
+            ? await metadata.DeleteManifestAsync(repository, digest, cancellationToken)
+            : await metadata.DeleteTagAsync(repository, reference.Tag!, cancellationToken);
+        if (!deleted) throw ManifestUnknown(reference);
+    }
+
+    public async Task<IReadOnlyList<string>> ListTagsAsync(RepositoryKey repository, int limit, string? last, CancellationToken cancellationToken)
+    {
+        if (!await metadata.RepositoryExistsAsync(repository, cancellationToken))
+            throw new OciException(OciErrorCode.NameUnknown, "repository name not known to registry", new { name = repository.Name });
+        return await metadata.ListTagsAsync(repository, limit, last, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<string>> ListRepositoriesAsync(string registry, int limit, string? last, CancellationToken cancellationToken) =>
+        metadata.ListRepositoriesAsync(registry, limit, last, cancellationToken);
+
+    public async Task<IReadOnlyList<ReferrerRecord>> ListReferrersAsync(RepositoryKey repository, Digest subject, string? artifactType, CancellationToken cancellationToken)
+    {
+        var referrers = await metadata.ListReferrersAsync(repository, subject, cancellationToken);
+        return artifactType is null ? referrers : referrers.Where(r => r.ArtifactType == artifactType).ToList();
+    }
+
+    private static OciException ManifestUnknown(Reference reference) =>
+        new(OciErrorCode.ManifestUnknown, "manifest unknown to registry", new { reference = reference.ToString() });
+}

@@ -1,0 +1,192 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Berth.Core.Storage;
+using Berth.Oci;
+
+namespace Berth.Core.Content;
+
+/// <summary>A chunk's position as the client declared it (Content-Range / Content-Length), where it did.</summary>
+public readonly record struct ChunkRange(long? Start, long? End, long? Length);
+
+public sealed record CommittedBlob(Digest Digest, long Size);
+
+/// <summary>
+/// Blob upload sessions: hashing while bytes stream in, checking chunk order, verifying the digest and only then
+/// committing the bytes into the content-addressed store.
+/// </summary>
+public sealed class UploadService(IBlobStore blobs, IMetadataStore metadata, TimeProvider time)
+{
+    private const int CopyBufferSize = 1 << 20;
+
+    /// <summary>
+    /// Running SHA-256 per session on this node, so that finishing an upload does not read the bytes again.
+    /// If it is missing (another node took the earlier chunks, or a restart) the upload is re-read once at the end.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, HashState> _hashes = new();
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
+
+    public async Task<UploadSession> StartAsync(RepositoryKey repository, CancellationToken cancellationToken)
+    {
+        var session = new UploadSession(Guid.NewGuid().ToString("N"), repository, time.GetUtcNow());
+        await blobs.CreateUploadAsync(session.Id, cancellationToken);
+        await metadata.CreateUploadAsync(session, cancellationToken);
+        _hashes[session.Id] = new HashState(Digest.CreateHasher(Digest.Sha256), 0);
+        return session;
+    }
+
+    /// <summary>The number of bytes received so far.</summary>
+    public async Task<long> GetOffsetAsync(RepositoryKey repository, string uploadId, CancellationToken cancellationToken)
+    {
+        await GetSessionAsync(repository, uploadId, cancellationToken);
+        return await blobs.GetUploadSizeOrNullAsync(uploadId, cancellationToken) ?? throw UploadUnknown(uploadId);
+    }
+
+    public async Task<long> AppendAsync(RepositoryKey repository, string uploadId, Stream body, ChunkRange range, CancellationToken cancellationToken)
+    {
+        await GetSessionAsync(repository, uploadId, cancellationToken);
+        var gate = _locks.GetOrAdd(uploadId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            return await AppendLockedAsync(uploadId, body, range, cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    public async Task<CommittedBlob> FinishAsync(RepositoryKey repository, string uploadId, Digest expected, Stream? finalChunk, ChunkRange range, CancellationToken cancellationToken)
+    {
+        await GetSessionAsync(repository, uploadId, cancellationToken);
+        var gate = _locks.GetOrAdd(uploadId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            long size = finalChunk is null
+                ? await blobs.GetUploadSizeOrNullAsync(uploadId, cancellationToken) ?? throw UploadUnknown(uploadId)
+                : await AppendLockedAsync(uploadId, finalChunk, range, cancellationToken);
+
+            var actual = await ComputeDigestAsync(uploadId, expected.Algorithm, size, cancellationToken);
+            if (actual != expected)
+            {
+                await DiscardAsync(uploadId, cancellationToken);
+                throw new OciException(OciErrorCode.DigestInvalid, $"the uploaded content has digest {actual}, not {expected}",
+                    new { expected = expected.ToString(), actual = actual.ToString() });
+            }
+
+            await blobs.CommitUploadAsync(uploadId, expected, cancellationToken);
+            await metadata.LinkBlobAsync(repository, expected, size, cancellationToken);
+            await metadata.DeleteUploadAsync(uploadId, cancellationToken);
+            Forget(uploadId);
+            return new CommittedBlob(expected, size);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    public async Task CancelAsync(RepositoryKey repository, string uploadId, CancellationToken cancellationToken)
+    {
+        await GetSessionAsync(repository, uploadId, cancellationToken);
+        await DiscardAsync(uploadId, cancellationToken);
+    }
+
+    private async Task DiscardAsync(string uploadId, CancellationToken cancellationToken)
+    {
+        await metadata.DeleteUploadAsync(uploadId, cancellationToken);
+        await blobs.DeleteUploadAsync(uploadId, cancellationToken);
+        Forget(uploadId);
+    }
+
+    private void Forget(string uploadId)
+    {
+        if (_hashes.TryRemove(uploadId, out var state)) state.Hasher.Dispose();
+        _locks.TryRemove(uploadId, out _);
+    }
+
+    private async Task<UploadSession> GetSessionAsync(RepositoryKey repository, string uploadId, CancellationToken cancellationToken)
+    {
+        if (uploadId.Length != 32 || !uploadId.All(char.IsAsciiHexDigitLower)) throw UploadUnknown(uploadId);
+        var session = await metadata.GetUploadOrNullAsync(uploadId, cancellationToken);
+        if (session is null || session.Repository != repository) throw UploadUnknown(uploadId);
+        return session;
+    }
+
+    private async Task<long> AppendLockedAsync(string uploadId, Stream body, ChunkRange range, CancellationToken cancellationToken)
+    {
+        await using var target = await blobs.OpenUploadForAppendOrNullAsync(uploadId, cancellationToken) ?? throw UploadUnknown(uploadId);
+        var offset = target.Position;
+        if (range.Start is { } start && start != offset)
+        {
+            throw new OciException(OciErrorCode.RangeInvalid,
+                $"chunk starts at {start} but the upload has {offset} bytes; send the chunk that starts at {offset}", status: 416);
+        }
+        long? declared = range.End is { } end && range.Start is { } s ? end - s + 1 : range.Length;
+        if (range.End is not null && range.Length is { } length && length != declared)
+            throw new OciException(OciErrorCode.SizeInvalid, $"Content-Range covers {declared} bytes but Content-Length is {length}", status: 416);
+
+        var state = _hashes.TryGetValue(uploadId, out var existing) && existing.Offset == offset ? existing : null;
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        long written = 0;
+        try
+        {
+            int read;
+            while ((read = await body.ReadAsync(buffer.AsMemory(0, CopyBufferSize), cancellationToken)) > 0)
+            {
+                state?.Hasher.AppendData(buffer, 0, read);
+                await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                written += read;
+            }
+            await target.FlushAsync(cancellationToken);
+        }
+        catch
+        {
+            // A chunk that did not arrive whole is not part of the upload: roll back so the client can resend it.
+            _hashes.TryRemove(uploadId, out _);
+            if (target.CanSeek) target.SetLength(offset);
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        if (declared is { } expectedLength && expectedLength != written)
+        {
+            _hashes.TryRemove(uploadId, out _);
+            target.SetLength(offset);
+            throw new OciException(OciErrorCode.SizeInvalid, $"the chunk declared {expectedLength} bytes but {written} arrived", status: 400);
+        }
+        if (state is not null) _hashes[uploadId] = state with { Offset = offset + written };
+        return offset + written;
+    }
+
+    private async Task<Digest> ComputeDigestAsync(string uploadId, string algorithm, long size, CancellationToken cancellationToken)
+    {
+        if (algorithm == Digest.Sha256 && _hashes.TryGetValue(uploadId, out var state) && state.Offset == size)
+        {
+            return Digest.FromHash(Digest.Sha256, state.Hasher.GetCurrentHash());
+        }
+        await using var stream = await blobs.OpenUploadForReadOrNullAsync(uploadId, cancellationToken) ?? throw UploadUnknown(uploadId);
+        using var hasher = Digest.CreateHasher(algorithm);
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(buffer.AsMemory(0, CopyBufferSize), cancellationToken)) > 0) hasher.AppendData(buffer, 0, read);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return Digest.FromHash(algorithm, hasher.GetHashAndReset());
+    }
+
+    private static OciException UploadUnknown(string uploadId) =>
+        new(OciErrorCode.BlobUploadUnknown, "blob upload unknown to registry", new { uuid = uploadId.Length <= 64 ? uploadId : uploadId[..64] });
+
+    private sealed record HashState(IncrementalHash Hasher, long Offset);
+}

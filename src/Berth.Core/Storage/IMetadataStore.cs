@@ -1,0 +1,82 @@
+using Berth.Oci;
+
+namespace Berth.Core.Storage;
+
+/// <summary>A repository inside one registry of this server.</summary>
+public readonly record struct RepositoryKey(string Registry, string Name)
+{
+    public override string ToString() => $"{Registry}/{Name}";
+}
+
+/// <summary>A manifest as pushed: its exact bytes plus what was read from them at push time.</summary>
+public sealed record StoredManifest(
+    Digest Digest,
+    string MediaType,
+    byte[] Content,
+    string? ArtifactType,
+    Digest? Subject,
+    string? AnnotationsJson,
+    DateTimeOffset CreatedAt);
+
+/// <summary>A referrer's descriptor fields, without the manifest bytes.</summary>
+public sealed record ReferrerRecord(Digest Digest, string MediaType, long Size, string? ArtifactType, string? AnnotationsJson);
+
+public sealed record UploadSession(string Id, RepositoryKey Repository, DateTimeOffset StartedAt);
+
+/// <summary>What a manifest PUT writes, applied in one transaction.</summary>
+public sealed record ManifestWrite(
+    StoredManifest Manifest,
+    IReadOnlyList<Digest> BlobReferences,
+    IReadOnlyList<Digest> ManifestReferences,
+    string? Tag);
+
+/// <summary>
+/// Repositories, tags, manifests, blob links, referrers and upload sessions. Every write is atomic:
+/// a failure leaves the previous state visible and nothing half-written.
+/// </summary>
+public interface IMetadataStore
+{
+    Task<bool> IsReadyAsync(CancellationToken cancellationToken);
+
+    Task<long?> GetLinkedBlobSizeOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken);
+
+    /// <summary>Any repository of the registry that links the blob (for mounts without <c>from</c>).</summary>
+    Task<long?> GetRegistryBlobSizeOrNullAsync(string registry, Digest digest, CancellationToken cancellationToken);
+
+    /// <summary>Links a verified blob into a repository, creating the repository if needed.</summary>
+    Task LinkBlobAsync(RepositoryKey repository, Digest digest, long size, CancellationToken cancellationToken);
+
+    Task<bool> UnlinkBlobAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken);
+
+    /// <summary>Of <paramref name="digests"/>, those not linked into the repository.</summary>
+    Task<IReadOnlyList<Digest>> FindUnlinkedBlobsAsync(RepositoryKey repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken);
+
+    /// <summary>Of <paramref name="digests"/>, those that are not manifests in the repository.</summary>
+    Task<IReadOnlyList<Digest>> FindMissingManifestsAsync(RepositoryKey repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken);
+
+    Task<StoredManifest?> GetManifestOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken);
+
+    Task<Digest?> GetTagOrNullAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken);
+
+    Task PutManifestAsync(RepositoryKey repository, ManifestWrite write, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a manifest and every tag that points at it.</summary>
+    Task<bool> DeleteManifestAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken);
+
+    Task<bool> DeleteTagAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken);
+
+    /// <summary>Tags in lexical order after <paramref name="last"/>, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<string>> ListTagsAsync(RepositoryKey repository, int limit, string? last, CancellationToken cancellationToken);
+
+    Task<bool> RepositoryExistsAsync(RepositoryKey repository, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<string>> ListRepositoriesAsync(string registry, int limit, string? last, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<ReferrerRecord>> ListReferrersAsync(RepositoryKey repository, Digest subject, CancellationToken cancellationToken);
+
+    Task CreateUploadAsync(UploadSession session, CancellationToken cancellationToken);
+
+    Task<UploadSession?> GetUploadOrNullAsync(string uploadId, CancellationToken cancellationToken);
+
+    Task DeleteUploadAsync(string uploadId, CancellationToken cancellationToken);
+}

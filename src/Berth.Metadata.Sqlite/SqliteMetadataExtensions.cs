@@ -1,0 +1,15 @@
+using Berth.Core.Storage;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Berth.Metadata.Sqlite;
+
+public static class SqliteMetadataExtensions
+{
+    /// <summary>Keeps metadata in the SQLite database file at <paramref name="path"/> (created and migrated on start).</summary>
+    public static IServiceCollection AddSqliteMetadataStore(this IServiceCollection services, string path)
+    {
+        services.AddSingleton(new SqliteDatabase(path));
+        services.AddSingleton<IMetadataStore, SqliteMetadataStore>();
+        return services;
+    }
+}

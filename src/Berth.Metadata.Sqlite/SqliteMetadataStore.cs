@@ -1,0 +1,275 @@
+using Berth.Core.Storage;
+using Berth.Oci;
+using Microsoft.Data.Sqlite;
+
+namespace Berth.Metadata.Sqlite;
+
+internal sealed class SqliteMetadataStore(SqliteDatabase database, TimeProvider time) : IMetadataStore
+{
+    public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await database.OpenAsync(cancellationToken);
+            await ScalarAsync(connection, "SELECT 1;", cancellationToken);
+            return true;
+        }
+        catch (SqliteException)
+        {
+            return false;
+        }
+    }
+
+    public async Task<long?> GetLinkedBlobSizeOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var size = await ScalarAsync(connection,
+            "SELECT size FROM blob_links WHERE registry=$r AND repository=$n AND digest=$d;", cancellationToken,
+            ("$r", repository.Registry), ("$n", repository.Name), ("$d", digest.ToString()));
+        return size is null ? null : (long)size;
+    }
+
+    public async Task<long?> GetRegistryBlobSizeOrNullAsync(string registry, Digest digest, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var size = await ScalarAsync(connection,
+            "SELECT size FROM blob_links WHERE registry=$r AND digest=$d LIMIT 1;", cancellationToken,
+            ("$r", registry), ("$d", digest.ToString()));
+        return size is null ? null : (long)size;
+    }
+
+    public async Task LinkBlobAsync(RepositoryKey repository, Digest digest, long size, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+        await EnsureRepositoryAsync(connection, repository, cancellationToken);
+        await ExecuteAsync(connection,
+            "INSERT OR IGNORE INTO blob_links (registry, repository, digest, size, created_at) VALUES ($r, $n, $d, $s, $t);",
+            cancellationToken, ("$r", repository.Registry), ("$n", repository.Name), ("$d", digest.ToString()), ("$s", size), ("$t", Now()));
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<bool> UnlinkBlobAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await ExecuteAsync(connection,
+            "DELETE FROM blob_links WHERE registry=$r AND repository=$n AND digest=$d;", cancellationToken,
+            ("$r", repository.Registry), ("$n", repository.Name), ("$d", digest.ToString())) > 0;
+    }
+
+    public Task<IReadOnlyList<Digest>> FindUnlinkedBlobsAsync(RepositoryKey repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken) =>
+        FindMissingAsync(repository, digests, "SELECT 1 FROM blob_links WHERE registry=$r AND repository=$n AND digest=$d;", cancellationToken);
+
+    public Task<IReadOnlyList<Digest>> FindMissingManifestsAsync(RepositoryKey repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken) =>
+        FindMissingAsync(repository, digests, "SELECT 1 FROM manifests WHERE registry=$r AND repository=$n AND digest=$d;", cancellationToken);
+
+    private async Task<IReadOnlyList<Digest>> FindMissingAsync(RepositoryKey repository, IReadOnlyCollection<Digest> digests, string sql, CancellationToken cancellationToken)
+    {
+        if (digests.Count == 0) return [];
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$r", repository.Registry);
+        command.Parameters.AddWithValue("$n", repository.Name);
+        var digestParameter = command.Parameters.Add("$d", SqliteType.Text);
+        var missing = new List<Digest>();
+        foreach (var digest in digests.Distinct())
+        {
+            digestParameter.Value = digest.ToString();
+            if (await command.ExecuteScalarAsync(cancellationToken) is null) missing.Add(digest);
+        }
+        return missing;
+    }
+
+    public async Task<StoredManifest?> GetManifestOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT media_type, content, artifact_type, subject, annotations, created_at FROM manifests WHERE registry=$r AND repository=$n AND digest=$d;";
+        command.Parameters.AddWithValue("$r", repository.Registry);
+        command.Parameters.AddWithValue("$n", repository.Name);
+        command.Parameters.AddWithValue("$d", digest.ToString());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken)) return null;
+        return new StoredManifest(
+            digest,
+            reader.GetString(0),
+            (byte[])reader.GetValue(1),
+            reader.IsDBNull(2) ? null : reader.GetString(2),
+            reader.IsDBNull(3) ? null : Digest.Parse(reader.GetString(3)),
+            reader.IsDBNull(4) ? null : reader.GetString(4),
+            DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)));
+    }
+
+    public async Task<Digest?> GetTagOrNullAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var digest = await ScalarAsync(connection, "SELECT digest FROM tags WHERE registry=$r AND repository=$n AND tag=$t;", cancellationToken,
+            ("$r", repository.Registry), ("$n", repository.Name), ("$t", tag));
+        return digest is null ? null : Digest.Parse((string)digest);
+    }
+
+    public async Task PutManifestAsync(RepositoryKey repository, ManifestWrite write, CancellationToken cancellationToken)
+    {
+        var manifest = write.Manifest;
+        var digest = manifest.Digest.ToString();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+        await EnsureRepositoryAsync(connection, repository, cancellationToken);
+        var inserted = await ExecuteAsync(connection,
+            """
+            INSERT OR IGNORE INTO manifests (registry, repository, digest, media_type, artifact_type, subject, annotations, content, created_at)
+            VALUES ($r, $n, $d, $m, $a, $s, $ann, $c, $t);
+            """, cancellationToken,
+            ("$r", repository.Registry), ("$n", repository.Name), ("$d", digest), ("$m", manifest.MediaType),
+            ("$a", manifest.ArtifactType), ("$s", manifest.Subject?.ToString()), ("$ann", manifest.AnnotationsJson),
+            ("$c", manifest.Content), ("$t", manifest.CreatedAt.ToUnixTimeMilliseconds()));
+        if (inserted > 0)
+        {
+            foreach (var (referenced, kind) in write.BlobReferences.Select(d => (d, "blob")).Concat(write.ManifestReferences.Select(d => (d, "manifest"))))
+            {
+                await ExecuteAsync(connection,
+                    "INSERT OR IGNORE INTO manifest_references (registry, repository, manifest, referenced, kind) VALUES ($r, $n, $m, $ref, $k);",
+                    cancellationToken, ("$r", repository.Registry), ("$n", repository.Name), ("$m", digest), ("$ref", referenced.ToString()), ("$k", kind));
+            }
+        }
+        if (write.Tag is not null)
+        {
+            await ExecuteAsync(connection,
+                """
+                INSERT INTO tags (registry, repository, tag, digest, updated_at) VALUES ($r, $n, $tag, $d, $t)
+                ON CONFLICT (registry, repository, tag) DO UPDATE SET digest=excluded.digest, updated_at=excluded.updated_at;
+                """, cancellationToken,
+                ("$r", repository.Registry), ("$n", repository.Name), ("$tag", write.Tag), ("$d", digest), ("$t", Now()));
+        }
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<bool> DeleteManifestAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+        var parameters = new (string, object?)[] { ("$r", repository.Registry), ("$n", repository.Name), ("$d", digest.ToString()) };
+        var deleted = await ExecuteAsync(connection, "DELETE FROM manifests WHERE registry=$r AND repository=$n AND digest=$d;", cancellationToken, parameters);
+        await ExecuteAsync(connection, "DELETE FROM tags WHERE registry=$r AND repository=$n AND digest=$d;", cancellationToken, parameters);
+        await ExecuteAsync(connection, "DELETE FROM manifest_references WHERE registry=$r AND repository=$n AND manifest=$d;", cancellationToken, parameters);
+        await transaction.CommitAsync(cancellationToken);
+        return deleted > 0;
+    }
+
+    public async Task<bool> DeleteTagAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await ExecuteAsync(connection, "DELETE FROM tags WHERE registry=$r AND repository=$n AND tag=$t;", cancellationToken,
+            ("$r", repository.Registry), ("$n", repository.Name), ("$t", tag)) > 0;
+    }
+
+    public async Task<IReadOnlyList<string>> ListTagsAsync(RepositoryKey repository, int limit, string? last, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await ListStringsAsync(connection,
+            "SELECT tag FROM tags WHERE registry=$r AND repository=$n AND tag > $last ORDER BY tag LIMIT $limit;", cancellationToken,
+            ("$r", repository.Registry), ("$n", repository.Name), ("$last", last ?? ""), ("$limit", limit));
+    }
+
+    public async Task<bool> RepositoryExistsAsync(RepositoryKey repository, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await ScalarAsync(connection, "SELECT 1 FROM repositories WHERE registry=$r AND name=$n;", cancellationToken,
+            ("$r", repository.Registry), ("$n", repository.Name)) is not null;
+    }
+
+    public async Task<IReadOnlyList<string>> ListRepositoriesAsync(string registry, int limit, string? last, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await ListStringsAsync(connection,
+            "SELECT name FROM repositories WHERE registry=$r AND name > $last ORDER BY name LIMIT $limit;", cancellationToken,
+            ("$r", registry), ("$last", last ?? ""), ("$limit", limit));
+    }
+
+    public async Task<IReadOnlyList<ReferrerRecord>> ListReferrersAsync(RepositoryKey repository, Digest subject, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText =
+            "SELECT digest, media_type, length(content), artifact_type, annotations FROM manifests WHERE registry=$r AND repository=$n AND subject=$s ORDER BY created_at, digest;";
+        command.Parameters.AddWithValue("$r", repository.Registry);
+        command.Parameters.AddWithValue("$n", repository.Name);
+        command.Parameters.AddWithValue("$s", subject.ToString());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var result = new List<ReferrerRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result.Add(new ReferrerRecord(Digest.Parse(reader.GetString(0)), reader.GetString(1), reader.GetInt64(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+        }
+        return result;
+    }
+
+    public async Task CreateUploadAsync(UploadSession session, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await ExecuteAsync(connection, "INSERT INTO uploads (id, registry, repository, started_at) VALUES ($id, $r, $n, $t);", cancellationToken,
+            ("$id", session.Id), ("$r", session.Repository.Registry), ("$n", session.Repository.Name), ("$t", session.StartedAt.ToUnixTimeMilliseconds()));
+    }
+
+    public async Task<UploadSession?> GetUploadOrNullAsync(string uploadId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT registry, repository, started_at FROM uploads WHERE id=$id;";
+        command.Parameters.AddWithValue("$id", uploadId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken)) return null;
+        return new UploadSession(uploadId, new RepositoryKey(reader.GetString(0), reader.GetString(1)),
+            DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)));
+    }
+
+    public async Task DeleteUploadAsync(string uploadId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await ExecuteAsync(connection, "DELETE FROM uploads WHERE id=$id;", cancellationToken, ("$id", uploadId));
+    }
+
+    private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private Task EnsureRepositoryAsync(SqliteConnection connection, RepositoryKey repository, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, "INSERT OR IGNORE INTO repositories (registry, name, created_at) VALUES ($r, $n, $t);", cancellationToken,
+            ("$r", repository.Registry), ("$n", repository.Name), ("$t", Now()));
+
+    /// <summary>
+    /// Write transactions take the write lock up front (BEGIN IMMEDIATE) so that two writers never both read
+    /// and then deadlock upgrading; the busy timeout makes the second one wait.
+    /// </summary>
+    private static async Task<SqliteTransaction> BeginWriteAsync(SqliteConnection connection, CancellationToken cancellationToken) =>
+        (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, cancellationToken);
+
+    private static async Task<int> ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = Prepare(connection, sql, parameters);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<object?> ScalarAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = Prepare(connection, sql, parameters);
+        return await command.ExecuteScalarAsync(cancellationToken);
+    }
+
+    private static async Task<IReadOnlyList<string>> ListStringsAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = Prepare(connection, sql, parameters);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var result = new List<string>();
+        while (await reader.ReadAsync(cancellationToken)) result.Add(reader.GetString(0));
+        return result;
+    }
+
+    private static SqliteCommand Prepare(SqliteConnection connection, string sql, (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command;
+    }
+}

@@ -1,0 +1,130 @@
+using Microsoft.Data.Sqlite;
+
+namespace Berth.Metadata.Sqlite;
+
+/// <summary>
+/// Versioned schema. Each entry runs once, in order, inside a transaction, and bumps <c>user_version</c>;
+/// append new entries, never edit applied ones.
+/// </summary>
+internal static class SqliteSchema
+{
+    private static readonly string[] Migrations =
+    [
+        // 1: content
+        """
+        CREATE TABLE repositories (
+            registry TEXT NOT NULL,
+            name TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (registry, name)
+        ) WITHOUT ROWID;
+        CREATE TABLE blob_links (
+            registry TEXT NOT NULL,
+            repository TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (registry, repository, digest)
+        ) WITHOUT ROWID;
+        CREATE INDEX blob_links_by_digest ON blob_links (registry, digest);
+        CREATE TABLE manifests (
+            registry TEXT NOT NULL,
+            repository TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            media_type TEXT NOT NULL,
+            artifact_type TEXT,
+            subject TEXT,
+            annotations TEXT,
+            content BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (registry, repository, digest)
+        ) WITHOUT ROWID;
+        CREATE INDEX manifests_by_subject ON manifests (registry, repository, subject) WHERE subject IS NOT NULL;
+        CREATE TABLE manifest_references (
+            registry TEXT NOT NULL,
+            repository TEXT NOT NULL,
+            manifest TEXT NOT NULL,
+            referenced TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            PRIMARY KEY (registry, repository, manifest, referenced)
+        ) WITHOUT ROWID;
+        CREATE INDEX manifest_references_by_referenced ON manifest_references (registry, repository, referenced);
+        CREATE TABLE tags (
+            registry TEXT NOT NULL,
+            repository TEXT NOT NULL,
+            tag TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (registry, repository, tag)
+        ) WITHOUT ROWID;
+        CREATE INDEX tags_by_digest ON tags (registry, repository, digest);
+        CREATE TABLE uploads (
+            id TEXT NOT NULL PRIMARY KEY,
+            registry TEXT NOT NULL,
+            repository TEXT NOT NULL,
+            started_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
+        // 2: identities (admin users, repository-scoped tokens, user scope maps). identity_sequence hands out the
+        // versions that key the credential verification cache; it never repeats, even across delete and re-create.
+        """
+        CREATE TABLE identity_sequence (
+            id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+            value INTEGER NOT NULL
+        );
+        INSERT INTO identity_sequence (id, value) VALUES (1, 0);
+        CREATE TABLE admin_users (
+            registry TEXT NOT NULL PRIMARY KEY,
+            enabled INTEGER NOT NULL,
+            password TEXT,
+            password_created_at INTEGER,
+            password_expiry INTEGER,
+            password2 TEXT,
+            password2_created_at INTEGER,
+            password2_expiry INTEGER,
+            version INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE scope_maps (
+            registry TEXT NOT NULL,
+            name TEXT NOT NULL COLLATE NOCASE,
+            description TEXT,
+            actions TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (registry, name)
+        ) WITHOUT ROWID;
+        CREATE TABLE tokens (
+            registry TEXT NOT NULL,
+            name TEXT NOT NULL COLLATE NOCASE,
+            scope_map TEXT NOT NULL COLLATE NOCASE,
+            enabled INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            password1 TEXT,
+            password1_created_at INTEGER,
+            password1_expiry INTEGER,
+            password2 TEXT,
+            password2_created_at INTEGER,
+            password2_expiry INTEGER,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (registry, name)
+        ) WITHOUT ROWID;
+        CREATE INDEX tokens_by_scope_map ON tokens (registry, scope_map);
+        """,
+    ];
+
+    public static void Migrate(SqliteConnection connection)
+    {
+        using var read = connection.CreateCommand();
+        read.CommandText = "PRAGMA user_version;";
+        var version = Convert.ToInt32(read.ExecuteScalar());
+        for (var i = version; i < Migrations.Length; i++)
+        {
+            using var transaction = connection.BeginTransaction();
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = Migrations[i] + $"\nPRAGMA user_version = {i + 1};";
+            command.ExecuteNonQuery();
+            transaction.Commit();
+        }
+    }
+}

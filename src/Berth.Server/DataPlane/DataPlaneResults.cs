@@ -1,0 +1,40 @@
+using System.Text.Json;
+using Berth.Oci;
+
+namespace Berth.Server.DataPlane;
+
+/// <summary>The registry's response conventions: the API version header on every response and OCI error bodies.</summary>
+internal static class DataPlaneResults
+{
+    public const string ApiVersionHeader = "Docker-Distribution-Api-Version";
+    public const string ContentDigestHeader = "Docker-Content-Digest";
+    public const string UploadUuidHeader = "Docker-Upload-UUID";
+    public const string JsonContentType = "application/json; charset=utf-8";
+
+    /// <summary>Messages quote names and digests; keep them readable rather than \u0022-escaped (bodies are JSON, never HTML).</summary>
+    private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static void AddRegistryHeaders(HttpResponse response)
+    {
+        response.Headers[ApiVersionHeader] = "registry/2.0";
+        response.Headers.XContentTypeOptions = "nosniff";
+    }
+
+    public static async Task WriteErrorAsync(HttpContext context, OciException error)
+    {
+        var response = context.Response;
+        response.StatusCode = error.Status;
+        response.ContentType = JsonContentType;
+        var body = new { errors = new[] { new { code = error.Code.Wire(), message = error.Message, detail = error.Detail } } };
+        if (HttpMethods.IsHead(context.Request.Method)) return;
+        await JsonSerializer.SerializeAsync(response.Body, body, Json, context.RequestAborted);
+    }
+
+    public static Task WriteJsonAsync<T>(HttpContext context, T value, string contentType = JsonContentType)
+    {
+        context.Response.ContentType = contentType;
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(value, Json);
+        context.Response.ContentLength = bytes.Length;
+        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : context.Response.Body.WriteAsync(bytes, context.RequestAborted).AsTask();
+    }
+}

@@ -1,0 +1,84 @@
+using Berth.Core.Content;
+using Berth.Core.Storage;
+using Berth.Oci;
+using Microsoft.Net.Http.Headers;
+
+namespace Berth.Server.DataPlane;
+
+internal static class ManifestHandlers
+{
+    public static async Task GetAsync(HttpContext context, RepositoryKey repository, string referenceText)
+    {
+        var reference = Reference.Parse(referenceText);
+        var manifest = await Manifests(context).GetAsync(repository, reference, context.RequestAborted);
+        EnsureAccepted(context.Request, manifest, reference);
+
+        var response = context.Response;
+        response.ContentType = manifest.MediaType;
+        response.ContentLength = manifest.Content.Length;
+        response.Headers[DataPlaneResults.ContentDigestHeader] = manifest.Digest.ToString();
+        response.Headers.ETag = $"\"{manifest.Digest}\"";
+        if (!HttpMethods.IsHead(context.Request.Method))
+            await response.Body.WriteAsync(manifest.Content, context.RequestAborted);
+    }
+
+    public static async Task PutAsync(HttpContext context, RepositoryKey repository, string referenceText)
+    {
+        var reference = Reference.Parse(referenceText);
+        var content = await ReadManifestBodyAsync(context.Request);
+        var pushed = await Manifests(context).PutAsync(repository, reference, context.Request.ContentType, content, context.RequestAborted);
+
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status201Created;
+        response.Headers.Location = $"/v2/{repository.Name}/manifests/{pushed.Digest}";
+        response.Headers[DataPlaneResults.ContentDigestHeader] = pushed.Digest.ToString();
+        if (pushed.Subject is { } subject) response.Headers["OCI-Subject"] = subject.ToString();
+        response.ContentLength = 0;
+    }
+
+    public static async Task DeleteAsync(HttpContext context, RepositoryKey repository, string referenceText)
+    {
+        await Manifests(context).DeleteAsync(repository, Reference.Parse(referenceText), context.RequestAborted);
+        context.Response.StatusCode = StatusCodes.Status202Accepted;
+        context.Response.ContentLength = 0;
+    }
+
+    /// <summary>
+    /// Like ACR: a client whose Accept header names manifest types but no OCI type is told the OCI manifest exists
+    /// but was not accepted, instead of receiving a type it said it cannot parse. Docker types are always served.
+    /// </summary>
+    private static void EnsureAccepted(HttpRequest request, StoredManifest manifest, Reference reference)
+    {
+        if (!MediaTypes.IsOci(manifest.MediaType)) return;
+        var accepted = request.Headers.Accept;
+        if (accepted.Count == 0) return;
+        if (!MediaTypeHeaderValue.TryParseList(accepted, out var types) || types.Count == 0) return;
+        foreach (var type in types)
+        {
+            var name = type.MediaType.Value;
+            if (name is "*/*" or "application/*" || string.Equals(name, manifest.MediaType, StringComparison.OrdinalIgnoreCase)) return;
+        }
+        throw new OciException(OciErrorCode.ManifestUnknown,
+            $"OCI manifest found, but the Accept header does not support OCI manifests (it must include {manifest.MediaType})",
+            new { reference = reference.ToString(), mediaType = manifest.MediaType });
+    }
+
+    private static async Task<byte[]> ReadManifestBodyAsync(HttpRequest request)
+    {
+        if (request.ContentLength > ManifestParser.MaxManifestBytes) throw TooLarge();
+        using var buffer = new MemoryStream(request.ContentLength is { } length ? (int)length : 4096);
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > ManifestParser.MaxManifestBytes) throw TooLarge();
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
+    private static OciException TooLarge() =>
+        new(OciErrorCode.SizeInvalid, $"manifest exceeds the {ManifestParser.MaxManifestBytes}-byte limit", status: StatusCodes.Status413PayloadTooLarge);
+
+    private static ManifestService Manifests(HttpContext context) => context.RequestServices.GetRequiredService<ManifestService>();
+}

@@ -1,0 +1,46 @@
+using Berth.Core.Content;
+using Berth.Metadata.Sqlite;
+using Berth.Storage.FileSystem;
+
+namespace Berth.Server.Hosting;
+
+/// <summary>The <c>Berth</c> configuration section.</summary>
+public sealed class BerthOptions
+{
+    public const string Section = "Berth";
+
+    /// <summary>Where blobs, the database and keys live. Relative paths are resolved against the working directory.</summary>
+    public string DataPath { get; set; } = "data";
+
+    /// <summary>The registry that answers requests whose Host matches no registry's login server.</summary>
+    public string DefaultRegistry { get; set; } = "myregistry";
+
+    public string ResolvedDataPath => Path.GetFullPath(DataPath, Directory.GetCurrentDirectory());
+}
+
+public static class BerthServiceCollectionExtensions
+{
+    public static IServiceCollection AddBerthRegistry(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = configuration.GetSection(BerthOptions.Section).Get<BerthOptions>() ?? new BerthOptions();
+        Validate(options);
+        var dataPath = options.ResolvedDataPath;
+        Directory.CreateDirectory(dataPath);
+
+        services.AddSingleton(options);
+        services.AddSingleton<RegistryResolver>();
+        services.AddBerthContent();
+        services.AddFileSystemBlobStore(Path.Combine(dataPath, "storage"));
+        services.AddSqliteMetadataStore(Path.Combine(dataPath, "metadata", "berth.db"));
+        return services;
+    }
+
+    /// <summary>Bad configuration stops the process at start-up with a message naming the setting.</summary>
+    private static void Validate(BerthOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.DataPath))
+            throw new InvalidOperationException("Berth:DataPath must name a folder (for example --data ./data).");
+        if (options.DefaultRegistry.Length is < 5 or > 50 || !options.DefaultRegistry.All(char.IsAsciiLetterOrDigit))
+            throw new InvalidOperationException($"Berth:DefaultRegistry \"{options.DefaultRegistry}\" is not a valid registry name (5-50 letters and digits).");
+    }
+}
