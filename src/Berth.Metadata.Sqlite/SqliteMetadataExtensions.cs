@@ -1,3 +1,4 @@
+using Berth.Core.Registries;
 using Berth.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -10,6 +11,7 @@ public static class SqliteMetadataExtensions
     {
         services.AddSingleton(new SqliteDatabase(path));
         services.AddSingleton<IMetadataStore, SqliteMetadataStore>();
+        services.AddSingleton<IRegistryStore, SqliteRegistryStore>();
         return services;
     }
 }

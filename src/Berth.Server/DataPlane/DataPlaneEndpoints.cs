@@ -25,7 +25,7 @@ public static class DataPlaneEndpoints
             var path = context.Request.Path.Value!.Length > "/v2/".Length ? context.Request.Path.Value["/v2/".Length..] : "";
             var route = DataPlaneRoute.Parse(path)
                 ?? throw new OciException(OciErrorCode.NameUnknown, "no such registry endpoint", status: 404);
-            var registry = context.RequestServices.GetRequiredService<RegistryResolver>().Resolve(context);
+            var registry = (await context.RequestServices.GetRequiredService<RegistryResolver>().ResolveAsync(context)).Name;
             var repository = new RepositoryKey(registry, route.Repository);
             if (route.Resource is not (DataPlaneResource.Base or DataPlaneResource.Catalog)) Names.EnsureRepository(route.Repository);
 

@@ -1,4 +1,5 @@
 using Berth.Core.Content;
+using Berth.Core.Registries;
 using Berth.Metadata.Sqlite;
 using Berth.Storage.FileSystem;
 
@@ -15,6 +16,16 @@ public sealed class BerthOptions
     /// <summary>The registry that answers requests whose Host matches no registry's login server.</summary>
     public string DefaultRegistry { get; set; } = "myregistry";
 
+    /// <summary>A registry's login server is its lower-case name, a dot and this suffix (ACR: azurecr.io).</summary>
+    public string LoginServerSuffix { get; set; } = "localhost";
+
+    /// <summary>Where the default registry sits in the ARM hierarchy the management plane shows.</summary>
+    public string DefaultSubscriptionId { get; set; } = "00000000-0000-0000-0000-000000000000";
+    public string DefaultResourceGroup { get; set; } = "berth";
+    public string DefaultLocation { get; set; } = "local";
+
+    public string LoginServerFor(string registryName) => $"{registryName.ToLowerInvariant()}.{LoginServerSuffix}";
+
     public string ResolvedDataPath => Path.GetFullPath(DataPath, Directory.GetCurrentDirectory());
 }
 
@@ -28,7 +39,9 @@ public static class BerthServiceCollectionExtensions
         Directory.CreateDirectory(dataPath);
 
         services.AddSingleton(options);
+        services.AddSingleton<RegistryDirectory>();
         services.AddSingleton<RegistryResolver>();
+        services.AddHostedService<DefaultRegistryBootstrap>();
         services.AddBerthContent();
         services.AddFileSystemBlobStore(Path.Combine(dataPath, "storage"));
         services.AddSqliteMetadataStore(Path.Combine(dataPath, "metadata", "berth.db"));
@@ -40,7 +53,9 @@ public static class BerthServiceCollectionExtensions
     {
         if (string.IsNullOrWhiteSpace(options.DataPath))
             throw new InvalidOperationException("Berth:DataPath must name a folder (for example --data ./data).");
-        if (options.DefaultRegistry.Length is < 5 or > 50 || !options.DefaultRegistry.All(char.IsAsciiLetterOrDigit))
+        if (!Registry.IsValidName(options.DefaultRegistry))
             throw new InvalidOperationException($"Berth:DefaultRegistry \"{options.DefaultRegistry}\" is not a valid registry name (5-50 letters and digits).");
+        if (string.IsNullOrWhiteSpace(options.LoginServerSuffix) || options.LoginServerSuffix.Contains('/'))
+            throw new InvalidOperationException($"Berth:LoginServerSuffix \"{options.LoginServerSuffix}\" must be a host name suffix such as localhost or registry.example.com.");
     }
 }
