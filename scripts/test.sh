@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The one command that runs Berth's whole test suite on a fresh Debian 12 machine with the .NET SDK.
+# It installs the real clients the end-to-end tests drive (skopeo, podman, umoci) when they are missing,
+# then runs every test project in Berth.slnx. Extra arguments go to `dotnet test` (e.g. --filter ...).
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo_root"
+
+# tool -> Debian package that provides it
+declare -A package_for=(
+  [skopeo]=skopeo
+  [podman]=podman
+  [umoci]=umoci
+  [jq]=jq
+)
+
+missing_packages=()
+for tool in "${!package_for[@]}"; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    missing_packages+=("${package_for[$tool]}")
+  fi
+done
+
+if ((${#missing_packages[@]} > 0)); then
+  echo "==> Installing missing Debian packages: ${missing_packages[*]}"
+  sudo_cmd=()
+  if [[ "$(id -u)" != 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then
+      sudo_cmd=(sudo)
+    else
+      echo "error: need root (or sudo) to install: ${missing_packages[*]}" >&2
+      exit 1
+    fi
+  fi
+  "${sudo_cmd[@]}" apt-get update
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing_packages[@]}"
+fi
+
+still_missing=()
+for tool in "${!package_for[@]}"; do
+  command -v "$tool" >/dev/null 2>&1 || still_missing+=("$tool")
+done
+if ((${#still_missing[@]} > 0)); then
+  echo "error: still missing after install: ${still_missing[*]}" >&2
+  exit 1
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "error: the .NET SDK (dotnet) is not on PATH" >&2
+  exit 1
+fi
+
+echo "==> Tools: dotnet $(dotnet --version); $(skopeo --version); $(podman --version); $(umoci --version)"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1
+export DOTNET_NOLOGO=1
+export DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# Measurements the tests want shown even when they pass (e.g. the 2 GiB blob's server memory growth).
+measurements="$(mktemp "${TMPDIR:-/tmp}/berth-measurements.XXXXXX")"
+trap 'rm -f "$measurements"' EXIT
+export BERTH_E2E_MEASUREMENTS="$measurements"
+
+echo "==> dotnet test Berth.slnx"
+status=0
+dotnet test Berth.slnx --configuration Release --logger "console;verbosity=normal" "$@" || status=$?
+
+if [[ -s "$measurements" ]]; then
+  echo "==> Measurements"
+  cat "$measurements"
+fi
+
+if ((status != 0)); then
+  echo "==> FAILED: dotnet test exited with $status" >&2
+else
+  echo "==> All tests passed"
+fi
+exit "$status"

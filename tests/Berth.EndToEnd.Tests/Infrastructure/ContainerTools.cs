@@ -1,0 +1,127 @@
+namespace Berth.EndToEnd.Tests.Infrastructure;
+
+/// <summary>
+/// Runs skopeo and podman against one Berth server with configuration of their own in a temp folder:
+/// signature policy, registries.conf (the server marked insecure because it speaks plain HTTP), an empty
+/// auth file, and for podman a private image store. Nothing global on the machine is read or changed.
+/// </summary>
+public sealed class ContainerTools : IDisposable
+{
+    private readonly BerthServer _server;
+    private readonly TempDirectory _home = new("tools");
+    private readonly Dictionary<string, string> _environment;
+    private readonly string _policyPath;
+
+    public ContainerTools(BerthServer server)
+    {
+        _server = server;
+        _policyPath = _home.Combine("policy.json");
+        File.WriteAllText(_policyPath, """{"default":[{"type":"insecureAcceptAnything"}]}""");
+
+        var registriesConf = _home.Combine("registries.conf");
+        File.WriteAllText(registriesConf, $"""
+            unqualified-search-registries = []
+
+            [[registry]]
+            location = "{server.Host}"
+            insecure = true
+            """);
+
+        var authFile = _home.Combine("auth.json");
+        File.WriteAllText(authFile, """{"auths":{}}""");
+
+        var storageConf = _home.Combine("storage.conf");
+        // vfs needs no kernel overlay support, so it works inside any container the tests may run in.
+        File.WriteAllText(storageConf, $"""
+            [storage]
+            driver = "vfs"
+            graphroot = "{PodmanRoot}"
+            runroot = "{PodmanRunRoot}"
+            """);
+
+        var containersConf = _home.Combine("containers.conf");
+        // No journald or systemd is assumed on a CI machine.
+        File.WriteAllText(containersConf, """
+            [engine]
+            events_logger = "none"
+            cgroup_manager = "cgroupfs"
+            """);
+
+        Directory.CreateDirectory(_home.Combine("tmp"));
+        _environment = new Dictionary<string, string>
+        {
+            ["CONTAINERS_REGISTRIES_CONF"] = registriesConf,
+            ["CONTAINERS_STORAGE_CONF"] = storageConf,
+            ["CONTAINERS_CONF"] = containersConf,
+            ["REGISTRY_AUTH_FILE"] = authFile,
+            ["TMPDIR"] = _home.Combine("tmp"),
+            // Keep tool caches (e.g. blob-info-cache) out of the machine's real home.
+            ["HOME"] = _home.Path,
+            ["XDG_CONFIG_HOME"] = _home.Combine("config"),
+            ["XDG_DATA_HOME"] = _home.Combine("data"),
+        };
+    }
+
+    public string WorkDirectory => _home.Path;
+
+    private string PodmanRoot => _home.Combine("podman-root");
+
+    private string PodmanRunRoot => _home.Combine("podman-runroot");
+
+    /// <summary>docker://127.0.0.1:port/repo:tag (or @digest) for skopeo.</summary>
+    public string RegistryReference(string repository, string tagOrDigest) =>
+        $"docker://{_server.Host}/{repository}{(tagOrDigest.Contains(':') ? "@" : ":")}{tagOrDigest}";
+
+    public Task<ProcessResult> SkopeoCopyAsync(string source, string destination, params string[] options)
+    {
+        var args = new List<string> { "--policy", _policyPath, "copy" };
+        if (source.StartsWith("docker://", StringComparison.Ordinal))
+        {
+            args.Add("--src-tls-verify=false");
+            if (_server.Credentials is not null) args.AddRange(["--src-creds", _server.Credentials]);
+        }
+        if (destination.StartsWith("docker://", StringComparison.Ordinal))
+        {
+            args.Add("--dest-tls-verify=false");
+            if (_server.Credentials is not null) args.AddRange(["--dest-creds", _server.Credentials]);
+        }
+        args.AddRange(options);
+        args.Add(source);
+        args.Add(destination);
+        return ProcessRunner.RunAsync("skopeo", args, _environment);
+    }
+
+    /// <summary>skopeo inspect / list-tags / delete: the subcommands that take one registry reference.</summary>
+    public Task<ProcessResult> SkopeoAsync(string subcommand, string reference, params string[] options)
+    {
+        var args = new List<string> { "--policy", _policyPath, subcommand, "--tls-verify=false" };
+        if (_server.Credentials is not null) args.AddRange(["--creds", _server.Credentials]);
+        args.AddRange(options);
+        args.Add(reference);
+        return ProcessRunner.RunAsync("skopeo", args, _environment);
+    }
+
+    public Task<ProcessResult> PodmanAsync(params string[] arguments)
+    {
+        var args = new List<string>
+        {
+            "--root", PodmanRoot,
+            "--runroot", PodmanRunRoot,
+            "--storage-driver", "vfs",
+            "--events-backend", "none",
+            "--cgroup-manager", "cgroupfs",
+        };
+        args.AddRange(arguments);
+        return ProcessRunner.RunAsync("podman", args, _environment);
+    }
+
+    /// <summary>Options podman push/pull need against this server: plain HTTP, our policy, our credentials.</summary>
+    public string[] PodmanRegistryOptions()
+    {
+        var options = new List<string> { "--tls-verify=false", "--signature-policy", _policyPath };
+        if (_server.Credentials is not null) options.AddRange(["--creds", _server.Credentials]);
+        return [.. options];
+    }
+
+    public void Dispose() => _home.Dispose();
+}
