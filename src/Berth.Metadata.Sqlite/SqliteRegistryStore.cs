@@ -24,9 +24,10 @@ internal sealed class SqliteRegistryStore(SqliteDatabase database) : IRegistrySt
         return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
     }
 
-    public async Task<bool> UpdateAsync(Registry registry, long expectedVersion, CancellationToken cancellationToken)
+    public async Task<bool> UpdateAsync(Registry registry, long expectedVersion, IReadOnlyList<ActivityLogEntry> activity, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         await using var command = Bind(connection, registry,
             """
             UPDATE registries SET login_server=$login, sku=$sku, anonymous_pull=$anon, subscription_id=$sub, resource_group=$rg,
@@ -34,7 +35,38 @@ internal sealed class SqliteRegistryStore(SqliteDatabase database) : IRegistrySt
             WHERE name=$name AND version=$expected;
             """);
         command.Parameters.AddWithValue("$expected", expectedVersion);
-        return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+        if (await command.ExecuteNonQueryAsync(cancellationToken) == 0) return false;
+        foreach (var entry in activity)
+        {
+            await using var insert = connection.CreateCommand();
+            insert.CommandText = "INSERT INTO activity_log (registry, at, actor, setting, old_value, new_value) VALUES ($r, $at, $actor, $setting, $old, $new);";
+            insert.Parameters.AddWithValue("$r", entry.Registry.ToLowerInvariant());
+            insert.Parameters.AddWithValue("$at", entry.At.ToUnixTimeMilliseconds());
+            insert.Parameters.AddWithValue("$actor", entry.Actor);
+            insert.Parameters.AddWithValue("$setting", entry.Setting);
+            insert.Parameters.AddWithValue("$old", (object?)entry.OldValue ?? DBNull.Value);
+            insert.Parameters.AddWithValue("$new", (object?)entry.NewValue ?? DBNull.Value);
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    public async Task<IReadOnlyList<ActivityLogEntry>> ListActivityAsync(string name, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT at, actor, setting, old_value, new_value FROM activity_log WHERE registry=$r ORDER BY id DESC LIMIT $limit;";
+        command.Parameters.AddWithValue("$r", name.ToLowerInvariant());
+        command.Parameters.AddWithValue("$limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var result = new List<ActivityLogEntry>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result.Add(new ActivityLogEntry(name, DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0)), reader.GetString(1), reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+        }
+        return result;
     }
 
     public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken)

@@ -110,6 +110,31 @@ internal static class SqliteSchema
         ) WITHOUT ROWID;
         CREATE INDEX tokens_by_scope_map ON tokens (registry, scope_map);
         """,
+        // 3: registries hosted by this server
+        """
+        CREATE TABLE registries (
+            name TEXT NOT NULL PRIMARY KEY,
+            login_server TEXT NOT NULL UNIQUE,
+            sku TEXT NOT NULL,
+            anonymous_pull INTEGER NOT NULL,
+            subscription_id TEXT NOT NULL,
+            resource_group TEXT NOT NULL,
+            location TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            arm_extras TEXT
+        ) WITHOUT ROWID;
+        CREATE TABLE activity_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            registry TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            setting TEXT NOT NULL,
+            old_value TEXT,
+            new_value TEXT
+        );
+        CREATE INDEX activity_log_by_registry ON activity_log (registry, id);
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

@@ -36,10 +36,14 @@ public interface IRegistryStore
     Task<bool> CreateAsync(Registry registry, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Replaces a registry if its stored version is still <paramref name="expectedVersion"/> (optimistic concurrency);
-    /// the stored copy gets <c>expectedVersion + 1</c>. False if someone else changed it first.
+    /// Replaces a registry if its stored version is still <paramref name="expectedVersion"/> (optimistic concurrency)
+    /// and appends <paramref name="activity"/> to its activity log, both in one transaction; the stored copy gets
+    /// <c>expectedVersion + 1</c>. False if someone else changed it first (then nothing is written).
     /// </summary>
-    Task<bool> UpdateAsync(Registry registry, long expectedVersion, CancellationToken cancellationToken);
+    Task<bool> UpdateAsync(Registry registry, long expectedVersion, IReadOnlyList<ActivityLogEntry> activity, CancellationToken cancellationToken);
+
+    /// <summary>The registry's activity log, newest first.</summary>
+    Task<IReadOnlyList<ActivityLogEntry>> ListActivityAsync(string name, int limit, CancellationToken cancellationToken);
 
     Task<bool> DeleteAsync(string name, CancellationToken cancellationToken);
 }

@@ -34,6 +34,9 @@ public sealed class RegistryDirectory(IRegistryStore store)
 
     public Task<IReadOnlyList<Registry>> ListAsync(CancellationToken cancellationToken) => store.ListAsync(cancellationToken);
 
+    public Task<IReadOnlyList<ActivityLogEntry>> ListActivityAsync(string name, int limit, CancellationToken cancellationToken) =>
+        store.ListActivityAsync(name.ToLowerInvariant(), limit, cancellationToken);
+
     public async Task<bool> CreateAsync(Registry registry, CancellationToken cancellationToken)
     {
         var created = await store.CreateAsync(registry, cancellationToken);
@@ -41,9 +44,9 @@ public sealed class RegistryDirectory(IRegistryStore store)
         return created;
     }
 
-    public async Task<bool> UpdateAsync(Registry registry, long expectedVersion, CancellationToken cancellationToken)
+    public async Task<bool> UpdateAsync(Registry registry, long expectedVersion, IReadOnlyList<ActivityLogEntry> activity, CancellationToken cancellationToken)
     {
-        var updated = await store.UpdateAsync(registry, expectedVersion, cancellationToken);
+        var updated = await store.UpdateAsync(registry, expectedVersion, activity, cancellationToken);
         Invalidate(registry.Name);
         return updated;
     }

@@ -1,0 +1,92 @@
+using Berth.Core.Identity;
+
+namespace Berth.Core.Registries;
+
+/// <summary>The changes a caller asks for; null leaves a setting as it is (ARM PATCH semantics).</summary>
+public sealed record RegistryPatch(RegistrySku? Sku = null, bool? AnonymousPullEnabled = null, string? ArmExtrasJson = null);
+
+/// <summary>An update's result plus warnings the caller should show the user (not errors: the change was made).</summary>
+public sealed record RegistryUpdateResult(Registry Registry, IReadOnlyList<string> Warnings);
+
+public enum RegistryErrorCode { NotFound, AlreadyExists, InvalidName, BadRequest, Conflict }
+
+/// <summary>A registry operation refused with a reason the management plane turns into ARM error JSON.</summary>
+public sealed class RegistryException(RegistryErrorCode code, string message) : Exception(message)
+{
+    public RegistryErrorCode Code { get; } = code;
+}
+
+/// <summary>
+/// Registry settings and their rules: which tier may enable anonymous pull, what a tier change requires, and the
+/// activity log every change is written to.
+/// </summary>
+public sealed class RegistryService(RegistryDirectory directory, IIdentityStore identities, TimeProvider time)
+{
+    public const string AnonymousPullSetting = "anonymousPullEnabled";
+    public const string SkuSetting = "sku";
+
+    public async Task<Registry> GetAsync(string name, CancellationToken cancellationToken) =>
+        await directory.GetOrNullAsync(name, cancellationToken)
+            ?? throw new RegistryException(RegistryErrorCode.NotFound, $"The Resource 'Microsoft.ContainerRegistry/registries/{name}' was not found.");
+
+    public async Task<RegistryUpdateResult> UpdateAsync(string name, RegistryPatch patch, string actor, CancellationToken cancellationToken)
+    {
+        // Optimistic concurrency: re-read and retry if another writer got in between, so no change is lost.
+        for (var attempt = 0; ; attempt++)
+        {
+            var current = await GetAsync(name, cancellationToken);
+            var updated = current with
+            {
+                Sku = patch.Sku ?? current.Sku,
+                AnonymousPullEnabled = patch.AnonymousPullEnabled ?? current.AnonymousPullEnabled,
+                ArmExtrasJson = patch.ArmExtrasJson ?? current.ArmExtrasJson,
+            };
+            Validate(current, updated);
+
+            var now = time.GetUtcNow();
+            var activity = new List<ActivityLogEntry>();
+            if (updated.Sku != current.Sku)
+                activity.Add(new ActivityLogEntry(current.Name, now, actor, SkuSetting, current.Sku.ToString(), updated.Sku.ToString()));
+            if (updated.AnonymousPullEnabled != current.AnonymousPullEnabled)
+                activity.Add(new ActivityLogEntry(current.Name, now, actor, AnonymousPullSetting, Bool(current.AnonymousPullEnabled), Bool(updated.AnonymousPullEnabled)));
+
+            if (await directory.UpdateAsync(updated, current.Version, activity, cancellationToken))
+            {
+                var warnings = new List<string>();
+                if (updated.AnonymousPullEnabled && !current.AnonymousPullEnabled)
+                {
+                    var tokens = await identities.CountTokensAsync(current.Name, cancellationToken);
+                    if (tokens > 0)
+                    {
+                        warnings.Add($"Anonymous pull now applies to every repository of registry '{current.Name}': the {tokens} repository-scoped " +
+                            $"token{(tokens == 1 ? "" : "s")} on it no longer limit who can pull. Consider deleting tokens that only existed to restrict pulls.");
+                    }
+                }
+                return new RegistryUpdateResult(await GetAsync(name, cancellationToken), warnings);
+            }
+            if (attempt >= 10)
+                throw new RegistryException(RegistryErrorCode.Conflict, $"Registry '{name}' is being changed concurrently; try again.");
+        }
+    }
+
+    public Task<IReadOnlyList<ActivityLogEntry>> ListActivityAsync(string name, int limit, CancellationToken cancellationToken) =>
+        directory.ListActivityAsync(name, limit, cancellationToken);
+
+    private static void Validate(Registry current, Registry updated)
+    {
+        if (updated.AnonymousPullEnabled && !Registry.SupportsAnonymousPull(updated.Sku))
+        {
+            if (current.AnonymousPullEnabled && updated.Sku != current.Sku)
+            {
+                throw new RegistryException(RegistryErrorCode.BadRequest,
+                    $"Registry '{current.Name}' has anonymous pull enabled, which SKU {updated.Sku} does not support. " +
+                    "Disable anonymous pull first (--anonymous-pull-enabled false), then change the SKU.");
+            }
+            // ACR's exact message (reference §2.1); "Managed_" is how ACR names the tier internally.
+            throw new RegistryException(RegistryErrorCode.BadRequest,
+                $"Anonymous pull is not supported for SKU Managed_{updated.Sku}. For more information on SKU tiers, please visit https://aka.ms/acr/tiers.");
+        }
+    }
+
+    private static string Bool(bool value) => value ? "true" : "false";
+}
