@@ -1,23 +1,16 @@
 using System.Text.RegularExpressions;
+using Berth.Core.Registries;
 
 namespace Berth.Core.Identity;
-
-/// <summary>The service tiers; identity limits differ per tier (reference §6).</summary>
-public enum RegistryTier
-{
-    Basic,
-    Standard,
-    Premium,
-}
 
 /// <summary>Per-tier identity limits (reference §6: tokens / scope maps 100, 500, 50,000; 500 actions and repositories per map).</summary>
 public sealed record IdentityLimits(int Tokens, int ScopeMaps, int ActionsPerScopeMap, int RepositoriesPerScopeMap)
 {
-    public static IdentityLimits For(RegistryTier tier) => tier switch
+    public static IdentityLimits For(RegistrySku tier) => tier switch
     {
-        RegistryTier.Basic => new(100, 100, 500, 500),
-        RegistryTier.Standard => new(500, 500, 500, 500),
-        RegistryTier.Premium => new(50_000, 50_000, 500, 500),
+        RegistrySku.Basic => new(100, 100, 500, 500),
+        RegistrySku.Standard => new(500, 500, 500, 500),
+        RegistrySku.Premium => new(50_000, 50_000, 500, 500),
         _ => throw new ArgumentOutOfRangeException(nameof(tier)),
     };
 }

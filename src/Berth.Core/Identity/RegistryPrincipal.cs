@@ -1,0 +1,42 @@
+namespace Berth.Core.Identity;
+
+public enum PrincipalKind
+{
+    /// <summary>The registry's admin user.</summary>
+    Admin,
+
+    /// <summary>A repository-scoped token.</summary>
+    Token,
+
+    /// <summary>A caller without credentials on a registry with anonymous pull on.</summary>
+    Anonymous,
+}
+
+/// <summary>
+/// The registry as the authentication layer needs it; the host resolves it from the request's Host header.
+/// <see cref="AnonymousPullEnabled"/> is read per request so that turning anonymous pull off ends existing
+/// anonymous tokens at once (DESIGN: Berth goes beyond ACR here).
+/// </summary>
+public sealed record RegistryContext(string Name, string LoginServer, bool AnonymousPullEnabled);
+
+/// <summary>
+/// Who is calling and what they may do now. <see cref="Credential"/> and <see cref="CredentialCreatedAt"/> name the
+/// password the caller proved (e.g. <c>password1</c>); tokens issued to the principal carry them so that
+/// regenerating or deleting that password ends those tokens.
+/// </summary>
+public sealed record RegistryPrincipal(
+    string Registry,
+    PrincipalKind Kind,
+    string Name,
+    Permissions Permissions,
+    string? Credential = null,
+    DateTimeOffset? CredentialCreatedAt = null)
+{
+    /// <summary>ACR's subject for anonymous tokens (reference §1.5).</summary>
+    public const string AnonymousName = "acr_anon_pull";
+
+    public bool IsAnonymous => Kind == PrincipalKind.Anonymous;
+
+    public static RegistryPrincipal Anonymous(string registry) =>
+        new(registry, PrincipalKind.Anonymous, AnonymousName, Permissions.AnonymousPull);
+}
