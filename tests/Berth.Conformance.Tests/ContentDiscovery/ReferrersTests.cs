@@ -173,6 +173,28 @@ public sealed class ReferrersTests(RegistryFixture registry) : IClassFixture<Reg
     }
 
     [Fact]
+    public async Task Referrer_IndexWithoutArtifactType_IsListedWithoutArtifactType()
+    {
+        var repo = Repo.New("referrers");
+        var image = await _client.PushImageAsync(repo, "v1");
+        var child = await _client.PushImageAsync(repo);
+        var index = Manifests.OciIndex([child.Descriptor()], subject: image.Descriptor(),
+            annotations: new Dictionary<string, string> { ["org.example.kind"] = "bundle" });
+        using var put = await _client.PutManifestAsync(repo, index.Digest, index, MediaTypes.OciIndex);
+        await put.ExpectAsync(HttpStatusCode.Created);
+        put.HasHeader("OCI-Subject", image.Manifest.Digest);
+
+        var (response, manifests) = await ReferrersAsync(repo, image.Manifest.Digest);
+
+        using (response)
+        {
+            var descriptor = Single(manifests, index);
+            Assert.Null(descriptor["artifactType"]);
+            Assert.Equal("bundle", (string?)descriptor["annotations"]?["org.example.kind"]);
+        }
+    }
+
+    [Fact]
     public async Task Referrers_AreScopedToTheRepository()
     {
         var repo = Repo.New("referrers");

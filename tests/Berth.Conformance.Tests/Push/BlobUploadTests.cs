@@ -330,6 +330,22 @@ public sealed class BlobUploadTests(RegistryFixture registry) : IClassFixture<Re
     }
 
     [Fact]
+    public async Task PutWithFinalChunkOutOfOrder_Returns416()
+    {
+        var repo = Repo.New("chunk");
+        var blob = Content.Random(300);
+        var location = await _client.StartUploadAsync(repo);
+        using var patch = await _client.PatchChunkAsync(location, blob.Bytes[..100], 0);
+        await patch.ExpectAsync(HttpStatusCode.Accepted);
+
+        using var put = await _client.SendAsync(HttpMethod.Put, _client.Location(patch).WithQuery("digest", blob.Digest),
+            RegistryClient.Chunk(blob.Bytes[150..], 150));
+
+        await put.ExpectAsync(HttpStatusCode.RequestedRangeNotSatisfiable);
+        await AssertNoBlobAsync(repo, blob.Digest);
+    }
+
+    [Fact]
     public async Task PatchStreamed_WithChunkedTransferEncoding_Returns202WithRange()
     {
         var repo = Repo.New("stream");

@@ -19,7 +19,7 @@ public static class Manifests
         };
         if (artifactType is not null) descriptor["artifactType"] = artifactType;
         if (annotations is not null) descriptor["annotations"] = Annotations(annotations);
-        if (platform is not null) descriptor["platform"] = platform;
+        if (platform is not null) descriptor["platform"] = platform.DeepClone();
         return descriptor;
     }
 
@@ -36,9 +36,9 @@ public static class Manifests
         var manifest = new JsonObject { ["schemaVersion"] = 2 };
         if (includeMediaType) manifest["mediaType"] = MediaTypes.OciManifest;
         if (artifactType is not null) manifest["artifactType"] = artifactType;
-        manifest["config"] = config;
-        manifest["layers"] = new JsonArray(layers.Select(l => (JsonNode)l).ToArray());
-        if (subject is not null) manifest["subject"] = subject;
+        manifest["config"] = config.DeepClone();
+        manifest["layers"] = new JsonArray(layers.Select(l => l.DeepClone()).ToArray());
+        if (subject is not null) manifest["subject"] = subject.DeepClone();
         if (annotations is not null) manifest["annotations"] = Annotations(annotations);
         return Serialize(manifest);
     }
@@ -49,8 +49,8 @@ public static class Manifests
     {
         var index = new JsonObject { ["schemaVersion"] = 2, ["mediaType"] = MediaTypes.OciIndex };
         if (artifactType is not null) index["artifactType"] = artifactType;
-        index["manifests"] = new JsonArray(manifests.Select(m => (JsonNode)m).ToArray());
-        if (subject is not null) index["subject"] = subject;
+        index["manifests"] = new JsonArray(manifests.Select(m => m.DeepClone()).ToArray());
+        if (subject is not null) index["subject"] = subject.DeepClone();
         if (annotations is not null) index["annotations"] = Annotations(annotations);
         return Serialize(index);
     }
@@ -59,15 +59,15 @@ public static class Manifests
     {
         ["schemaVersion"] = 2,
         ["mediaType"] = MediaTypes.DockerManifest,
-        ["config"] = config,
-        ["layers"] = new JsonArray(layers.Select(l => (JsonNode)l).ToArray()),
+        ["config"] = config.DeepClone(),
+        ["layers"] = new JsonArray(layers.Select(l => l.DeepClone()).ToArray()),
     });
 
     public static Content DockerList(IEnumerable<JsonObject> manifests) => Serialize(new JsonObject
     {
         ["schemaVersion"] = 2,
         ["mediaType"] = MediaTypes.DockerManifestList,
-        ["manifests"] = new JsonArray(manifests.Select(m => (JsonNode)m).ToArray()),
+        ["manifests"] = new JsonArray(manifests.Select(m => m.DeepClone()).ToArray()),
     });
 
     /// <summary>A JSON document of <paramref name="size"/> bytes that is a valid OCI manifest padded by one annotation.</summary>
