@@ -29,13 +29,12 @@ internal sealed class SqliteMetadataStore(SqliteDatabase database, TimeProvider 
         return size is null ? null : (long)size;
     }
 
-    public async Task<long?> GetRegistryBlobSizeOrNullAsync(string registry, Digest digest, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> ListRepositoriesLinkingBlobAsync(string registry, Digest digest, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var size = await ScalarAsync(connection,
-            "SELECT size FROM blob_links WHERE registry=$r AND digest=$d LIMIT 1;", cancellationToken,
-            ("$r", registry), ("$d", digest.ToString()));
-        return size is null ? null : (long)size;
+        return await ListStringsAsync(connection,
+            "SELECT repository FROM blob_links WHERE registry=$r AND digest=$d ORDER BY repository LIMIT $limit;", cancellationToken,
+            ("$r", registry), ("$d", digest.ToString()), ("$limit", limit));
     }
 
     public async Task LinkBlobAsync(RepositoryKey repository, Digest digest, long size, CancellationToken cancellationToken)

@@ -16,15 +16,28 @@ public sealed class BlobService(IBlobStore blobs, IMetadataStore metadata)
         return await blobs.OpenOrNullAsync(digest, cancellationToken) ?? throw BlobUnknown(digest);
     }
 
+    /// <summary>Repositories consulted for a mount without <c>from</c>; enough for any real registry, bounded for a hostile one.</summary>
+    private const int MountCandidateLimit = 100;
+
     /// <summary>
     /// Links a blob another repository already has. With <paramref name="from"/> the blob must be in that repository;
-    /// without it, in any repository of the registry. Null when there is nothing to mount (the caller falls back to an upload).
+    /// without it, in some repository of the registry that <paramref name="mayRead"/> allows, so that a mount never
+    /// hands out bytes the caller could not pull. Null when there is nothing to mount (the caller falls back to an upload).
     /// </summary>
-    public async Task<CommittedBlob?> TryMountAsync(RepositoryKey repository, Digest digest, RepositoryKey? from, CancellationToken cancellationToken)
+    public async Task<CommittedBlob?> TryMountAsync(RepositoryKey repository, Digest digest, RepositoryKey? from, Func<string, bool> mayRead, CancellationToken cancellationToken)
     {
-        var size = from is { } source
-            ? await metadata.GetLinkedBlobSizeOrNullAsync(source, digest, cancellationToken)
-            : await metadata.GetRegistryBlobSizeOrNullAsync(repository.Registry, digest, cancellationToken);
+        if (from is null)
+        {
+            var candidates = await metadata.ListRepositoriesLinkingBlobAsync(repository.Registry, digest, MountCandidateLimit, cancellationToken);
+            var readable = candidates.FirstOrDefault(mayRead);
+            if (readable is null) return null;
+            from = repository with { Name = readable };
+        }
+        else if (!mayRead(from.Value.Name))
+        {
+            return null;
+        }
+        var size = await metadata.GetLinkedBlobSizeOrNullAsync(from.Value, digest, cancellationToken);
         if (size is null || await blobs.GetSizeOrNullAsync(digest, cancellationToken) is null) return null;
         await metadata.LinkBlobAsync(repository, digest, size.Value, cancellationToken);
         return new CommittedBlob(digest, size.Value);

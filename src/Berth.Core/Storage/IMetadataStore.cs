@@ -40,8 +40,8 @@ public interface IMetadataStore
 
     Task<long?> GetLinkedBlobSizeOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken);
 
-    /// <summary>Any repository of the registry that links the blob (for mounts without <c>from</c>).</summary>
-    Task<long?> GetRegistryBlobSizeOrNullAsync(string registry, Digest digest, CancellationToken cancellationToken);
+    /// <summary>Repositories of the registry that link the blob, in name order, at most <paramref name="limit"/> (for mounts without <c>from</c>).</summary>
+    Task<IReadOnlyList<string>> ListRepositoriesLinkingBlobAsync(string registry, Digest digest, int limit, CancellationToken cancellationToken);
 
     /// <summary>Links a verified blob into a repository, creating the repository if needed.</summary>
     Task LinkBlobAsync(RepositoryKey repository, Digest digest, long size, CancellationToken cancellationToken);

@@ -1,5 +1,6 @@
 using Berth.Core.Storage;
 using Berth.Oci;
+using Berth.Server.Access;
 using Berth.Server.Hosting;
 
 namespace Berth.Server.DataPlane;
@@ -25,11 +26,13 @@ public static class DataPlaneEndpoints
             var path = context.Request.Path.Value!.Length > "/v2/".Length ? context.Request.Path.Value["/v2/".Length..] : "";
             var route = DataPlaneRoute.Parse(path)
                 ?? throw new OciException(OciErrorCode.NameUnknown, "no such registry endpoint", status: 404);
-            var registry = (await context.RequestServices.GetRequiredService<RegistryResolver>().ResolveAsync(context)).Name;
+            var resolved = await context.RequestServices.GetRequiredService<RegistryResolver>().ResolveAsync(context);
+            var registry = resolved.Name;
             var repository = new RepositoryKey(registry, route.Repository);
             if (route.Resource is not (DataPlaneResource.Base or DataPlaneResource.Catalog)) Names.EnsureRepository(route.Repository);
 
             var method = context.Request.Method;
+            if (await AccessControl.AuthorizeAsync(context, resolved, DataPlaneAccess.Required(route, method)) is null) return;
             var handled = route.Resource switch
             {
                 DataPlaneResource.Base when IsRead(method) => WriteBaseAsync(context),

@@ -1,7 +1,9 @@
 using System.Globalization;
 using Berth.Core.Content;
 using Berth.Core.Storage;
+using Berth.Core.Identity;
 using Berth.Oci;
+using Berth.Server.Access;
 
 namespace Berth.Server.DataPlane;
 
@@ -22,7 +24,8 @@ internal static class UploadHandlers
                 Names.EnsureRepository(fromName.ToString());
                 from = repository with { Name = fromName.ToString() };
             }
-            var mounted = await context.RequestServices.GetRequiredService<BlobService>().TryMountAsync(repository, digest, from, cancellationToken);
+            var mounted = await context.RequestServices.GetRequiredService<BlobService>().TryMountAsync(repository, digest, from,
+                source => AccessControl.CallerMay(context, AccessScope.Repository(source, ScopeNames.Pull)), cancellationToken);
             if (mounted is not null)
             {
                 WriteBlobCreated(context.Response, repository, mounted);

@@ -1,5 +1,6 @@
 using Berth.Server.DataPlane;
 using Berth.Server.Operations;
+using Berth.Server.TokenService;
 
 namespace Berth.Server.Hosting;
 
@@ -37,6 +38,7 @@ public static class BerthApp
         var app = builder.Build();
         app.UseBerthRequestLogging();
         app.MapOperations();
+        app.MapTokenService();
         app.MapDataPlane();
         return app;
     }

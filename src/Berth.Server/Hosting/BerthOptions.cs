@@ -1,4 +1,5 @@
 using Berth.Core.Content;
+using Berth.Core.Identity;
 using Berth.Core.Registries;
 using Berth.Metadata.Sqlite;
 using Berth.Storage.FileSystem;
@@ -39,12 +40,19 @@ public static class BerthServiceCollectionExtensions
         Directory.CreateDirectory(dataPath);
 
         services.AddSingleton(options);
+        services.AddBerthIdentity(identity =>
+        {
+            configuration.GetSection($"{BerthOptions.Section}:Identity").Bind(identity);
+            identity.KeyDirectory = Path.Combine(dataPath, "keys");
+        });
+        services.AddSingleton<RegistryService>();
         services.AddSingleton<RegistryDirectory>();
         services.AddSingleton<RegistryResolver>();
         services.AddHostedService<DefaultRegistryBootstrap>();
         services.AddBerthContent();
         services.AddFileSystemBlobStore(Path.Combine(dataPath, "storage"));
         services.AddSqliteMetadataStore(Path.Combine(dataPath, "metadata", "berth.db"));
+        services.AddSqliteIdentityStore();
         return services;
     }
 

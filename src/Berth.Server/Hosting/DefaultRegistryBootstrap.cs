@@ -1,22 +1,53 @@
+using System.Text.Json;
+using Berth.Core.Identity;
 using Berth.Core.Registries;
 
 namespace Berth.Server.Hosting;
 
 /// <summary>
-/// On first start with an empty data folder, creates the default registry (Standard tier, anonymous pull off)
-/// so that a fresh server is usable at once.
+/// On first start with an empty data folder, creates the default registry (Standard tier, anonymous pull off) with
+/// its admin user enabled, and writes the admin credentials to a file only the server's user can read. The log
+/// names the file; it never shows the secret.
 /// </summary>
-internal sealed class DefaultRegistryBootstrap(RegistryDirectory directory, BerthOptions options, TimeProvider time, ILogger<DefaultRegistryBootstrap> logger)
-    : IHostedService
+internal sealed class DefaultRegistryBootstrap(
+    RegistryDirectory directory,
+    IdentityService identities,
+    BerthOptions options,
+    TimeProvider time,
+    ILogger<DefaultRegistryBootstrap> logger) : IHostedService
 {
+    public const string CredentialsFileName = "admin-credentials.json";
+
+    public static string CredentialsPath(BerthOptions options) => Path.Combine(options.ResolvedDataPath, CredentialsFileName);
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (await directory.GetOrNullAsync(options.DefaultRegistry, cancellationToken) is not null) return;
         var name = options.DefaultRegistry.ToLowerInvariant();
         var registry = new Registry(name, options.LoginServerFor(name), RegistrySku.Standard, AnonymousPullEnabled: false,
             options.DefaultSubscriptionId, options.DefaultResourceGroup, options.DefaultLocation, time.GetUtcNow(), Version: 1);
-        if (await directory.CreateAsync(registry, cancellationToken))
-            logger.LogInformation("Created the default registry {Registry} (login server {LoginServer}, tier {Sku})", registry.Name, registry.LoginServer, registry.Sku);
+        if (!await directory.CreateAsync(registry, cancellationToken)) return;
+
+        await identities.SetAdminUserEnabledAsync(name, true, cancellationToken);
+        var credentials = await identities.GetAdminCredentialsOrNullAsync(name, cancellationToken)
+            ?? throw new InvalidOperationException("the admin user was enabled but has no credentials");
+        var path = CredentialsPath(options);
+        var fileOptions = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        await using (var file = new FileStream(path, fileOptions))
+        {
+            await file.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            registry = registry.Name,
+            loginServer = registry.LoginServer,
+            username = credentials.Username,
+            password = credentials.Password,
+            password2 = credentials.Password2,
+            }, new JsonSerializerOptions { WriteIndented = true }), cancellationToken);
+        }
+        logger.LogInformation(
+            "Created the default registry {Registry} (login server {LoginServer}, tier {Sku}); its admin credentials are in {CredentialsPath} (readable by this user only)",
+            registry.Name, registry.LoginServer, registry.Sku, path);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -1,0 +1,46 @@
+using Berth.Core.Identity;
+using Berth.Core.Registries;
+
+namespace Berth.Server.Access;
+
+/// <summary>
+/// The one authorization decision point of the data plane: authenticates the request, checks the access its
+/// endpoint declared, and answers ACR's 401 challenge when either fails.
+/// </summary>
+public static class AccessControl
+{
+    private const string PrincipalKey = "Berth.Principal";
+
+    /// <summary>The caller if it may make this request; otherwise the 401 has been written and the result is null.</summary>
+    public static async Task<RegistryPrincipal?> AuthorizeAsync(HttpContext context, Registry registry, IReadOnlyList<AccessScope> required)
+    {
+        var result = await RequestAuthentication.AuthenticateOrNullAsync(context, registry);
+        if (result is null)
+        {
+            await Challenges.WriteAsync(context, registry.LoginServer, required, insufficientScope: false);
+            return null;
+        }
+        if (result.Principal is not { } principal)
+        {
+            await Challenges.WriteAsync(context, registry.LoginServer, required, insufficientScope: false, RequestAuthentication.RejectedMessage(registry, result));
+            return null;
+        }
+        foreach (var scope in required)
+        {
+            if (!principal.Permissions.Allows(scope))
+            {
+                await Challenges.WriteAsync(context, registry.LoginServer, required, insufficientScope: true);
+                return null;
+            }
+        }
+        context.Items[PrincipalKey] = principal;
+        return principal;
+    }
+
+    /// <summary>
+    /// Whether the authorized caller also holds <paramref name="scope"/>, for optional extras of a request such as the
+    /// source of a cross-repository mount (without it the mount quietly becomes an upload).
+    /// </summary>
+    public static bool CallerMay(HttpContext context, AccessScope scope) =>
+        context.Items.TryGetValue(PrincipalKey, out var principal) && ((RegistryPrincipal)principal!).Permissions.Allows(scope);
+}
