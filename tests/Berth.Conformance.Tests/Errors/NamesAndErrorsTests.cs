@@ -36,7 +36,7 @@ public sealed class NamesAndErrorsTests(RegistryFixture registry) : IClassFixtur
     [MemberData(nameof(InvalidNamePaths))]
     public async Task InvalidName_Returns400NameInvalid(string target)
     {
-        var response = await RawHttp.SendAsync(registry.BaseAddress, "GET", target);
+        var response = await RawHttp.SendAsync(registry, "GET", target);
 
         Assert.True(response.Status == 400, $"GET {target} -> {response}");
         Assert.Contains("NAME_INVALID", response.Body);
@@ -48,7 +48,7 @@ public sealed class NamesAndErrorsTests(RegistryFixture registry) : IClassFixtur
     [InlineData("/v2/conformance/x%2F..%2F..%2Fescape/blobs/uploads/")]
     public async Task InvalidName_OnUploadStart_Returns400NameInvalid(string target)
     {
-        var response = await RawHttp.SendAsync(registry.BaseAddress, "POST", target);
+        var response = await RawHttp.SendAsync(registry, "POST", target);
 
         Assert.True(response.Status == 400, $"POST {target} -> {response}");
         Assert.Contains("NAME_INVALID", response.Body);
@@ -59,7 +59,7 @@ public sealed class NamesAndErrorsTests(RegistryFixture registry) : IClassFixtur
     {
         var manifest = Manifests.OciImage(Manifests.Descriptor(MediaTypes.OciEmpty, Manifests.EmptyConfig), []);
 
-        var response = await RawHttp.SendAsync(registry.BaseAddress, "PUT", "/v2/conformance/x%2F..%2F..%2Fescape/manifests/v1",
+        var response = await RawHttp.SendAsync(registry, "PUT", "/v2/conformance/x%2F..%2F..%2Fescape/manifests/v1",
             manifest.Bytes, MediaTypes.OciManifest);
 
         Assert.True(response.Status == 400, $"PUT -> {response}");
@@ -76,7 +76,7 @@ public sealed class NamesAndErrorsTests(RegistryFixture registry) : IClassFixtur
     [InlineData("/v2/conformance/x/manifests/latest/")]
     public async Task DotSegmentAndEncodingTricks_AreRefused(string target)
     {
-        var response = await RawHttp.SendAsync(registry.BaseAddress, "GET", target);
+        var response = await RawHttp.SendAsync(registry, "GET", target);
 
         Assert.True(response.Status is >= 400 and < 500, $"GET {target} -> {response}");
         Assert.DoesNotContain("root:", response.Body);

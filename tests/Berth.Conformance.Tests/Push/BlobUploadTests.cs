@@ -137,6 +137,21 @@ public sealed class BlobUploadTests(RegistryFixture registry) : IClassFixture<Re
     }
 
     [Fact]
+    public async Task SameBlob_UploadedConcurrently_BothUploadsSucceed()
+    {
+        var repo = Repo.New("upload");
+        var blob = Content.Random(200_000);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => _client.PostMonolithicAsync(repo, blob)));
+
+        foreach (var response in responses)
+        {
+            using (response) await response.ExpectAsync(HttpStatusCode.Created);
+        }
+        await AssertBlobAsync(repo, blob);
+    }
+
+    [Fact]
     public async Task PostThenPut_Returns201WithBlobLocation()
     {
         var repo = Repo.New("upload");

@@ -15,8 +15,9 @@ public static class RawHttp
         public override string ToString() => $"{Status}\n{Head}\n\n{Body}";
     }
 
-    public static async Task<Response> SendAsync(Uri server, string method, string target, byte[]? body = null, string? contentType = null)
+    public static async Task<Response> SendAsync(RegistryFixture registry, string method, string target, byte[]? body = null, string? contentType = null)
     {
+        var server = registry.BaseAddress;
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(server.Host, server.Port);
         await using var stream = tcp.GetStream();
@@ -26,6 +27,7 @@ public static class RawHttp
             .Append("Connection: close\r\n")
             .Append($"Content-Length: {body?.Length ?? 0}\r\n");
         if (contentType is not null) head.Append($"Content-Type: {contentType}\r\n");
+        if (registry.Authorization is not null) head.Append($"Authorization: {registry.Authorization}\r\n");
         head.Append("\r\n");
         await stream.WriteAsync(Encoding.ASCII.GetBytes(head.ToString()));
         if (body is not null) await stream.WriteAsync(body);

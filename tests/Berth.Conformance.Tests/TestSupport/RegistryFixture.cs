@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Json;
 using Berth.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -30,11 +32,30 @@ public sealed class RegistryFixture : IAsyncLifetime
         await _app.StartAsync();
         var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         BaseAddress = new Uri(addresses.First());
+        Authorization = await AdminAuthorizationAsync();
         Client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
         {
             BaseAddress = BaseAddress,
             Timeout = TimeSpan.FromSeconds(60),
         };
+        if (Authorization is not null) Client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", Authorization);
+    }
+
+    /// <summary>
+    /// The <c>Authorization</c> header value the client sends: Basic credentials of the default registry's admin
+    /// user, which the server writes to its data folder on first start (ACR accepts Basic directly on /v2).
+    /// Null when the server wrote none.
+    /// </summary>
+    public string? Authorization { get; private set; }
+
+    private async Task<string?> AdminAuthorizationAsync()
+    {
+        var path = Path.Combine(DataPath, "admin-credentials.json");
+        if (!File.Exists(path)) return null;
+        using var document = JsonDocument.Parse(await File.ReadAllTextAsync(path));
+        var username = document.RootElement.GetProperty("username").GetString();
+        var password = document.RootElement.GetProperty("password").GetString();
+        return "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{username}:{password}"));
     }
 
     public async Task DisposeAsync()
