@@ -1,0 +1,145 @@
+using Berth.Core.Identity.Credentials;
+
+namespace Berth.Core.Tests.Identity;
+
+public sealed class CredentialTests
+{
+    [Fact]
+    public void GeneratedPassword_Is52Alphanumerics()
+    {
+        var password = PasswordGenerator.Generate();
+        Assert.Equal(52, password.Length);
+        Assert.All(password, c => Assert.True(char.IsAsciiLetterOrDigit(c)));
+    }
+
+    [Fact]
+    public void GeneratedPasswords_Differ()
+    {
+        Assert.NotEqual(PasswordGenerator.Generate(), PasswordGenerator.Generate());
+    }
+
+    [Fact]
+    public void Hash_HasVersionedFormatWithIterations()
+    {
+        var hash = PasswordHasher.Hash("secret", 1234);
+        Assert.StartsWith("$pbkdf2-sha256$v=1$i=1234$", hash);
+        Assert.DoesNotContain("secret", hash);
+    }
+
+    [Fact]
+    public void Hash_UsesFreshSaltEachTime()
+    {
+        Assert.NotEqual(PasswordHasher.Hash("secret", 1000), PasswordHasher.Hash("secret", 1000));
+    }
+
+    [Fact]
+    public void Verify_CorrectPassword_Succeeds()
+    {
+        Assert.True(PasswordHasher.Verify("secret", PasswordHasher.Hash("secret", 1000)));
+    }
+
+    [Fact]
+    public void Verify_WrongPassword_Fails()
+    {
+        Assert.False(PasswordHasher.Verify("Secret", PasswordHasher.Hash("secret", 1000)));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("plain")]
+    [InlineData("$pbkdf2-sha256$v=2$i=1000$AAAA$AAAA")]
+    [InlineData("$pbkdf2-sha256$v=1$i=abc$AAAA$AAAA")]
+    [InlineData("$pbkdf2-sha256$v=1$i=1000$!!!$AAAA")]
+    [InlineData("$pbkdf2-sha256$v=1$i=99999999999$AAAA$AAAA")]
+    public void Verify_MalformedHash_Fails(string encoded)
+    {
+        Assert.False(PasswordHasher.Verify("secret", encoded));
+    }
+
+    [Fact]
+    public void SecretProtector_RoundTrips()
+    {
+        using var fixture = new IdentityFixture();
+        var sealedValue = fixture.Secrets.Protect("hunter2", "admin:reg:password");
+        Assert.DoesNotContain("hunter2", sealedValue);
+        Assert.Equal("hunter2", fixture.Secrets.UnprotectOrNull(sealedValue, "admin:reg:password"));
+    }
+
+    [Fact]
+    public void SecretProtector_OtherContext_DoesNotDecrypt()
+    {
+        using var fixture = new IdentityFixture();
+        var sealedValue = fixture.Secrets.Protect("hunter2", "admin:reg:password");
+        Assert.Null(fixture.Secrets.UnprotectOrNull(sealedValue, "admin:other:password"));
+    }
+
+    [Fact]
+    public void SecretProtector_KeyFile_IsOwnerOnly()
+    {
+        using var fixture = new IdentityFixture();
+        fixture.Secrets.Protect("x", "c");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            File.GetUnixFileMode(Path.Combine(fixture.KeyDirectory, SecretProtector.KeyFileName)));
+    }
+}
+
+public sealed class VerificationCacheTests
+{
+    [Fact]
+    public void Added_IsFoundWithSameVersion()
+    {
+        using var fixture = new IdentityFixture();
+        fixture.Cache.Add("reg", "token:t", 7, "pw", "password1");
+        Assert.Equal("password1", fixture.Cache.GetCredentialOrNull("reg", "token:t", 7, "pw"));
+    }
+
+    [Fact]
+    public void VersionChange_Misses()
+    {
+        using var fixture = new IdentityFixture();
+        fixture.Cache.Add("reg", "token:t", 7, "pw", "password1");
+        Assert.Null(fixture.Cache.GetCredentialOrNull("reg", "token:t", 8, "pw"));
+    }
+
+    [Fact]
+    public void OtherPassword_Misses()
+    {
+        using var fixture = new IdentityFixture();
+        fixture.Cache.Add("reg", "token:t", 7, "pw", "password1");
+        Assert.Null(fixture.Cache.GetCredentialOrNull("reg", "token:t", 7, "pw2"));
+    }
+
+    [Fact]
+    public void OtherRegistry_Misses()
+    {
+        using var fixture = new IdentityFixture();
+        fixture.Cache.Add("reg", "token:t", 7, "pw", "password1");
+        Assert.Null(fixture.Cache.GetCredentialOrNull("reg2", "token:t", 7, "pw"));
+    }
+
+    [Fact]
+    public void AfterDuration_Misses()
+    {
+        using var fixture = new IdentityFixture();
+        fixture.Cache.Add("reg", "token:t", 7, "pw", "password1");
+        fixture.Time.Advance(TimeSpan.FromSeconds(61));
+        Assert.Null(fixture.Cache.GetCredentialOrNull("reg", "token:t", 7, "pw"));
+    }
+
+    [Fact]
+    public void ZeroDuration_CachesNothing()
+    {
+        using var fixture = new IdentityFixture(o => o.VerificationCacheDuration = TimeSpan.Zero);
+        fixture.Cache.Add("reg", "token:t", 7, "pw", "password1");
+        Assert.Equal(0, fixture.Cache.Count);
+    }
+
+    [Fact]
+    public void FullCache_StaysWithinCapacity()
+    {
+        using var fixture = new IdentityFixture(o => o.VerificationCacheCapacity = 10);
+        for (var i = 0; i < 25; i++)
+            fixture.Cache.Add("reg", "token:t", i, "pw", "password1");
+        Assert.True(fixture.Cache.Count <= 10);
+    }
+}
