@@ -108,11 +108,12 @@ public static class ManifestParser
 
     private static string ResolveMediaType(string? requested, string? declared, JsonElement root)
     {
-        // Generic content types tell us nothing; fall back to the body.
-        if (requested is "application/json" or "application/octet-stream" or "*/*") requested = null;
+        // A generic content type is acceptable only for a body that does not declare its own type; when the body
+        // does, the Content-Type must be exactly that (image spec: mediaType exists for this check).
         if (requested is not null && declared is not null && requested != declared)
             throw Invalid($"Content-Type \"{requested}\" does not match the manifest's mediaType \"{declared}\"");
 
+        if (requested is "application/json" or "application/octet-stream") requested = null;
         var mediaType = requested ?? declared ?? (root.TryGetProperty("manifests", out _) ? MediaTypes.OciIndex : MediaTypes.OciManifest);
         if (!MediaTypes.IsManifest(mediaType))
             throw Invalid($"unsupported manifest media type \"{mediaType}\"");
