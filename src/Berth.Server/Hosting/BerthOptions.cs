@@ -17,8 +17,8 @@ public sealed class BerthOptions
     /// <summary>The registry that answers requests whose Host matches no registry's login server.</summary>
     public string DefaultRegistry { get; set; } = "myregistry";
 
-    /// <summary>A registry's login server is its lower-case name, a dot and this suffix (ACR: azurecr.io).</summary>
-    public string LoginServerSuffix { get; set; } = "localhost";
+    /// <summary>A registry's login server is its lower-case name, a dot and this suffix (ACR: azurecr.io). The default keeps a TLS wildcard (*.acr.localhost) possible, which a bare *.localhost is not.</summary>
+    public string LoginServerSuffix { get; set; } = "acr.localhost";
 
     /// <summary>Where the default registry sits in the ARM hierarchy the management plane shows.</summary>
     public string DefaultSubscriptionId { get; set; } = "00000000-0000-0000-0000-000000000000";

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
+using System.Text.Json;
 
 namespace Berth.EndToEnd.Tests.Infrastructure;
 
@@ -32,10 +33,11 @@ public sealed class BerthServer : IAsyncLifetime
     public int ProcessId => _process?.Id ?? throw new InvalidOperationException("The server is not running.");
 
     /// <summary>
-    /// "user:password" for the registry, or null while the registry runs without authentication.
-    /// Every client helper takes its credentials from here, so turning on auth later changes one place.
+    /// "user:password" of the default registry's admin user, which the server creates on first start and
+    /// writes to <c>admin-credentials.json</c> in its data folder (the registry is private by default).
+    /// Every client helper takes its credentials from here; null means the clients go anonymous.
     /// </summary>
-    public string? Credentials { get; init; }
+    public string? Credentials { get; private set; }
 
     public static string ServerDllPath
     {
@@ -91,6 +93,7 @@ public sealed class BerthServer : IAsyncLifetime
         _process.BeginErrorReadLine();
 
         await WaitUntilHealthyAsync();
+        Credentials = await ReadAdminCredentialsAsync();
     }
 
     public Task DisposeAsync()
@@ -177,6 +180,35 @@ public sealed class BerthServer : IAsyncLifetime
         await DisposeAsync();
         throw new TimeoutException(
             $"The Berth server did not answer GET /healthz with 200 within {StartupTimeout.TotalSeconds} s ({lastProblem}).\n{output}");
+    }
+
+    private async Task<string> ReadAdminCredentialsAsync()
+    {
+        var path = Path.Combine(DataDirectory, "admin-credentials.json");
+        var deadline = Stopwatch.StartNew();
+        while (!File.Exists(path))
+        {
+            if (deadline.Elapsed > StartupTimeout)
+            {
+                var output = Output;
+                await DisposeAsync();
+                throw new TimeoutException($"The Berth server is healthy but wrote no {path} within {StartupTimeout.TotalSeconds} s.\n{output}");
+            }
+            await Task.Delay(100);
+        }
+        // The file is created first and filled after; retry until it parses.
+        while (true)
+        {
+            try
+            {
+                using var json = JsonDocument.Parse(await File.ReadAllBytesAsync(path));
+                return json.RootElement.GetProperty("username").GetString() + ":" + json.RootElement.GetProperty("password").GetString();
+            }
+            catch (JsonException) when (deadline.Elapsed < StartupTimeout)
+            {
+                await Task.Delay(100);
+            }
+        }
     }
 
     private void Append(string stream, string? line)

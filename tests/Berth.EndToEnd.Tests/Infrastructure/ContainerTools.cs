@@ -1,9 +1,12 @@
+using System.Text;
+using System.Text.Json.Nodes;
+
 namespace Berth.EndToEnd.Tests.Infrastructure;
 
 /// <summary>
 /// Runs skopeo and podman against one Berth server with configuration of their own in a temp folder:
-/// signature policy, registries.conf (the server marked insecure because it speaks plain HTTP), an empty
-/// auth file, and for podman a private image store. Nothing global on the machine is read or changed.
+/// signature policy, registries.conf (the server marked insecure because it speaks plain HTTP), an auth
+/// file holding the server's credentials, and for podman a private image store. Nothing global on the machine is read or changed.
 /// </summary>
 public sealed class ContainerTools : IDisposable
 {
@@ -27,8 +30,16 @@ public sealed class ContainerTools : IDisposable
             insecure = true
             """);
 
+        // Credentials go in the tools' auth file rather than --creds, so they never appear on a command line
+        // (visible to every process) or in a failure message that lands in the CI log.
         var authFile = _home.Combine("auth.json");
-        File.WriteAllText(authFile, """{"auths":{}}""");
+        var auths = new JsonObject();
+        if (server.Credentials is not null)
+        {
+            auths[server.Host] = new JsonObject { ["auth"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(server.Credentials)) };
+        }
+        File.WriteAllText(authFile, new JsonObject { ["auths"] = auths }.ToJsonString());
+        File.SetUnixFileMode(authFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
         var storageConf = _home.Combine("storage.conf");
         // vfs needs no kernel overlay support, so it works inside any container the tests may run in.
@@ -78,12 +89,10 @@ public sealed class ContainerTools : IDisposable
         if (source.StartsWith("docker://", StringComparison.Ordinal))
         {
             args.Add("--src-tls-verify=false");
-            if (_server.Credentials is not null) args.AddRange(["--src-creds", _server.Credentials]);
         }
         if (destination.StartsWith("docker://", StringComparison.Ordinal))
         {
             args.Add("--dest-tls-verify=false");
-            if (_server.Credentials is not null) args.AddRange(["--dest-creds", _server.Credentials]);
         }
         args.AddRange(options);
         args.Add(source);
@@ -95,7 +104,6 @@ public sealed class ContainerTools : IDisposable
     public Task<ProcessResult> SkopeoAsync(string subcommand, string reference, params string[] options)
     {
         var args = new List<string> { "--policy", _policyPath, subcommand, "--tls-verify=false" };
-        if (_server.Credentials is not null) args.AddRange(["--creds", _server.Credentials]);
         args.AddRange(options);
         args.Add(reference);
         return ProcessRunner.RunAsync("skopeo", args, _environment);
@@ -115,13 +123,8 @@ public sealed class ContainerTools : IDisposable
         return ProcessRunner.RunAsync("podman", args, _environment);
     }
 
-    /// <summary>Options podman push/pull need against this server: plain HTTP, our policy, our credentials.</summary>
-    public string[] PodmanRegistryOptions()
-    {
-        var options = new List<string> { "--tls-verify=false", "--signature-policy", _policyPath };
-        if (_server.Credentials is not null) options.AddRange(["--creds", _server.Credentials]);
-        return [.. options];
-    }
+    /// <summary>Options podman push/pull need against this server: plain HTTP and our signature policy.</summary>
+    public string[] PodmanRegistryOptions() => ["--tls-verify=false", "--signature-policy", _policyPath];
 
     public void Dispose() => _home.Dispose();
 }
