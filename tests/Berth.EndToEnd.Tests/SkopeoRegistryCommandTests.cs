@@ -74,6 +74,19 @@ public sealed class SkopeoRegistryCommandTests(BerthServer server) : IClassFixtu
         await RegistryHttp.ExpectAsync(byTag, HttpStatusCode.NotFound);
     }
 
+    [Fact]
+    public async Task SkopeoInspect_WithoutCredentials_IsRejectedBecauseTheRegistryIsPrivate()
+    {
+        var (layout, _) = BuildImage("private");
+        (await _tools.SkopeoCopyAsync($"oci:{layout}:v1", _tools.RegistryReference("e2e/private", "v1"))).EnsureSuccess();
+        using var anonymous = new ContainerTools(server, anonymous: true);
+
+        var result = await anonymous.SkopeoAsync("inspect", anonymous.RegistryReference("e2e/private", "v1"));
+
+        Assert.True(result.ExitCode != 0, "an anonymous inspect of a private registry must fail\n" + result.Describe());
+        Assert.Contains("unauthorized", result.StandardError, StringComparison.OrdinalIgnoreCase);
+    }
+
     private static Task<HttpResponseMessage> GetManifestAsync(HttpClient client, string repository, string reference)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, $"v2/{repository}/manifests/{reference}");

@@ -15,7 +15,8 @@ public sealed class ContainerTools : IDisposable
     private readonly Dictionary<string, string> _environment;
     private readonly string _policyPath;
 
-    public ContainerTools(BerthServer server)
+    /// <param name="anonymous">Leave the server's credentials out, to act as a client that has none.</param>
+    public ContainerTools(BerthServer server, bool anonymous = false)
     {
         _server = server;
         _policyPath = _home.Combine("policy.json");
@@ -34,12 +35,12 @@ public sealed class ContainerTools : IDisposable
         // (visible to every process) or in a failure message that lands in the CI log.
         var authFile = _home.Combine("auth.json");
         var auths = new JsonObject();
-        if (server.Credentials is not null)
+        if (server.Credentials is not null && !anonymous)
         {
             auths[server.Host] = new JsonObject { ["auth"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(server.Credentials)) };
         }
         File.WriteAllText(authFile, new JsonObject { ["auths"] = auths }.ToJsonString());
-        File.SetUnixFileMode(authFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(authFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
         var storageConf = _home.Combine("storage.conf");
         // vfs needs no kernel overlay support, so it works inside any container the tests may run in.
