@@ -232,15 +232,32 @@ public sealed class AuthenticationService(
         return AuthenticationResult.Success(new RegistryPrincipal(registry.Name, PrincipalKind.Token, token.Name, permissions, slot, matched.CreatedAt));
     }
 
-    /// <summary>Read on every request (not cached), so a scope map change applies to the next one.</summary>
+    /// <summary>
+    /// The map is read on every request, so a change applies to the next one; only the parse of its actions is
+    /// memoised, keyed by the map's version (which every change bumps).
+    /// </summary>
     private async Task<Permissions> GetScopeMapPermissionsAsync(string registry, string scopeMapName, CancellationToken cancellationToken)
     {
         if (SystemScopeMaps.GetOrNull(scopeMapName) is { } system)
-            return system.ToPermissions();
+            return SystemPermissions[system.Name];
         var stored = await store.GetScopeMapOrNullAsync(registry, scopeMapName, cancellationToken);
         // A token whose map vanished (deletion is refused while in use, but stores can be edited) may do nothing.
-        return stored is null ? Permissions.None : IdentityService.ToScopeMap(stored).ToPermissions();
+        if (stored is null)
+            return Permissions.None;
+        var key = (registry, stored.Name.ToLowerInvariant(), stored.Version);
+        if (_parsedScopeMaps.TryGetValue(key, out var cached))
+            return cached;
+        if (_parsedScopeMaps.Count >= MaxParsedScopeMaps)
+            _parsedScopeMaps.Clear();
+        return _parsedScopeMaps[key] = IdentityService.ToScopeMap(stored).ToPermissions();
     }
+
+    private const int MaxParsedScopeMaps = 10_000;
+
+    private static readonly Dictionary<string, Permissions> SystemPermissions =
+        SystemScopeMaps.All.ToDictionary(m => m.Name, m => m.ToPermissions());
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Registry, string Name, long Version), Permissions> _parsedScopeMaps = new();
 
     private bool IsExpired(StoredPassword password) => password.Expiry is { } expiry && time.GetUtcNow() >= expiry;
 
