@@ -230,6 +230,15 @@ internal sealed class SqliteMetadataStore(SqliteDatabase database, TimeProvider 
         await ExecuteAsync(connection, "DELETE FROM uploads WHERE id=$id;", cancellationToken, ("$id", uploadId));
     }
 
+    public async Task DeleteRegistryContentAsync(string registry, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+        foreach (var table in new[] { "tags", "manifest_references", "manifests", "blob_links", "uploads", "repositories" })
+            await ExecuteAsync(connection, $"DELETE FROM {table} WHERE registry=$r;", cancellationToken, ("$r", registry));
+        await transaction.CommitAsync(cancellationToken);
+    }
+
     private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
 
     private Task EnsureRepositoryAsync(SqliteConnection connection, RepositoryKey repository, CancellationToken cancellationToken) =>

@@ -135,6 +135,17 @@ internal static class SqliteSchema
         );
         CREATE INDEX activity_log_by_registry ON activity_log (registry, id);
         """,
+        // 4: management service principals (the owner created on first start); secrets are slow hashes
+        """
+        CREATE TABLE service_principals (
+            client_id TEXT NOT NULL PRIMARY KEY COLLATE NOCASE,
+            display_name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            secret_hash TEXT NOT NULL,
+            secret_created_at INTEGER NOT NULL,
+            created_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

@@ -44,7 +44,8 @@ public sealed class AuthenticationService(
     RegistryTokenService tokens,
     SecretProtector secrets,
     VerificationCache cache,
-    TimeProvider time)
+    TimeProvider time,
+    Management.IManagementCredentialExchange? management = null)
 {
     /// <summary>The username with which a password is an ACR refresh (or access) token (reference §1.6).</summary>
     public const string NullGuidUsername = "00000000-0000-0000-0000-000000000000";
@@ -122,6 +123,13 @@ public sealed class AuthenticationService(
                 if (!anonymous.Succeeded)
                     return anonymous;
                 principal = anonymous.Principal!;
+                break;
+            // A registry token obtained at /oauth2/exchange with a management token: re-checked against its service principal.
+            case PrincipalKind.Admin when management is not null && management.IsManagementCredential(claims.Credential):
+                var delegated = await management.ResolveAsync(registry, claims.Credential!, claims.CredentialCreatedAt, cancellationToken);
+                if (delegated is null)
+                    return AuthenticationResult.Fail(AuthenticationFailure.InvalidToken, "the management principal the token was issued for no longer exists or has a new secret");
+                principal = delegated;
                 break;
             case PrincipalKind.Admin:
                 var admin = await store.GetAdminUserOrNullAsync(registry.Name, cancellationToken);

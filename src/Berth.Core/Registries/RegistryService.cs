@@ -1,4 +1,5 @@
 using Berth.Core.Identity;
+using Berth.Core.Storage;
 
 namespace Berth.Core.Registries;
 
@@ -20,7 +21,7 @@ public sealed class RegistryException(RegistryErrorCode code, string message) : 
 /// Registry settings and their rules: which tier may enable anonymous pull, what a tier change requires, and the
 /// activity log every change is written to.
 /// </summary>
-public sealed class RegistryService(RegistryDirectory directory, IIdentityStore identities, TimeProvider time)
+public sealed class RegistryService(RegistryDirectory directory, IIdentityStore identities, IMetadataStore metadata, TimeProvider time)
 {
     public const string AnonymousPullSetting = "anonymousPullEnabled";
     public const string SkuSetting = "sku";
@@ -67,6 +68,39 @@ public sealed class RegistryService(RegistryDirectory directory, IIdentityStore 
             if (attempt >= 10)
                 throw new RegistryException(RegistryErrorCode.Conflict, $"Registry '{name}' is being changed concurrently; try again.");
         }
+    }
+
+    public Task<IReadOnlyList<Registry>> ListAsync(CancellationToken cancellationToken) => directory.ListAsync(cancellationToken);
+
+    /// <summary>
+    /// Creates a registry; its data plane answers on its login server from the next request. Names are checked
+    /// against ACR's rules and are unique server-wide, case-insensitively (so are login servers).
+    /// </summary>
+    public async Task<Registry> CreateAsync(Registry registry, CancellationToken cancellationToken)
+    {
+        if (!Registry.IsValidName(registry.Name))
+            throw new RegistryException(RegistryErrorCode.InvalidName,
+                $"Registry name '{registry.Name}' is invalid: use 5 to 50 alphanumeric characters (letters and digits).");
+        if (registry.AnonymousPullEnabled && !Registry.SupportsAnonymousPull(registry.Sku))
+            Validate(registry with { AnonymousPullEnabled = false }, registry);
+        var created = registry with { Name = registry.Name.ToLowerInvariant(), LoginServer = registry.LoginServer.ToLowerInvariant(), Version = 1 };
+        if (!await directory.CreateAsync(created, cancellationToken))
+            throw new RegistryException(RegistryErrorCode.AlreadyExists,
+                $"The registry DNS name {created.LoginServer} is already in use.");
+        return await GetAsync(created.Name, cancellationToken);
+    }
+
+    /// <summary>
+    /// Deletes a registry with everything it holds: the registry first (so its login server stops answering at
+    /// once), then its repositories, tags, manifests and blob links, then its admin user, tokens and scope maps.
+    /// </summary>
+    public async Task DeleteAsync(string name, CancellationToken cancellationToken)
+    {
+        var registry = await GetAsync(name, cancellationToken);
+        if (!await directory.DeleteAsync(registry.Name, cancellationToken))
+            throw new RegistryException(RegistryErrorCode.NotFound, $"The Resource 'Microsoft.ContainerRegistry/registries/{name}' was not found.");
+        await metadata.DeleteRegistryContentAsync(registry.Name, cancellationToken);
+        await identities.DeleteRegistryAsync(registry.Name, cancellationToken);
     }
 
     public Task<IReadOnlyList<ActivityLogEntry>> ListActivityAsync(string name, int limit, CancellationToken cancellationToken) =>

@@ -79,4 +79,10 @@ public interface IMetadataStore
     Task<UploadSession?> GetUploadOrNullAsync(string uploadId, CancellationToken cancellationToken);
 
     Task DeleteUploadAsync(string uploadId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes everything a registry holds (repositories, tags, manifests, references, blob links, upload sessions)
+    /// in one transaction, when the registry itself is deleted. Blob bytes are left to garbage collection.
+    /// </summary>
+    Task DeleteRegistryContentAsync(string registry, CancellationToken cancellationToken);
 }

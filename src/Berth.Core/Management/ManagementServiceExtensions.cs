@@ -1,0 +1,28 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Berth.Core.Management;
+
+public static class ManagementServiceExtensions
+{
+    /// <summary>
+    /// Registers management sign-in and tokens. An <see cref="IServicePrincipalStore"/> must be registered by a
+    /// metadata provider (e.g. <c>AddSqliteServicePrincipalStore</c>).
+    /// </summary>
+    public static IServiceCollection AddBerthManagement(this IServiceCollection services, Action<ManagementOptions>? configure = null)
+    {
+        var builder = services.AddOptions<ManagementOptions>();
+        if (configure is not null)
+            builder.Configure(configure);
+        builder.Validate(o =>
+        {
+            o.Validate();
+            return true;
+        }).ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ManagementTokenService>();
+        services.TryAddSingleton<ManagementSignIn>();
+        services.TryAddSingleton<IManagementCredentialExchange, ManagementCredentialExchange>();
+        return services;
+    }
+}
