@@ -112,6 +112,11 @@ public static class TokenEndpoints
             return;
         }
         var result = await Authentication(context).AuthenticateBasicAsync(registry.ToContext(), AuthenticationService.NullGuidUsername, presented, context.RequestAborted);
+        // az's AAD path: a management access token stands for its service principal, which acts as the registry's admin.
+        if (!result.Succeeded && grantType != "refresh_token"
+            && context.RequestServices.GetService<Berth.Core.Management.IManagementCredentialExchange>() is { } management
+            && await management.ExchangeAsync(registry.ToContext(), presented, context.RequestAborted) is { } delegated)
+            result = AuthenticationResult.Success(delegated);
         if (result.Principal is not { } principal)
         {
             await Challenges.WriteUnauthorizedBodyAsync(context, RequestAuthentication.RejectedMessage(registry, result));
