@@ -1,5 +1,6 @@
 using Berth.Core.Identity;
 using Berth.Core.Registries;
+using Berth.Server.Throttling;
 
 namespace Berth.Server.Access;
 
@@ -22,6 +23,8 @@ public static class AccessControl
         }
         if (result.Principal is not { } principal)
         {
+            // Rejected credentials count against the client address, to slow password guessing over Basic on /v2.
+            if (!await RequestThrottle.AdmitFailedCredentialsAsync(context, registry)) return null;
             await Challenges.WriteAsync(context, registry.LoginServer, required, insufficientScope: false, RequestAuthentication.RejectedMessage(registry, result));
             return null;
         }
@@ -33,6 +36,8 @@ public static class AccessControl
                 return null;
             }
         }
+        // Throttled after authorization, when the identity (or the anonymous client's address) is known.
+        if (!await RequestThrottle.AdmitAsync(context, registry, principal)) return null;
         context.Items[PrincipalKey] = principal;
         return principal;
     }

@@ -3,6 +3,7 @@ using Berth.Core.Identity;
 using Berth.Core.Registries;
 using Berth.Metadata.Sqlite;
 using Berth.Storage.FileSystem;
+using Berth.Server.Throttling;
 
 namespace Berth.Server.Hosting;
 
@@ -53,6 +54,7 @@ public static class BerthServiceCollectionExtensions
         services.AddFileSystemBlobStore(Path.Combine(dataPath, "storage"));
         services.AddSqliteMetadataStore(Path.Combine(dataPath, "metadata", "berth.db"));
         services.AddSqliteIdentityStore();
+        services.AddBerthThrottling(configuration);
         return services;
     }
 

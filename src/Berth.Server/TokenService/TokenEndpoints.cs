@@ -4,6 +4,7 @@ using Berth.Core.Identity.Tokens;
 using Berth.Core.Registries;
 using Berth.Server.Access;
 using Berth.Server.Hosting;
+using Berth.Server.Throttling;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
@@ -117,6 +118,7 @@ public static class TokenEndpoints
             && context.RequestServices.GetService<Berth.Core.Management.IManagementCredentialExchange>() is { } management
             && await management.ExchangeAsync(registry.ToContext(), presented, context.RequestAborted) is { } delegated)
             result = AuthenticationResult.Success(delegated);
+        if (!await RequestThrottle.AdmitTokenRequestAsync(context, registry, result)) return;
         if (result.Principal is not { } principal)
         {
             await Challenges.WriteUnauthorizedBodyAsync(context, RequestAuthentication.RejectedMessage(registry, result));
@@ -128,6 +130,8 @@ public static class TokenEndpoints
 
     private static async Task WriteGrantAsync(HttpContext context, Registry registry, AuthenticationResult result, StringValues scopeParameters, bool includeRefreshToken)
     {
+        // Per identity for valid credentials, per address for anonymous requests and failed credentials.
+        if (!await RequestThrottle.AdmitTokenRequestAsync(context, registry, result)) return;
         if (result.Principal is not { } principal)
         {
             var message = result.Failure == AuthenticationFailure.AnonymousPullDisabled

@@ -1,0 +1,15 @@
+namespace Berth.Core.Throttling;
+
+/// <summary>
+/// Where bucket state lives. The default keeps it in process memory; several nodes share counters through a
+/// distributed store (Redis) that implements the same two calls. Implementations must be safe for concurrent use
+/// and must not grow without bound.
+/// </summary>
+public interface IThrottleCounterStore
+{
+    /// <summary>Takes one request from the bucket <paramref name="key"/> if it holds one.</summary>
+    ValueTask<ThrottleDecision> TryAcquireAsync(ThrottleKey key, BucketLimit limit, CancellationToken cancellationToken);
+
+    /// <summary>Whether the bucket holds a request now, without taking it (a bucket never used is full).</summary>
+    ValueTask<ThrottleDecision> PeekAsync(ThrottleKey key, BucketLimit limit, CancellationToken cancellationToken);
+}

@@ -1,0 +1,133 @@
+using System.Net;
+using Berth.Core.Identity;
+using Berth.Core.Registries;
+using Berth.Core.Throttling;
+
+namespace Berth.Server.Throttling;
+
+/// <summary>
+/// The HTTP side of throttling: the access-control and token-service hooks call it once the caller is known.
+/// Admitted responses carry the remaining budget; refused ones get ACR's 429 <c>TOOMANYREQUESTS</c> with
+/// <c>Retry-After</c> in whole seconds (the Azure SDKs retry a 429 only when it is present, reference §1.7).
+/// Health, readiness and metrics endpoints never reach it.
+/// </summary>
+public static class RequestThrottle
+{
+    public const string RemainingHeader = "x-ms-ratelimit-remaining-calls-per-second";
+    public const string RateLimitRemainingHeader = "RateLimit-Remaining";
+
+    // ACR's message as docker prints it (reference §2.4), serialized once.
+    private static readonly byte[] RejectionBody =
+        """{"errors":[{"code":"TOOMANYREQUESTS","message":"Too many requests. Please visit https://aka.ms/acr/skus#sku-feature-matrix to view limits of all service tiers.","detail":null}]}"""u8.ToArray();
+
+    private static readonly string[] SmallNumbers = Enumerable.Range(0, 1024).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+
+    /// <summary>
+    /// Spends one request of an authorized data-plane caller; false when refused (the 429 has been written).
+    /// A caller that authenticated with a password is refused too while its address has used up its failed attempts.
+    /// </summary>
+    public static async ValueTask<bool> AdmitAsync(HttpContext context, Registry registry, RegistryPrincipal principal)
+    {
+        var policy = Policy(context);
+        if (!policy.Enabled) return true;
+        var address = ClientAddress.ToKey(context.Connection.RemoteIpAddress);
+        if (!principal.IsAnonymous && IsBasic(context.Request))
+        {
+            var guarded = await policy.MayPresentCredentialsAsync(registry, address, context.RequestAborted);
+            if (!guarded.Allowed) return await RejectAsync(context, registry, ThrottleSubject.FailedCredentialsAddress, null, ThrottleCategory.Token, guarded);
+        }
+        var category = ThrottleClassifier.ForRequest(context.Request.Method, context.Request.Path.Value);
+        var decision = await policy.AdmitAsync(registry, principal, address, category, context.RequestAborted);
+        if (decision.Allowed)
+        {
+            WriteRemaining(context.Response, decision.Remaining);
+            return true;
+        }
+        return await RejectAsync(context, registry, SubjectOf(principal), principal.IsAnonymous ? null : principal.Name, category, decision);
+    }
+
+    /// <summary>
+    /// Records a password the data plane rejected; false when the address is now refused (the 429 has been written).
+    /// A rejected bearer token is no guess (tokens are signed) but the normal sign of an expired one, so it is not counted.
+    /// </summary>
+    public static async ValueTask<bool> AdmitFailedCredentialsAsync(HttpContext context, Registry registry)
+    {
+        var policy = Policy(context);
+        if (!policy.Enabled || !IsBasic(context.Request)) return true;
+        var decision = await policy.RecordFailedCredentialsAsync(registry, ClientAddress.ToKey(context.Connection.RemoteIpAddress), context.RequestAborted);
+        return decision.Allowed || await RejectAsync(context, registry, ThrottleSubject.FailedCredentialsAddress, null, ThrottleCategory.Token, decision);
+    }
+
+    /// <summary>
+    /// Spends one token request, before the token service answers <paramref name="result"/>: per identity when the
+    /// credentials were valid, per address (and the shared anonymous identity) for anonymous requests, and per
+    /// address for failed credentials. False when refused (the 429 has been written).
+    /// </summary>
+    public static async ValueTask<bool> AdmitTokenRequestAsync(HttpContext context, Registry registry, AuthenticationResult result)
+    {
+        var policy = Policy(context);
+        if (!policy.Enabled) return true;
+        var address = ClientAddress.ToKey(context.Connection.RemoteIpAddress);
+        var cancellationToken = context.RequestAborted;
+        ThrottleDecision decision;
+        if (result.Principal is { IsAnonymous: false } principal)
+        {
+            var guarded = await policy.MayPresentCredentialsAsync(registry, address, cancellationToken);
+            if (!guarded.Allowed) return await RejectAsync(context, registry, ThrottleSubject.FailedCredentialsAddress, null, ThrottleCategory.Token, guarded);
+            decision = await policy.AdmitAsync(registry, principal, address, ThrottleCategory.Token, cancellationToken);
+            if (!decision.Allowed) return await RejectAsync(context, registry, SubjectOf(principal), principal.Name, ThrottleCategory.Token, decision);
+        }
+        else if (result.Principal is not null || result.Failure == AuthenticationFailure.AnonymousPullDisabled)
+        {
+            decision = await policy.AdmitAnonymousAsync(registry, address, ThrottleCategory.Token, cancellationToken);
+            if (!decision.Allowed) return await RejectAsync(context, registry, ThrottleSubject.Anonymous, null, ThrottleCategory.Token, decision);
+        }
+        else
+        {
+            decision = await policy.RecordFailedCredentialsAsync(registry, address, cancellationToken);
+            if (!decision.Allowed) return await RejectAsync(context, registry, ThrottleSubject.FailedCredentialsAddress, null, ThrottleCategory.Token, decision);
+        }
+        WriteRemaining(context.Response, decision.Remaining);
+        return true;
+    }
+
+    private static async ValueTask<bool> RejectAsync(HttpContext context, Registry registry, ThrottleSubject subject, string? name, ThrottleCategory category, ThrottleDecision decision)
+    {
+        var seconds = decision.RetryAfterSeconds;
+        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Berth.Throttling");
+        if (logger.IsEnabled(LogLevel.Information))
+            ThrottlingLog.Rejected(logger, category, subject, name ?? context.Connection.RemoteIpAddress?.ToString() ?? "unknown", registry.Name, seconds);
+
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status429TooManyRequests;
+        response.Headers.RetryAfter = Number(seconds);
+        WriteRemaining(response, 0);
+        response.ContentType = "application/json; charset=utf-8";
+        response.ContentLength = RejectionBody.Length;
+        await response.Body.WriteAsync(RejectionBody, context.RequestAborted);
+        return false;
+    }
+
+    private static void WriteRemaining(HttpResponse response, long remaining)
+    {
+        if (remaining < 0 || response.HasStarted) return;
+        var value = Number(remaining);
+        response.Headers[RemainingHeader] = value;
+        response.Headers[RateLimitRemainingHeader] = value;
+    }
+
+    private static string Number(long value) =>
+        value < SmallNumbers.Length ? SmallNumbers[value] : value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static bool IsBasic(HttpRequest request) =>
+        request.Headers.Authorization.ToString().StartsWith("Basic ", StringComparison.OrdinalIgnoreCase);
+
+    private static ThrottleSubject SubjectOf(RegistryPrincipal principal) => principal.Kind switch
+    {
+        PrincipalKind.Admin => ThrottleSubject.Admin,
+        PrincipalKind.Token => ThrottleSubject.Token,
+        _ => ThrottleSubject.Anonymous,
+    };
+
+    private static ThrottlePolicy Policy(HttpContext context) => context.RequestServices.GetRequiredService<ThrottlePolicy>();
+}
