@@ -59,20 +59,32 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # Measurements the tests want shown even when they pass (e.g. the 2 GiB blob's server memory growth).
 measurements="$(mktemp "${TMPDIR:-/tmp}/berth-measurements.XXXXXX")"
-trap 'rm -f "$measurements"' EXIT
 export BERTH_E2E_MEASUREMENTS="$measurements"
+
+test_log="$(mktemp "${TMPDIR:-/tmp}/berth-test-log.XXXXXX")"
+trap 'rm -f "$measurements" "$test_log"' EXIT
 
 echo "==> dotnet test Berth.slnx"
 status=0
-dotnet test Berth.slnx --configuration Release --logger "console;verbosity=normal" "$@" || status=$?
+dotnet test Berth.slnx --configuration Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$test_log" || status=$?
+
+# One closing line over all test projects (VSTest prints a summary per project).
+count() { awk -v key="$1" '$1 == key":" && $2 ~ /^[0-9]+$/ { n += $2 } END { print n + 0 }' "$test_log"; }
+passed="$(count Passed)"
+failed="$(count Failed)"
+skipped="$(count Skipped)"
 
 if [[ -s "$measurements" ]]; then
   echo "==> Measurements"
   cat "$measurements"
 fi
 
+echo "Tests: $passed passed, $failed failed, $skipped skipped"
 if ((status != 0)); then
   echo "==> FAILED: dotnet test exited with $status" >&2
+elif ((passed == 0)); then
+  echo "==> FAILED: no test ran" >&2
+  status=1
 else
   echo "==> All tests passed"
 fi
