@@ -1,4 +1,6 @@
+using Berth.Server.AcrApi;
 using Berth.Server.DataPlane;
+using Berth.Server.Management;
 using Berth.Server.Operations;
 using Berth.Server.TokenService;
 
@@ -39,7 +41,9 @@ public static class BerthApp
         app.UseBerthRequestLogging();
         app.MapOperations();
         app.MapTokenService();
+        app.MapManagement();
         app.MapDataPlane();
+        app.MapAcrApi();
         return app;
     }
 }

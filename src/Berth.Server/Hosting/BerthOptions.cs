@@ -2,6 +2,7 @@ using Berth.Core.Content;
 using Berth.Core.Identity;
 using Berth.Core.Registries;
 using Berth.Metadata.Sqlite;
+using Berth.Server.Management;
 using Berth.Storage.FileSystem;
 using Berth.Server.Throttling;
 
@@ -54,6 +55,7 @@ public static class BerthServiceCollectionExtensions
         services.AddFileSystemBlobStore(Path.Combine(dataPath, "storage"));
         services.AddSqliteMetadataStore(Path.Combine(dataPath, "metadata", "berth.db"));
         services.AddSqliteIdentityStore();
+        services.AddBerthManagementPlane(configuration, options);
         services.AddBerthThrottling(configuration);
         return services;
     }

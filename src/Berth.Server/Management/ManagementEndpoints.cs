@@ -1,0 +1,102 @@
+using Berth.Core.Identity;
+using Berth.Core.Registries;
+using Berth.Server.Management.SignIn;
+
+namespace Berth.Server.Management;
+
+/// <summary>
+/// The ARM-shaped management plane (reference §4; az-cli-surface §3.2), on the same listener as the data plane and
+/// told apart by path. Route templates match case-insensitively (az lower-cases resource groups; the SDKs send
+/// <c>resourceGroups</c>), any <c>api-version</c> is accepted, and every route requires a management token.
+/// </summary>
+public static class ManagementEndpoints
+{
+    private const string Sub = "/subscriptions/{subscriptionId}";
+    private const string Rg = Sub + "/resourceGroups/{resourceGroup}";
+    private const string Registries = Rg + "/providers/Microsoft.ContainerRegistry/registries";
+    private const string Registry = Registries + "/{name}";
+
+    public static IEndpointRouteBuilder MapManagement(this IEndpointRouteBuilder app)
+    {
+        app.MapManagementSignIn();
+
+        var arm = app.MapGroup("")
+            .AddEndpointFilter(HandleErrorsAsync)
+            .AddEndpointFilter(ManagementAuthentication.RequireCallerAsync);
+
+        // Handlers taking only HttpContext would bind as RequestDelegates, which skip endpoint filters (and so
+        // authentication); every route below is a route handler with at least one bound parameter besides the context.
+        arm.MapGet("/subscriptions", (HttpContext c, CancellationToken _) => SubscriptionHandlers.ListAsync(c));
+        arm.MapGet(Sub, SubscriptionHandlers.GetAsync);
+        arm.MapGet(Sub + "/resourceGroups", SubscriptionHandlers.ListResourceGroupsAsync);
+        arm.MapGet(Rg, SubscriptionHandlers.GetResourceGroupAsync);
+        arm.MapPut(Rg, SubscriptionHandlers.PutResourceGroupAsync);
+        arm.MapGet(Sub + "/resources", (HttpContext c, string subscriptionId) => RegistryHandlers.ListGenericResourcesAsync(c, subscriptionId, null));
+        arm.MapGet(Rg + "/resources", (HttpContext c, string subscriptionId, string resourceGroup) => RegistryHandlers.ListGenericResourcesAsync(c, subscriptionId, resourceGroup));
+
+        arm.MapGet(Sub + "/providers/Microsoft.ContainerRegistry/registries", RegistryHandlers.ListBySubscriptionAsync);
+        arm.MapPost(Sub + "/providers/Microsoft.ContainerRegistry/checkNameAvailability", RegistryHandlers.CheckNameAvailabilityAsync);
+        arm.MapGet(Registries, RegistryHandlers.ListByResourceGroupAsync);
+        arm.MapGet(Registry, RegistryHandlers.GetAsync);
+        arm.MapPut(Registry, RegistryHandlers.PutAsync);
+        arm.MapPatch(Registry, RegistryHandlers.PatchAsync);
+        arm.MapDelete(Registry, RegistryHandlers.DeleteAsync);
+        arm.MapPost(Registry + "/listCredentials", RegistryHandlers.ListCredentialsAsync);
+        arm.MapPost(Registry + "/regenerateCredential", RegistryHandlers.RegenerateCredentialAsync);
+        arm.MapGet(Registry + "/listUsages", RegistryHandlers.ListUsagesAsync);
+        arm.MapGet(Registry + "/activityLog", RegistryHandlers.ActivityLogAsync);
+        arm.MapPost(Registry + "/generateCredentials", IdentityHandlers.GenerateCredentialsAsync);
+
+        arm.MapGet(Registry + "/tokens", IdentityHandlers.ListTokensAsync);
+        arm.MapGet(Registry + "/tokens/{tokenName}", (HttpContext c, string subscriptionId, string resourceGroup, string name, string tokenName) =>
+            IdentityHandlers.GetTokenAsync(c, subscriptionId, resourceGroup, name, tokenName));
+        arm.MapPut(Registry + "/tokens/{tokenName}", (HttpContext c, string subscriptionId, string resourceGroup, string name, string tokenName) =>
+            IdentityHandlers.PutTokenAsync(c, subscriptionId, resourceGroup, name, tokenName));
+        arm.MapPatch(Registry + "/tokens/{tokenName}", (HttpContext c, string subscriptionId, string resourceGroup, string name, string tokenName) =>
+            IdentityHandlers.PatchTokenAsync(c, subscriptionId, resourceGroup, name, tokenName));
+        arm.MapDelete(Registry + "/tokens/{tokenName}", (HttpContext c, string subscriptionId, string resourceGroup, string name, string tokenName) =>
+            IdentityHandlers.DeleteTokenAsync(c, subscriptionId, resourceGroup, name, tokenName));
+
+        arm.MapGet(Registry + "/scopeMaps", IdentityHandlers.ListScopeMapsAsync);
+        arm.MapGet(Registry + "/scopeMaps/{scopeMapName}", (HttpContext c, string subscriptionId, string resourceGroup, string name, string scopeMapName) =>
+            IdentityHandlers.GetScopeMapAsync(c, subscriptionId, resourceGroup, name, scopeMapName));
+        arm.MapPut(Registry + "/scopeMaps/{scopeMapName}", (HttpContext c, string subscriptionId, string resourceGroup, string name, string scopeMapName) =>
+            IdentityHandlers.PutScopeMapAsync(c, subscriptionId, resourceGroup, name, scopeMapName));
+        arm.MapPatch(Registry + "/scopeMaps/{scopeMapName}", (HttpContext c, string subscriptionId, string resourceGroup, string name, string scopeMapName) =>
+            IdentityHandlers.PatchScopeMapAsync(c, subscriptionId, resourceGroup, name, scopeMapName));
+        arm.MapDelete(Registry + "/scopeMaps/{scopeMapName}", (HttpContext c, string subscriptionId, string resourceGroup, string name, string scopeMapName) =>
+            IdentityHandlers.DeleteScopeMapAsync(c, subscriptionId, resourceGroup, name, scopeMapName));
+
+        // Anything else under the management roots: authenticated first, then ARM's 404 (never the data plane's errors).
+        arm.Map("/subscriptions/{**rest}", (HttpContext c, string? rest) => NotFoundAsync(c));
+        arm.Map("/providers/{**rest}", (HttpContext c, string? rest) => NotFoundAsync(c));
+        return app;
+    }
+
+    private static Task NotFoundAsync(HttpContext context) =>
+        throw ArmException.NotFound($"No management resource or operation matches '{context.Request.Method} {context.Request.Path}'.", "NotFound");
+
+    /// <summary>Turns refusals into ARM error JSON; a failed request has changed nothing (handlers validate before writing).</summary>
+    private static async ValueTask<object?> HandleErrorsAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    {
+        var context = invocation.HttpContext;
+        try
+        {
+            return await next(invocation);
+        }
+        catch (Exception error) when (!context.Response.HasStarted && error is ArmException or RegistryException or IdentityException or BadHttpRequestException)
+        {
+            var arm = error switch
+            {
+                ArmException a => a,
+                RegistryException r => ArmException.From(r),
+                IdentityException i => ArmException.From(i),
+                BadHttpRequestException b => new ArmException(b.StatusCode, "BadRequest", b.Message),
+                _ => throw error,
+            };
+            context.Response.Headers.Remove(RegistryHandlers.WarningHeader);
+            await ArmResults.WriteErrorAsync(context, arm.Status, arm.Code, arm.Message);
+            return null;
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System.Text.Json.Nodes;
+using Berth.Core.Registries;
+
+namespace Berth.Server.Management;
+
+/// <summary>
+/// The settings a registry PUT or PATCH body asks for, checked completely before anything is changed. Null means
+/// "not given" (PATCH leaves it as it is). Properties Berth cannot honour (network isolation, customer-managed keys,
+/// dedicated data endpoints, managed identities) are refused rather than stored and silently ignored.
+/// </summary>
+internal sealed record RegistryChanges(
+    string? Location,
+    RegistrySku? Sku,
+    bool? AnonymousPullEnabled,
+    bool? AdminUserEnabled,
+    JsonObject? Tags,
+    JsonObject StoredProperties)
+{
+    public static RegistryChanges Parse(JsonObject body, bool isPut, Registry? existing)
+    {
+        var location = ArmRequest.GetString(body, "location");
+        if (isPut && string.IsNullOrWhiteSpace(location))
+            throw ArmException.BadRequest("The 'location' property is required for this definition.", "LocationRequired");
+        if (location is not null && (location.Length > 100 || location.Any(char.IsControl)))
+            throw ArmException.InvalidParameter($"The location '{location}' is invalid.");
+
+        RegistrySku? sku = null;
+        var skuObject = ArmRequest.GetObject(body, "sku");
+        if (skuObject is not null)
+        {
+            var name = ArmRequest.GetString(skuObject, "name")
+                ?? throw ArmException.InvalidParameter("The property 'sku.name' is required: use Basic, Standard or Premium.");
+            sku = Enum.GetValues<RegistrySku>().Cast<RegistrySku?>().FirstOrDefault(s => string.Equals(s.ToString(), name, StringComparison.OrdinalIgnoreCase))
+                ?? throw ArmException.InvalidParameter($"The SKU '{name}' is invalid: use Basic, Standard or Premium.");
+        }
+        else if (isPut && existing is null)
+        {
+            throw ArmException.InvalidParameter("The property 'sku' is required: use {\"name\": \"Basic\"|\"Standard\"|\"Premium\"}.");
+        }
+        var effectiveSku = sku ?? existing?.Sku ?? RegistrySku.Standard;
+
+        var tags = ArmRequest.GetObject(body, "tags");
+        if (tags is not null)
+        {
+            if (tags.Count > 50)
+                throw ArmException.InvalidParameter("A resource may have at most 50 tags.");
+            foreach (var (key, value) in tags)
+            {
+                if (key.Length is 0 or > 512 || value is not JsonValue v || !v.TryGetValue<string>(out var text) || text.Length > 256)
+                    throw ArmException.InvalidParameter($"The tag '{key}' is invalid: tag names are 1-512 characters and values are strings of at most 256.");
+            }
+            tags = (JsonObject)tags.DeepClone();
+        }
+
+        if (ArmRequest.GetObject(body, "identity") is { } identity
+            && !string.Equals(ArmRequest.GetString(identity, "type") ?? "None", "None", StringComparison.OrdinalIgnoreCase))
+            throw ArmException.BadRequest("Managed identities for registries are not supported by Berth.", "FeatureNotSupported");
+
+        var properties = ArmRequest.GetObject(body, "properties");
+        var stored = new JsonObject();
+
+        if (ArmRequest.GetEnum(properties, "publicNetworkAccess", "Enabled", "Disabled") is { } publicNetworkAccess)
+        {
+            if (publicNetworkAccess == "Disabled")
+            {
+                throw effectiveSku == RegistrySku.Premium
+                    ? ArmException.BadRequest("Disabling public network access is not supported by Berth: it has no private endpoints.", "FeatureNotSupported")
+                    : ArmException.BadRequest($"Disabling public network access is not supported for the SKU {effectiveSku}.", "DisablingPublicNetworkAccessNotSupported");
+            }
+            stored["publicNetworkAccess"] = publicNetworkAccess;
+        }
+        if (ArmRequest.GetEnum(properties, "networkRuleBypassOptions", "AzureServices", "None") is { } bypass)
+            stored["networkRuleBypassOptions"] = bypass;
+        if (ArmRequest.GetBool(properties, "networkRuleBypassAllowedForTasks") is { } bypassForTasks)
+            stored["networkRuleBypassAllowedForTasks"] = bypassForTasks;
+        if (ArmRequest.GetEnum(properties, "zoneRedundancy", "Enabled", "Disabled") is { } zoneRedundancy)
+        {
+            var current = existing is null ? "Disabled" : ArmRequest.GetString(ArmRegistry.ParseExtras(existing.ArmExtrasJson)["properties"] as JsonObject, "zoneRedundancy") ?? "Disabled";
+            if (existing is not null && zoneRedundancy != current)
+                throw ArmException.BadRequest("The property 'zoneRedundancy' cannot be changed after the registry was created.", "InvalidParameter");
+            stored["zoneRedundancy"] = zoneRedundancy;
+        }
+        if (ArmRequest.GetBool(properties, "dataEndpointEnabled") is { } dataEndpoint)
+        {
+            if (dataEndpoint)
+                throw ArmException.BadRequest("Dedicated data endpoints are not supported by Berth: blobs are served by the login server.", "FeatureNotSupported");
+            stored["dataEndpointEnabled"] = false;
+        }
+        if (ArmRequest.GetEnum(properties, "roleAssignmentMode", "LegacyRegistryPermissions", "AbacRepositoryPermissions") is { } roleAssignmentMode)
+            stored["roleAssignmentMode"] = roleAssignmentMode;
+        if (ArmRequest.GetObject(properties, "encryption") is { } encryption)
+        {
+            if (!string.Equals(ArmRequest.GetString(encryption, "status") ?? "disabled", "disabled", StringComparison.OrdinalIgnoreCase))
+                throw ArmException.BadRequest("Customer-managed key encryption is not supported by Berth.", "FeatureNotSupported");
+            stored["encryption"] = new JsonObject { ["status"] = "disabled" };
+        }
+        if (ArmRequest.GetObject(properties, "networkRuleSet") is { } networkRuleSet)
+        {
+            var action = ArmRequest.GetEnum(networkRuleSet, "defaultAction", "Allow", "Deny") ?? "Allow";
+            if (action == "Deny" || ArmRequest.GetArray(networkRuleSet, "ipRules") is { Count: > 0 })
+                throw ArmException.BadRequest("Network rules are not supported by Berth: every client that reaches the server reaches its registries.", "FeatureNotSupported");
+            stored["networkRuleSet"] = new JsonObject { ["defaultAction"] = "Allow", ["ipRules"] = new JsonArray() };
+        }
+        if (ArmRequest.GetObject(properties, "policies") is { } policies)
+        {
+            var merged = new JsonObject();
+            foreach (var (key, value) in policies)
+            {
+                if (value is null) continue;
+                if (value is not JsonObject)
+                    throw ArmException.InvalidParameter($"The policy '{key}' must be a JSON object.");
+                merged[key] = value.DeepClone();
+            }
+            stored["policies"] = merged;
+        }
+
+        return new RegistryChanges(location?.Trim(), sku,
+            ArmRequest.GetBool(properties, "anonymousPullEnabled"),
+            ArmRequest.GetBool(properties, "adminUserEnabled"),
+            tags, stored);
+    }
+
+    /// <summary>The registry's stored ARM extras with these changes applied (policies merge by policy name; tags replace).</summary>
+    public string ApplyToExtras(string? currentJson, string actor, DateTimeOffset now, DateTimeOffset createdAt, bool created)
+    {
+        var extras = ArmRegistry.ParseExtras(currentJson);
+        var properties = extras["properties"] as JsonObject ?? new JsonObject();
+        foreach (var (key, value) in StoredProperties)
+        {
+            if (key == "policies" && properties["policies"] is JsonObject existingPolicies && value is JsonObject newPolicies)
+            {
+                foreach (var (policy, setting) in newPolicies)
+                    existingPolicies[policy] = setting?.DeepClone();
+                continue;
+            }
+            properties[key] = value?.DeepClone();
+        }
+        extras["properties"] = properties;
+        if (Tags is not null)
+            extras["tags"] = Tags.DeepClone();
+        var systemData = extras["systemData"] as JsonObject ?? new JsonObject();
+        if (created || !systemData.ContainsKey("createdAt"))
+        {
+            systemData["createdBy"] = created ? actor : "berth";
+            systemData["createdByType"] = "Application";
+            systemData["createdAt"] = createdAt.UtcDateTime.ToString("O");
+        }
+        systemData["lastModifiedBy"] = actor;
+        systemData["lastModifiedByType"] = "Application";
+        systemData["lastModifiedAt"] = now.UtcDateTime.ToString("O");
+        extras["systemData"] = systemData;
+        return extras.ToJsonString();
+    }
+}

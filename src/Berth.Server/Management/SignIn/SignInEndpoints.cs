@@ -1,0 +1,163 @@
+using System.Text.Json.Nodes;
+using Berth.Core.Management;
+using Berth.Server.Hosting;
+using Berth.Server.Management;
+using Microsoft.Net.Http.Headers;
+
+namespace Berth.Server.Management.SignIn;
+
+/// <summary>
+/// Sign-in for management clients, never behind management auth (it is how a token is obtained):
+/// an ADFS-style OIDC authority at <c>/adfs</c> (MSAL skips AAD instance discovery when the authority's first path
+/// segment is <c>adfs</c>, so az works fully offline; az-cli-surface §2B) and <c>/metadata/endpoints</c>, from
+/// which <c>az cloud register</c> learns the authority and audience (§1). A managed-identity endpoint would issue
+/// owner tokens through the same <see cref="ManagementSignIn.IssueToken"/>.
+/// </summary>
+public static class SignInEndpoints
+{
+    public static IEndpointRouteBuilder MapManagementSignIn(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/adfs/.well-known/openid-configuration", OpenIdConfigurationAsync);
+        app.MapPost("/adfs/oauth2/token", TokenAsync);
+        app.MapGet("/metadata/endpoints", MetadataEndpointsAsync);
+        return app;
+    }
+
+    private static string BaseUrl(HttpContext context) => $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}";
+
+    private static Task OpenIdConfigurationAsync(HttpContext context)
+    {
+        var authority = BaseUrl(context) + "/adfs";
+        return ArmResults.WriteJsonAsync(context, new JsonObject
+        {
+            ["issuer"] = authority,
+            ["authorization_endpoint"] = authority + "/oauth2/authorize",
+            ["token_endpoint"] = authority + "/oauth2/token",
+            ["token_endpoint_auth_methods_supported"] = new JsonArray("client_secret_post", "client_secret_basic"),
+            ["grant_types_supported"] = new JsonArray("client_credentials"),
+            ["response_types_supported"] = new JsonArray("token"),
+            ["scopes_supported"] = new JsonArray("openid"),
+            ["subject_types_supported"] = new JsonArray("pairwise"),
+            ["id_token_signing_alg_values_supported"] = new JsonArray("RS256"),
+            ["access_token_issuer"] = authority,
+        });
+    }
+
+    /// <summary>
+    /// OAuth2 client credentials (form <c>client_id</c> + <c>client_secret</c>, or HTTP Basic), with the audience from
+    /// <c>resource</c> or <c>scope</c>. Errors follow RFC 6749 §5.2.
+    /// </summary>
+    private static async Task TokenAsync(HttpContext context)
+    {
+        context.Response.Headers.CacheControl = "no-store";
+        if (!context.Request.HasFormContentType)
+        {
+            await OAuthErrorAsync(context, StatusCodes.Status400BadRequest, "invalid_request", "The body must be application/x-www-form-urlencoded.");
+            return;
+        }
+        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        var grantType = form["grant_type"].ToString();
+        if (grantType != "client_credentials")
+        {
+            await OAuthErrorAsync(context, StatusCodes.Status400BadRequest, "unsupported_grant_type",
+                $"grant_type '{grantType}' is not supported; use client_credentials with a service principal's client id and secret.");
+            return;
+        }
+        var clientId = form["client_id"].ToString();
+        var clientSecret = form["client_secret"].ToString();
+        var header = context.Request.Headers[HeaderNames.Authorization].ToString();
+        if (clientSecret.Length == 0 && Berth.Server.Access.RequestAuthentication.TryReadBasic(header, out var basicId, out var basicSecret))
+        {
+            clientId = Uri.UnescapeDataString(basicId);
+            clientSecret = Uri.UnescapeDataString(basicSecret);
+        }
+        var signIn = context.RequestServices.GetRequiredService<ManagementSignIn>();
+        var principal = await signIn.AuthenticateClientAsync(clientId, clientSecret, context.RequestAborted);
+        if (principal is null)
+        {
+            await OAuthErrorAsync(context, StatusCodes.Status401Unauthorized, "invalid_client",
+                "Client authentication failed: unknown client_id or wrong client_secret.");
+            return;
+        }
+        var audience = ManagementSignIn.ResolveAudience(form["resource"].ToString(), form["scope"].ToString());
+        var token = signIn.IssueToken(principal, audience);
+        await ArmResults.WriteJsonAsync(context, new JsonObject
+        {
+            ["token_type"] = "Bearer",
+            ["expires_in"] = token.ExpiresInSeconds,
+            ["ext_expires_in"] = token.ExpiresInSeconds,
+            ["expires_on"] = token.ExpiresAt.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["not_before"] = token.IssuedAt.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["resource"] = audience,
+            ["access_token"] = token.Value,
+        });
+    }
+
+    /// <summary>
+    /// The cloud description az reads. <c>api-version=2015-01-01</c> (az cloud register) gets one object;
+    /// 2019-05-01 and later (<c>ARM_CLOUD_METADATA_URL</c>) get a list of clouds.
+    /// </summary>
+    private static Task MetadataEndpointsAsync(HttpContext context)
+    {
+        var root = BaseUrl(context) + "/";
+        var authority = BaseUrl(context) + "/adfs";
+        var suffix = "." + context.RequestServices.GetRequiredService<BerthOptions>().LoginServerSuffix;
+        var apiVersion = context.Request.Query["api-version"].ToString();
+        if (string.CompareOrdinal(apiVersion, "2019") < 0)
+        {
+            return ArmResults.WriteJsonAsync(context, new JsonObject
+            {
+                ["galleryEndpoint"] = root,
+                ["graphEndpoint"] = root,
+                ["portalEndpoint"] = root,
+                ["authentication"] = new JsonObject { ["loginEndpoint"] = authority, ["audiences"] = new JsonArray(root) },
+            });
+        }
+        return ArmResults.WriteJsonAsync(context, new JsonArray(new JsonObject
+        {
+            ["name"] = "Berth",
+            ["resourceManager"] = root,
+            ["portal"] = root,
+            ["gallery"] = root,
+            ["graph"] = root,
+            ["graphAudience"] = root,
+            ["microsoftGraphResourceId"] = root,
+            ["media"] = root,
+            ["batch"] = root,
+            ["sqlManagement"] = root,
+            ["vmImageAliasDoc"] = root,
+            ["activeDirectoryDataLake"] = root,
+            ["appInsightsResourceId"] = root,
+            ["appInsightsTelemetryChannelResourceId"] = root,
+            ["attestationResourceId"] = root,
+            ["synapseAnalyticsResourceId"] = root,
+            ["logAnalyticsResourceId"] = root,
+            ["ossrDbmsResourceId"] = root,
+            ["authentication"] = new JsonObject
+            {
+                ["loginEndpoint"] = authority,
+                ["audiences"] = new JsonArray(root),
+                ["tenant"] = "adfs",
+                ["identityProvider"] = "ADFS",
+            },
+            ["suffixes"] = new JsonObject
+            {
+                ["acrLoginServer"] = suffix,
+                ["storage"] = "localhost",
+                ["keyVaultDns"] = ".vault.localhost",
+                ["sqlServerHostname"] = ".database.localhost",
+                ["azureDataLakeStoreFileSystem"] = "localhost",
+                ["azureDataLakeAnalyticsCatalogAndJob"] = "localhost",
+                ["azureFrontDoorEndpointSuffix"] = "localhost",
+                ["mysqlServerEndpoint"] = ".mysql.localhost",
+                ["postgresqlServerEndpoint"] = ".postgres.localhost",
+                ["mariadbServerEndpoint"] = ".mariadb.localhost",
+                ["synapseAnalytics"] = ".synapse.localhost",
+                ["attestationEndpoint"] = ".attest.localhost",
+            },
+        }));
+    }
+
+    private static Task OAuthErrorAsync(HttpContext context, int status, string error, string description) =>
+        ArmResults.WriteJsonAsync(context, new JsonObject { ["error"] = error, ["error_description"] = description }, status);
+}
