@@ -1,11 +1,33 @@
+using Berth.Cli.Cli;
+using Berth.Cli.Commands;
 using Berth.Server.Hosting;
 
 namespace Berth.Cli;
 
-/// <summary>The <c>berth</c> executable's entry point.</summary>
+/// <summary>The <c>berth</c> executable's entry point: <c>berth serve</c> runs the server, everything else is the <c>acr</c> command tree.</summary>
 internal static class BerthCommand
 {
-    private const string Usage = """
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "serve")
+        {
+            if (args.Skip(1).Any(a => a is "-h" or "--help"))
+            {
+                Console.WriteLine(ServeUsage);
+                return 0;
+            }
+            return await ServeAsync(args[1..]);
+        }
+        using var cancellation = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancellation.Cancel();
+        };
+        return await BerthCli.RunAsync(args, CliEnvironment.FromProcess(), cancellation.Token);
+    }
+
+    private const string ServeUsage = """
         Usage: berth serve [--data <folder>] [--urls <url>[;<url>...]] [--<Section>:<Key>=<value> ...]
 
           --data <folder>   where blobs, metadata and keys are kept (default: ./data)
@@ -13,21 +35,12 @@ internal static class BerthCommand
         Any other ASP.NET Core configuration key may be given as --Key=value or as an environment variable (Berth__DataPath).
         """;
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>Parsed by hand, not by System.CommandLine: any ASP.NET Core <c>--Key=value</c> must pass through untouched.</summary>
+    private static async Task<int> ServeAsync(string[] args)
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
-        {
-            Console.WriteLine(Usage);
-            return args.Length == 0 ? 1 : 0;
-        }
-        if (args[0] != "serve")
-        {
-            Console.Error.WriteLine($"berth: unknown command \"{args[0]}\". Run 'berth --help'.");
-            return 2;
-        }
         try
         {
-            var app = BerthApp.Build(TranslateServeArguments(args[1..]));
+            var app = BerthApp.Build(TranslateServeArguments(args));
             await app.RunAsync();
             return 0;
         }
@@ -39,7 +52,7 @@ internal static class BerthCommand
     }
 
     /// <summary>Maps the friendly <c>--data</c> option onto the configuration key; everything else passes through to ASP.NET Core.</summary>
-    private static string[] TranslateServeArguments(string[] args)
+    internal static string[] TranslateServeArguments(string[] args)
     {
         var result = new List<string>();
         for (var i = 0; i < args.Length; i++)

@@ -1,0 +1,374 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Berth.Cli.Cli;
+using Berth.Cli.Management;
+using Berth.Cli.Output;
+using static Berth.Cli.Commands.CommandBuilder;
+
+namespace Berth.Cli.Commands;
+
+/// <summary><c>berth acr create|update|show|list|delete|check-name|show-usage</c> and <c>acr credential show|renew</c> (reference §5).</summary>
+public static class RegistryCommands
+{
+    public static readonly string[] Skus = ["Basic", "Standard", "Premium"];
+
+    public static IEnumerable<Command> Build(CommandBuilder builder)
+    {
+        yield return Create(builder);
+        yield return Update(builder);
+        yield return Show(builder);
+        yield return List(builder);
+        yield return Delete(builder);
+        yield return CheckName(builder);
+        yield return ShowUsage(builder);
+        yield return builder.Group("credential", "Manage login credentials for the registry's admin user.", CredentialShow(builder), CredentialRenew(builder));
+    }
+
+    public static Option<string> RegistryName(string description = "The name of the container registry.") =>
+        Required("--name", description, "-n");
+
+    public static Option<string?> ResourceGroup() =>
+        Optional("--resource-group", "Name of resource group. When omitted, it is found through the resources list.", "-g");
+
+    /// <summary>az strips a trailing login-server suffix from a registry name, with a warning.</summary>
+    public static string RegistryNameValue(CommandContext context, Option<string> option)
+    {
+        var name = context.Get(option)!;
+        var dot = name.IndexOf('.');
+        if (dot > 0 && !name.Contains(':'))
+        {
+            context.Warn($"The login server endpoint suffix '{name[dot..]}' is automatically omitted.");
+            name = name[..dot];
+        }
+        return name;
+    }
+
+    private static Command Create(CommandBuilder builder)
+    {
+        var name = RegistryName("The name of the container registry. It should be specified in lower case.");
+        var group = Required("--resource-group", "Name of resource group.", "-g");
+        var sku = Choice("--sku", "The SKU of the container registry.", Skus);
+        sku.Required = true;
+        var location = Optional("--location", "Location. Default: the resource group's location.", "-l");
+        var admin = ThreeState("--admin-enabled", "Indicates whether the admin user is enabled.");
+        var anonymous = ThreeState("--anonymous-pull-enabled", "Allow pulls of all content without credentials (Standard and Premium).");
+        var publicNetwork = ThreeState("--public-network-enabled", "Allow public network access.");
+        var trusted = ThreeState("--allow-trusted-services", "Allow trusted Azure services to bypass network rules.");
+        var exports = ThreeState("--allow-exports", "Allow exporting artifacts.");
+        var defaultAction = Choice("--default-action", "Default action when no network rule matches (Premium).", ["Allow", "Deny"]);
+        var zone = Choice("--zone-redundancy", "Zone redundancy.", ["Enabled", "Disabled"]);
+        var dataEndpoint = ThreeState("--data-endpoint-enabled", "Enable dedicated data endpoints.");
+        var tags = Tags();
+        return builder.Leaf("create", "Create an Azure Container Registry.",
+            [name, group, sku, location, admin, anonymous, publicNetwork, trusted, exports, defaultAction, zone, dataEndpoint, tags],
+            async context =>
+            {
+                var management = context.Management;
+                var registry = context.Get(name)!;
+                var resourceGroup = context.Get(group)!;
+                var subscription = await management.GetSubscriptionIdAsync();
+                var where = context.Get(location) ?? await ResourceGroupLocationAsync(context, subscription, resourceGroup);
+                var properties = new JsonObject
+                {
+                    ["adminUserEnabled"] = context.Get(admin) ?? false,
+                    ["anonymousPullEnabled"] = context.Get(anonymous) ?? false,
+                };
+                AddNetworkProperties(context, properties, publicNetwork, trusted, exports, defaultAction, dataEndpoint);
+                if (context.Get(zone) is { } zoneValue)
+                {
+                    properties["zoneRedundancy"] = zoneValue;
+                }
+                var body = new JsonObject
+                {
+                    ["location"] = where,
+                    ["sku"] = new JsonObject { ["name"] = context.Get(sku) },
+                    ["properties"] = properties,
+                };
+                if (TagsValue(context, tags) is { } tagObject)
+                {
+                    body["tags"] = tagObject;
+                }
+                var path = $"subscriptions/{subscription}/resourceGroups/{Uri.EscapeDataString(resourceGroup)}/providers/{ManagementClient.RegistryType}/{Uri.EscapeDataString(registry)}";
+                var created = await management.SendAsync(HttpMethod.Put, path, ManagementClient.RegistryApiVersion, body);
+                context.Emit(ArmShapes.Registry(created), ArmShapes.RegistryTable);
+            });
+    }
+
+    private static Command Update(CommandBuilder builder)
+    {
+        var name = RegistryName();
+        var group = ResourceGroup();
+        var sku = Choice("--sku", "The SKU of the container registry.", Skus);
+        var admin = ThreeState("--admin-enabled", "Indicates whether the admin user is enabled.");
+        var anonymous = ThreeState("--anonymous-pull-enabled", "Allow pulls of all content without credentials (Standard and Premium).");
+        var publicNetwork = ThreeState("--public-network-enabled", "Allow public network access.");
+        var trusted = ThreeState("--allow-trusted-services", "Allow trusted Azure services to bypass network rules.");
+        var exports = ThreeState("--allow-exports", "Allow exporting artifacts.");
+        var defaultAction = Choice("--default-action", "Default action when no network rule matches (Premium).", ["Allow", "Deny"]);
+        var dataEndpoint = ThreeState("--data-endpoint-enabled", "Enable dedicated data endpoints.");
+        var tags = Tags();
+        return builder.Leaf("update", "Update an Azure Container Registry.",
+            [name, group, sku, admin, anonymous, publicNetwork, trusted, exports, defaultAction, dataEndpoint, tags],
+            async context =>
+            {
+                var path = await RegistryPathAsync(context, name, group);
+                // az's generic update: read first (existence, SKU), then PATCH only what the command line changes.
+                await context.Management.SendAsync(HttpMethod.Get, path, ManagementClient.RegistryApiVersion);
+                var properties = new JsonObject();
+                if (context.Get(admin) is { } adminValue)
+                {
+                    properties["adminUserEnabled"] = adminValue;
+                }
+                if (context.Get(anonymous) is { } anonymousValue)
+                {
+                    properties["anonymousPullEnabled"] = anonymousValue;
+                }
+                AddNetworkProperties(context, properties, publicNetwork, trusted, exports, defaultAction, dataEndpoint);
+                var body = new JsonObject();
+                if (context.Get(sku) is { } skuValue)
+                {
+                    body["sku"] = new JsonObject { ["name"] = skuValue };
+                }
+                if (TagsValue(context, tags) is { } tagObject)
+                {
+                    body["tags"] = tagObject;
+                }
+                if (properties.Count > 0)
+                {
+                    body["properties"] = properties;
+                }
+                var updated = await context.Management.SendAsync(HttpMethod.Patch, path, ManagementClient.RegistryApiVersion, body);
+                context.Emit(ArmShapes.Registry(updated), ArmShapes.RegistryTable);
+            });
+    }
+
+    private static Command Show(CommandBuilder builder)
+    {
+        var name = RegistryName();
+        var group = ResourceGroup();
+        return builder.Leaf("show", "Get the details of an Azure Container Registry.", [name, group], async context =>
+        {
+            var path = await RegistryPathAsync(context, name, group);
+            var registry = await context.Management.SendAsync(HttpMethod.Get, path, ManagementClient.RegistryApiVersion);
+            context.Emit(ArmShapes.Registry(registry), ArmShapes.RegistryTable);
+        });
+    }
+
+    private static Command List(CommandBuilder builder)
+    {
+        var group = Optional("--resource-group", "Name of resource group.", "-g");
+        return builder.Leaf("list", "List all container registries under the current subscription.", [group], async context =>
+        {
+            var subscription = await context.Management.GetSubscriptionIdAsync();
+            var path = context.Get(group) is { } resourceGroup
+                ? $"subscriptions/{subscription}/resourceGroups/{Uri.EscapeDataString(resourceGroup)}/providers/{ManagementClient.RegistryType}"
+                : $"subscriptions/{subscription}/providers/{ManagementClient.RegistryType}";
+            var items = await ListAllAsync(context, path, ManagementClient.RegistryApiVersion);
+            context.Emit(new JsonArray(items.Select(i => (JsonNode)ArmShapes.Registry(i)).ToArray()), ArmShapes.RegistryTable);
+        });
+    }
+
+    private static Command Delete(CommandBuilder builder)
+    {
+        var name = RegistryName();
+        var group = ResourceGroup();
+        var yes = Flag("--yes", "Do not prompt for confirmation.", "-y");
+        return builder.Leaf("delete", "Delete an Azure Container Registry.", [name, group, yes], async context =>
+        {
+            var path = await RegistryPathAsync(context, name, group);
+            context.Confirm(context.Get(yes), $"The registry '{context.Get(name)}' and all its content will be deleted.");
+            await context.Management.SendAsync(HttpMethod.Delete, path, ManagementClient.RegistryApiVersion);
+            context.Emit(null);
+        });
+    }
+
+    private static Command CheckName(CommandBuilder builder)
+    {
+        var name = RegistryName("The name of the container registry.");
+        return builder.Leaf("check-name", "Check if an Azure Container Registry name is valid and available for use.", [name], async context =>
+        {
+            var subscription = await context.Management.GetSubscriptionIdAsync();
+            var result = await context.Management.SendAsync(HttpMethod.Post,
+                $"subscriptions/{subscription}/providers/Microsoft.ContainerRegistry/checkNameAvailability",
+                ManagementClient.RegistryApiVersion,
+                new JsonObject { ["name"] = context.Get(name), ["type"] = ManagementClient.RegistryType });
+            var shaped = new JsonObject { ["message"] = null, ["nameAvailable"] = null, ["reason"] = null };
+            foreach (var (key, value) in result as JsonObject ?? [])
+            {
+                shaped[key] = value?.DeepClone();
+            }
+            context.Emit(shaped, ArmShapes.CheckNameTable);
+        });
+    }
+
+    private static Command ShowUsage(CommandBuilder builder)
+    {
+        var name = RegistryName();
+        var group = ResourceGroup();
+        return builder.Leaf("show-usage", "Get the storage usage for an Azure Container Registry.", [name, group], async context =>
+        {
+            var path = await RegistryPathAsync(context, name, group);
+            var usages = await context.Management.SendAsync(HttpMethod.Get, path + "/listUsages", ManagementClient.RegistryApiVersion);
+            var value = new JsonArray(((usages?["value"] as JsonArray) ?? []).Select(u =>
+            {
+                var item = new JsonObject { ["currentValue"] = null, ["limit"] = null, ["name"] = null, ["unit"] = null };
+                foreach (var (key, field) in u as JsonObject ?? [])
+                {
+                    item[key] = field?.DeepClone();
+                }
+                return (JsonNode)item;
+            }).ToArray());
+            if (context.Output == OutputFormat.Table && string.IsNullOrWhiteSpace(context.Query))
+            {
+                // az's table transformer for show-usage renders the list inside "value".
+                context.Emit(value, ArmShapes.UsageTable);
+                return;
+            }
+            context.Emit(new JsonObject { ["value"] = value });
+        });
+    }
+
+    private static Command CredentialShow(CommandBuilder builder)
+    {
+        var name = RegistryName();
+        var group = ResourceGroup();
+        return builder.Leaf("show", "Get the login credentials for an Azure Container Registry.", [name, group], async context =>
+        {
+            var path = await AdminEnabledRegistryPathAsync(context, name, group);
+            var credentials = await context.Management.SendAsync(HttpMethod.Post, path + "/listCredentials", ManagementClient.RegistryApiVersion);
+            context.Emit(CredentialResult(credentials), CredentialTable);
+        });
+    }
+
+    private static Command CredentialRenew(CommandBuilder builder)
+    {
+        var name = RegistryName();
+        var group = ResourceGroup();
+        var passwordName = Choice("--password-name", "The name of password to regenerate.", ["password", "password2"]);
+        passwordName.Required = true;
+        return builder.Leaf("renew", "Regenerate login credentials for an Azure Container Registry.", [name, group, passwordName], async context =>
+        {
+            var path = await AdminEnabledRegistryPathAsync(context, name, group);
+            var credentials = await context.Management.SendAsync(HttpMethod.Post, path + "/regenerateCredential", ManagementClient.RegistryApiVersion,
+                new JsonObject { ["name"] = context.Get(passwordName) });
+            context.Emit(CredentialResult(credentials), CredentialTable);
+        });
+    }
+
+    private static readonly TableLayout CredentialTable = new(
+    [
+        ("USERNAME", c => ResultWriter.Scalar(c?["username"])),
+        ("PASSWORD", c => ResultWriter.Scalar(c?["passwords"]?[0]?["value"])),
+        ("PASSWORD2", c => ResultWriter.Scalar(c?["passwords"]?[1]?["value"])),
+    ]);
+
+    private static JsonObject CredentialResult(JsonNode? wire)
+    {
+        var result = new JsonObject { ["passwords"] = null, ["username"] = null };
+        foreach (var (key, value) in wire as JsonObject ?? [])
+        {
+            result[key] = value?.DeepClone();
+        }
+        return result;
+    }
+
+    /// <summary>az refuses on the client when the admin user is off, before asking for credentials.</summary>
+    private static async Task<string> AdminEnabledRegistryPathAsync(CommandContext context, Option<string> name, Option<string?> group)
+    {
+        var path = await RegistryPathAsync(context, name, group);
+        var registry = await context.Management.SendAsync(HttpMethod.Get, path, ManagementClient.RegistryApiVersion);
+        if (ArmShapes.Registry(registry)["adminUserEnabled"]?.GetValue<bool>() != true)
+        {
+            var registryName = RegistryNameValue(context, name);
+            throw new CliException($"Run 'berth acr update -n {registryName} --admin-enabled true' to enable admin first.");
+        }
+        return path;
+    }
+
+    public static Task<string> RegistryPathAsync(CommandContext context, Option<string> name, Option<string?> group) =>
+        context.Management.RegistryPathAsync(RegistryNameValue(context, name), context.Get(group));
+
+    /// <summary>Follows ARM's nextLink paging.</summary>
+    public static async Task<List<JsonNode?>> ListAllAsync(CommandContext context, string path, string apiVersion)
+    {
+        var items = new List<JsonNode?>();
+        var page = await context.Management.SendAsync(HttpMethod.Get, path, apiVersion);
+        items.AddRange(((page?["value"] as JsonArray) ?? []).Select(v => v?.DeepClone()));
+        var guard = 0;
+        while (ServerLocator.FirstString(page, "nextLink") is { } next && guard++ < 1000)
+        {
+            var uri = new Uri(next, UriKind.RelativeOrAbsolute);
+            var relative = uri.IsAbsoluteUri ? uri.PathAndQuery.TrimStart('/') : next.TrimStart('/');
+            // nextLink carries its own api-version; SendAsync adds one, and ARM takes the first.
+            page = await context.Management.SendAsync(HttpMethod.Get, relative, apiVersion);
+            items.AddRange(((page?["value"] as JsonArray) ?? []).Select(v => v?.DeepClone()));
+        }
+        return items;
+    }
+
+    private static async Task<string> ResourceGroupLocationAsync(CommandContext context, string subscription, string resourceGroup)
+    {
+        try
+        {
+            var group = await context.Management.SendAsync(HttpMethod.Get,
+                $"subscriptions/{subscription}/resourcegroups/{Uri.EscapeDataString(resourceGroup)}", ManagementClient.ResourcesApiVersion);
+            return ServerLocator.FirstString(group, "location") ?? "local";
+        }
+        catch (CliException error) when (error.ExitCode == CliException.NotFoundExitCode)
+        {
+            // Berth creates resource groups on first use; the server's default location applies then.
+            return "local";
+        }
+    }
+
+    private static void AddNetworkProperties(CommandContext context, JsonObject properties, Option<bool?> publicNetwork, Option<bool?> trusted,
+        Option<bool?> exports, Option<string?> defaultAction, Option<bool?> dataEndpoint)
+    {
+        if (context.Get(publicNetwork) is { } network)
+        {
+            properties["publicNetworkAccess"] = network ? "Enabled" : "Disabled";
+        }
+        if (context.Get(trusted) is { } bypass)
+        {
+            properties["networkRuleBypassOptions"] = bypass ? "AzureServices" : "None";
+        }
+        if (context.Get(exports) is { } export)
+        {
+            properties["policies"] = new JsonObject { ["exportPolicy"] = new JsonObject { ["status"] = export ? "enabled" : "disabled" } };
+        }
+        if (context.Get(defaultAction) is { } action)
+        {
+            properties["networkRuleSet"] = new JsonObject { ["defaultAction"] = action };
+        }
+        if (context.Get(dataEndpoint) is { } endpoint)
+        {
+            properties["dataEndpointEnabled"] = endpoint;
+        }
+    }
+
+    private static Option<string[]> Tags() => new("--tags")
+    {
+        Description = "Space-separated tags: key[=value] [key[=value] ...]. Use \"\" to clear existing tags.",
+        AllowMultipleArgumentsPerToken = true,
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    private static JsonObject? TagsValue(CommandContext context, Option<string[]> tags)
+    {
+        if (!context.Given(tags))
+        {
+            return null;
+        }
+        var result = new JsonObject();
+        foreach (var tag in context.Get(tags) ?? [])
+        {
+            if (tag.Length == 0)
+            {
+                continue;
+            }
+            var equals = tag.IndexOf('=');
+            result[equals < 0 ? tag : tag[..equals]] = equals < 0 ? "" : tag[(equals + 1)..];
+        }
+        return result;
+    }
+}
