@@ -1,3 +1,4 @@
+using Berth.Core.Content;
 using Berth.Core.Registries;
 using Berth.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,6 +13,7 @@ public static class SqliteMetadataExtensions
         services.AddSingleton(new SqliteDatabase(path));
         services.AddSingleton<IMetadataStore, SqliteMetadataStore>();
         services.AddSingleton<IRegistryStore, SqliteRegistryStore>();
+        services.AddSingleton<IRepositoryDetailsStore, SqliteRepositoryDetailsStore>();
         return services;
     }
 }

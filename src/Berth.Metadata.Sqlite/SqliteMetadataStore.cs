@@ -136,7 +136,7 @@ internal sealed class SqliteMetadataStore(SqliteDatabase database, TimeProvider 
         {
             await ExecuteAsync(connection,
                 """
-                INSERT INTO tags (registry, repository, tag, digest, updated_at) VALUES ($r, $n, $tag, $d, $t)
+                INSERT INTO tags (registry, repository, tag, digest, updated_at, created_at) VALUES ($r, $n, $tag, $d, $t, $t)
                 ON CONFLICT (registry, repository, tag) DO UPDATE SET digest=excluded.digest, updated_at=excluded.updated_at;
                 """, cancellationToken,
                 ("$r", repository.Registry), ("$n", repository.Name), ("$tag", write.Tag), ("$d", digest), ("$t", Now()));
@@ -150,6 +150,13 @@ internal sealed class SqliteMetadataStore(SqliteDatabase database, TimeProvider 
         await using var transaction = await BeginWriteAsync(connection, cancellationToken);
         var parameters = new (string, object?)[] { ("$r", repository.Registry), ("$n", repository.Name), ("$d", digest.ToString()) };
         var deleted = await ExecuteAsync(connection, "DELETE FROM manifests WHERE registry=$r AND repository=$n AND digest=$d;", cancellationToken, parameters);
+        // Locks belong to the manifest and its tags; they go with them, so a later push of the same name starts unlocked.
+        await ExecuteAsync(connection,
+            """
+            DELETE FROM content_attributes WHERE registry=$r AND repository=$n AND (
+                (kind='manifest' AND key=$d) OR
+                (kind='tag' AND key IN (SELECT tag FROM tags WHERE registry=$r AND repository=$n AND digest=$d)));
+            """, cancellationToken, parameters);
         await ExecuteAsync(connection, "DELETE FROM tags WHERE registry=$r AND repository=$n AND digest=$d;", cancellationToken, parameters);
         await ExecuteAsync(connection, "DELETE FROM manifest_references WHERE registry=$r AND repository=$n AND manifest=$d;", cancellationToken, parameters);
         await transaction.CommitAsync(cancellationToken);
@@ -159,8 +166,12 @@ internal sealed class SqliteMetadataStore(SqliteDatabase database, TimeProvider 
     public async Task<bool> DeleteTagAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        return await ExecuteAsync(connection, "DELETE FROM tags WHERE registry=$r AND repository=$n AND tag=$t;", cancellationToken,
-            ("$r", repository.Registry), ("$n", repository.Name), ("$t", tag)) > 0;
+        await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+        var parameters = new (string, object?)[] { ("$r", repository.Registry), ("$n", repository.Name), ("$t", tag) };
+        var deleted = await ExecuteAsync(connection, "DELETE FROM tags WHERE registry=$r AND repository=$n AND tag=$t;", cancellationToken, parameters);
+        await ExecuteAsync(connection, "DELETE FROM content_attributes WHERE registry=$r AND repository=$n AND kind='tag' AND key=$t;", cancellationToken, parameters);
+        await transaction.CommitAsync(cancellationToken);
+        return deleted > 0;
     }
 
     public async Task<IReadOnlyList<string>> ListTagsAsync(RepositoryKey repository, int limit, string? last, CancellationToken cancellationToken)
@@ -234,7 +245,7 @@ internal sealed class SqliteMetadataStore(SqliteDatabase database, TimeProvider 
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await BeginWriteAsync(connection, cancellationToken);
-        foreach (var table in new[] { "tags", "manifest_references", "manifests", "blob_links", "uploads", "repositories" })
+        foreach (var table in new[] { "tags", "manifest_references", "manifests", "blob_links", "uploads", "repositories", "content_attributes" })
             await ExecuteAsync(connection, $"DELETE FROM {table} WHERE registry=$r;", cancellationToken, ("$r", registry));
         await transaction.CommitAsync(cancellationToken);
     }

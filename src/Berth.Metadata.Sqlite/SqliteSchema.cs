@@ -146,6 +146,23 @@ internal static class SqliteSchema
             created_at INTEGER NOT NULL
         ) WITHOUT ROWID;
         """,
+        // 5: ACR's changeable attributes (locks) of repositories, tags and manifests; a missing row means all enabled.
+        // Tags remember when they were first created, which /acr/v1 reports as createdTime.
+        """
+        CREATE TABLE content_attributes (
+            registry TEXT NOT NULL,
+            repository TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            key TEXT NOT NULL,
+            delete_enabled INTEGER NOT NULL,
+            write_enabled INTEGER NOT NULL,
+            read_enabled INTEGER NOT NULL,
+            list_enabled INTEGER NOT NULL,
+            PRIMARY KEY (registry, repository, kind, key)
+        ) WITHOUT ROWID;
+        ALTER TABLE tags ADD COLUMN created_at INTEGER;
+        UPDATE tags SET created_at = updated_at;
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

@@ -20,6 +20,9 @@ public enum OciErrorCode
     RangeInvalid,
     TagInvalid,
     PaginationNumberInvalid,
+
+    /// <summary>ACR's /acr/v1 answer for a tag that does not exist.</summary>
+    TagUnknown,
 }
 
 public static class OciErrorCodes
@@ -43,6 +46,7 @@ public static class OciErrorCodes
         OciErrorCode.RangeInvalid => "RANGE_INVALID",
         OciErrorCode.TagInvalid => "TAG_INVALID",
         OciErrorCode.PaginationNumberInvalid => "PAGINATION_NUMBER_INVALID",
+        OciErrorCode.TagUnknown => "TAG_UNKNOWN",
         _ => throw new ArgumentOutOfRangeException(nameof(code)),
     };
 
@@ -53,6 +57,7 @@ public static class OciErrorCodes
         OciErrorCode.BlobUploadUnknown => 404,
         OciErrorCode.ManifestUnknown => 404,
         OciErrorCode.NameUnknown => 404,
+        OciErrorCode.TagUnknown => 404,
         OciErrorCode.Unauthorized => 401,
         OciErrorCode.Denied => 403,
         OciErrorCode.Unsupported => 405,

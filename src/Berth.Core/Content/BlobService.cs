@@ -4,7 +4,7 @@ using Berth.Oci;
 namespace Berth.Core.Content;
 
 /// <summary>Reading, mounting and unlinking blobs of a repository.</summary>
-public sealed class BlobService(IBlobStore blobs, IMetadataStore metadata)
+public sealed class BlobService(IBlobStore blobs, IMetadataStore metadata, ContentLocks locks)
 {
     /// <summary>The blob's size if the repository links it and its bytes are present.</summary>
     public async Task<long> GetSizeAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) =>
@@ -26,6 +26,7 @@ public sealed class BlobService(IBlobStore blobs, IMetadataStore metadata)
     /// </summary>
     public async Task<CommittedBlob?> TryMountAsync(RepositoryKey repository, Digest digest, RepositoryKey? from, Func<string, bool> mayRead, CancellationToken cancellationToken)
     {
+        await locks.EnsureRepositoryWritableAsync(repository, cancellationToken);
         if (from is null)
         {
             var candidates = await metadata.ListRepositoriesLinkingBlobAsync(repository.Registry, digest, MountCandidateLimit, cancellationToken);
@@ -45,6 +46,7 @@ public sealed class BlobService(IBlobStore blobs, IMetadataStore metadata)
 
     public async Task DeleteAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
     {
+        await locks.EnsureRepositoryDeletableAsync(repository, cancellationToken);
         if (!await metadata.UnlinkBlobAsync(repository, digest, cancellationToken)) throw BlobUnknown(digest);
     }
 

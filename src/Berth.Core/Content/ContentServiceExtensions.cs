@@ -8,9 +8,11 @@ public static class ContentServiceExtensions
     public static IServiceCollection AddBerthContent(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ContentLocks>();
         services.TryAddSingleton<UploadService>();
         services.TryAddSingleton<BlobService>();
         services.TryAddSingleton<ManifestService>();
+        services.TryAddSingleton<RepositoryDetailsService>();
         return services;
     }
 }

@@ -7,7 +7,7 @@ namespace Berth.Core.Content;
 public sealed record PushedManifest(Digest Digest, Digest? Subject);
 
 /// <summary>Manifests, tags, referrers and the catalog of a registry.</summary>
-public sealed class ManifestService(IMetadataStore metadata, TimeProvider time)
+public sealed class ManifestService(IMetadataStore metadata, ContentLocks locks, TimeProvider time)
 {
     /// <summary>Layer media types whose bytes live elsewhere (Docker foreign layers, OCI non-distributable layers).</summary>
     private static bool IsExternalLayer(string mediaType) =>
@@ -17,7 +17,9 @@ public sealed class ManifestService(IMetadataStore metadata, TimeProvider time)
     {
         var digest = reference.Digest ?? await metadata.GetTagOrNullAsync(repository, reference.Tag!, cancellationToken)
             ?? throw ManifestUnknown(reference);
-        return await metadata.GetManifestOrNullAsync(repository, digest, cancellationToken) ?? throw ManifestUnknown(reference);
+        var manifest = await metadata.GetManifestOrNullAsync(repository, digest, cancellationToken) ?? throw ManifestUnknown(reference);
+        await locks.EnsureReadableAsync(repository, reference.Tag, digest, cancellationToken);
+        return manifest;
     }
 
     public async Task<PushedManifest> PutAsync(RepositoryKey repository, Reference reference, string? contentType, byte[] content, CancellationToken cancellationToken)
@@ -42,6 +44,11 @@ public sealed class ManifestService(IMetadataStore metadata, TimeProvider time)
             throw new OciException(OciErrorCode.ManifestBlobUnknown, $"manifest {missingManifests[0]} is not in repository {repository.Name}; push it before the index",
                 new { digest = missingManifests[0].ToString() });
 
+        if (reference.Tag is { } tag)
+            await locks.EnsureTagWritableAsync(repository, tag, digest, await metadata.GetTagOrNullAsync(repository, tag, cancellationToken), cancellationToken);
+        else
+            await locks.EnsureRepositoryWritableAsync(repository, cancellationToken);
+
         var stored = new StoredManifest(digest, parsed.MediaType, content, parsed.EffectiveArtifactType, parsed.Subject?.Digest,
             parsed.Annotations is null ? null : JsonSerializer.Serialize(parsed.Annotations), time.GetUtcNow());
         await metadata.PutManifestAsync(repository, new ManifestWrite(stored, blobReferences, manifestReferences, reference.Tag), cancellationToken);
@@ -51,6 +58,10 @@ public sealed class ManifestService(IMetadataStore metadata, TimeProvider time)
     /// <summary>Deleting by digest removes the manifest and its tags; deleting by tag removes only the tag.</summary>
     public async Task DeleteAsync(RepositoryKey repository, Reference reference, CancellationToken cancellationToken)
     {
+        if (reference.Digest is { } target)
+            await locks.EnsureManifestDeletableAsync(repository, target, cancellationToken);
+        else
+            await locks.EnsureTagDeletableAsync(repository, reference.Tag!, cancellationToken);
         var deleted = reference.Digest is { } digest
             ? await metadata.DeleteManifestAsync(repository, digest, cancellationToken)
             : await metadata.DeleteTagAsync(repository, reference.Tag!, cancellationToken);

@@ -15,7 +15,7 @@ public sealed record CommittedBlob(Digest Digest, long Size);
 /// Blob upload sessions: hashing while bytes stream in, checking chunk order, verifying the digest and only then
 /// committing the bytes into the content-addressed store.
 /// </summary>
-public sealed class UploadService(IBlobStore blobs, IMetadataStore metadata, TimeProvider time)
+public sealed class UploadService(IBlobStore blobs, IMetadataStore metadata, ContentLocks locks, TimeProvider time)
 {
     private const int CopyBufferSize = 1 << 20;
 
@@ -28,6 +28,7 @@ public sealed class UploadService(IBlobStore blobs, IMetadataStore metadata, Tim
 
     public async Task<UploadSession> StartAsync(RepositoryKey repository, CancellationToken cancellationToken)
     {
+        await locks.EnsureRepositoryWritableAsync(repository, cancellationToken);
         var session = new UploadSession(Guid.NewGuid().ToString("N"), repository, time.GetUtcNow());
         await blobs.CreateUploadAsync(session.Id, cancellationToken);
         await metadata.CreateUploadAsync(session, cancellationToken);

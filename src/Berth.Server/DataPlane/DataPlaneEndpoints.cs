@@ -18,53 +18,40 @@ public static class DataPlaneEndpoints
         return app;
     }
 
-    private static async Task HandleAsync(HttpContext context)
+    private static Task HandleAsync(HttpContext context) => DataPlaneResults.RunAsync(context, async () =>
     {
-        DataPlaneResults.AddRegistryHeaders(context.Response);
-        try
-        {
-            var path = context.Request.Path.Value!.Length > "/v2/".Length ? context.Request.Path.Value["/v2/".Length..] : "";
-            var route = DataPlaneRoute.Parse(path)
-                ?? throw new OciException(OciErrorCode.NameUnknown, "no such registry endpoint", status: 404);
-            var resolved = await context.RequestServices.GetRequiredService<RegistryResolver>().ResolveAsync(context);
-            var registry = resolved.Name;
-            var repository = new RepositoryKey(registry, route.Repository);
-            if (route.Resource is not (DataPlaneResource.Base or DataPlaneResource.Catalog)) Names.EnsureRepository(route.Repository);
+        var path = context.Request.Path.Value!.Length > "/v2/".Length ? context.Request.Path.Value["/v2/".Length..] : "";
+        var route = DataPlaneRoute.Parse(path)
+            ?? throw new OciException(OciErrorCode.NameUnknown, "no such registry endpoint", status: 404);
+        var resolved = await context.RequestServices.GetRequiredService<RegistryResolver>().ResolveAsync(context);
+        var registry = resolved.Name;
+        var repository = new RepositoryKey(registry, route.Repository);
+        if (route.Resource is not (DataPlaneResource.Base or DataPlaneResource.Catalog)) Names.EnsureRepository(route.Repository);
 
-            var method = context.Request.Method;
-            if (await AccessControl.AuthorizeAsync(context, resolved, DataPlaneAccess.Required(route, method)) is null) return;
-            var handled = route.Resource switch
-            {
-                DataPlaneResource.Base when IsRead(method) => WriteBaseAsync(context),
-                DataPlaneResource.Catalog when IsRead(method) => DiscoveryHandlers.CatalogAsync(context, registry),
-                DataPlaneResource.Tags when IsRead(method) => DiscoveryHandlers.TagsAsync(context, repository),
-                DataPlaneResource.Referrers when IsRead(method) => DiscoveryHandlers.ReferrersAsync(context, repository, route.Argument),
-                DataPlaneResource.Manifest when IsRead(method) => ManifestHandlers.GetAsync(context, repository, route.Argument),
-                DataPlaneResource.Manifest when HttpMethods.IsPut(method) => ManifestHandlers.PutAsync(context, repository, route.Argument),
-                DataPlaneResource.Manifest when HttpMethods.IsDelete(method) => ManifestHandlers.DeleteAsync(context, repository, route.Argument),
-                DataPlaneResource.Blob when IsRead(method) => BlobHandlers.GetAsync(context, repository, route.Argument),
-                DataPlaneResource.Blob when HttpMethods.IsDelete(method) => BlobHandlers.DeleteAsync(context, repository, route.Argument),
-                DataPlaneResource.Upload when route.Argument.Length == 0 && HttpMethods.IsPost(method) => UploadHandlers.StartAsync(context, repository),
-                DataPlaneResource.Upload when route.Argument.Length > 0 && HttpMethods.IsGet(method) => UploadHandlers.StatusAsync(context, repository, route.Argument),
-                DataPlaneResource.Upload when route.Argument.Length > 0 && HttpMethods.IsPatch(method) => UploadHandlers.PatchAsync(context, repository, route.Argument),
-                DataPlaneResource.Upload when route.Argument.Length > 0 && HttpMethods.IsPut(method) => UploadHandlers.PutAsync(context, repository, route.Argument),
-                DataPlaneResource.Upload when route.Argument.Length > 0 && HttpMethods.IsDelete(method) => UploadHandlers.CancelAsync(context, repository, route.Argument),
-                _ => null,
-            };
-            if (handled is null)
-                throw new OciException(OciErrorCode.Unsupported, $"{method} is not supported on this endpoint", status: 405);
-            await handled;
-        }
-        catch (OciException error) when (!context.Response.HasStarted)
+        var method = context.Request.Method;
+        if (await AccessControl.AuthorizeAsync(context, resolved, DataPlaneAccess.Required(route, method)) is null) return;
+        var handled = route.Resource switch
         {
-            await DataPlaneResults.WriteErrorAsync(context, error);
-        }
-        catch (BadHttpRequestException error) when (!context.Response.HasStarted)
-        {
-            // Kestrel's own checks (a body shorter than its Content-Length, a body over a limit) keep their status.
-            await DataPlaneResults.WriteErrorAsync(context, new OciException(OciErrorCode.BlobUploadInvalid, error.Message, status: error.StatusCode));
-        }
-    }
+            DataPlaneResource.Base when IsRead(method) => WriteBaseAsync(context),
+            DataPlaneResource.Catalog when IsRead(method) => DiscoveryHandlers.CatalogAsync(context, registry),
+            DataPlaneResource.Tags when IsRead(method) => DiscoveryHandlers.TagsAsync(context, repository),
+            DataPlaneResource.Referrers when IsRead(method) => DiscoveryHandlers.ReferrersAsync(context, repository, route.Argument),
+            DataPlaneResource.Manifest when IsRead(method) => ManifestHandlers.GetAsync(context, repository, route.Argument),
+            DataPlaneResource.Manifest when HttpMethods.IsPut(method) => ManifestHandlers.PutAsync(context, repository, route.Argument),
+            DataPlaneResource.Manifest when HttpMethods.IsDelete(method) => ManifestHandlers.DeleteAsync(context, repository, route.Argument),
+            DataPlaneResource.Blob when IsRead(method) => BlobHandlers.GetAsync(context, repository, route.Argument),
+            DataPlaneResource.Blob when HttpMethods.IsDelete(method) => BlobHandlers.DeleteAsync(context, repository, route.Argument),
+            DataPlaneResource.Upload when route.Argument.Length == 0 && HttpMethods.IsPost(method) => UploadHandlers.StartAsync(context, repository),
+            DataPlaneResource.Upload when route.Argument.Length > 0 && HttpMethods.IsGet(method) => UploadHandlers.StatusAsync(context, repository, route.Argument),
+            DataPlaneResource.Upload when route.Argument.Length > 0 && HttpMethods.IsPatch(method) => UploadHandlers.PatchAsync(context, repository, route.Argument),
+            DataPlaneResource.Upload when route.Argument.Length > 0 && HttpMethods.IsPut(method) => UploadHandlers.PutAsync(context, repository, route.Argument),
+            DataPlaneResource.Upload when route.Argument.Length > 0 && HttpMethods.IsDelete(method) => UploadHandlers.CancelAsync(context, repository, route.Argument),
+            _ => null,
+        };
+        if (handled is null)
+            throw new OciException(OciErrorCode.Unsupported, $"{method} is not supported on this endpoint", status: 405);
+        await handled;
+    });
 
     private static bool IsRead(string method) => HttpMethods.IsGet(method) || HttpMethods.IsHead(method);
 

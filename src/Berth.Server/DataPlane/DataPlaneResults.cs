@@ -20,6 +20,28 @@ internal static class DataPlaneResults
         response.Headers.XContentTypeOptions = "nosniff";
     }
 
+    /// <summary>
+    /// Runs a registry API handler (/v2 or /acr/v1) with the registry headers, turning spec errors and Kestrel's own
+    /// request errors into OCI error bodies. Anything else is a bug and is left to the host's 500 handling.
+    /// </summary>
+    public static async Task RunAsync(HttpContext context, Func<Task> handler)
+    {
+        AddRegistryHeaders(context.Response);
+        try
+        {
+            await handler();
+        }
+        catch (OciException error) when (!context.Response.HasStarted)
+        {
+            await WriteErrorAsync(context, error);
+        }
+        catch (BadHttpRequestException error) when (!context.Response.HasStarted)
+        {
+            // Kestrel's own checks (a body shorter than its Content-Length, a body over a limit) keep their status.
+            await WriteErrorAsync(context, new OciException(OciErrorCode.BlobUploadInvalid, error.Message, status: error.StatusCode));
+        }
+    }
+
     public static async Task WriteErrorAsync(HttpContext context, OciException error)
     {
         var response = context.Response;

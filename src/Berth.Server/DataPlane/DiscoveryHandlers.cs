@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Berth.Core.Content;
 using Berth.Core.Storage;
@@ -9,23 +8,20 @@ namespace Berth.Server.DataPlane;
 /// <summary>Tags list, catalog and the referrers API.</summary>
 internal static class DiscoveryHandlers
 {
-    /// <summary>The largest page served; a client asking for more (or for everything) gets this many and a Link to the rest.</summary>
-    private const int MaxPageSize = 10_000;
-
     public static async Task TagsAsync(HttpContext context, RepositoryKey repository)
     {
-        var (limit, last) = ReadPagination(context.Request);
+        var (limit, last) = Pagination.Read(context.Request);
         // n=0 still answers NAME_UNKNOWN for a missing repository, so the store is asked even then.
         var tags = await Manifests(context).ListTagsAsync(repository, limit == 0 ? 0 : limit + 1, last, context.RequestAborted);
-        var page = Page(context, tags, limit, $"/v2/{repository.Name}/tags/list");
+        var page = Pagination.Page(context, tags, limit, $"/v2/{repository.Name}/tags/list");
         await DataPlaneResults.WriteJsonAsync(context, new { name = repository.Name, tags = page });
     }
 
     public static async Task CatalogAsync(HttpContext context, string registry)
     {
-        var (limit, last) = ReadPagination(context.Request);
+        var (limit, last) = Pagination.Read(context.Request);
         var repositories = limit == 0 ? [] : await Manifests(context).ListRepositoriesAsync(registry, limit + 1, last, context.RequestAborted);
-        var page = Page(context, repositories, limit, "/v2/_catalog");
+        var page = Pagination.Page(context, repositories, limit, "/v2/_catalog");
         await DataPlaneResults.WriteJsonAsync(context, new { repositories = page });
     }
 
@@ -58,29 +54,6 @@ internal static class DiscoveryHandlers
         if (referrer.AnnotationsJson is not null)
             descriptor["annotations"] = JsonSerializer.Deserialize<Dictionary<string, string>>(referrer.AnnotationsJson)!;
         return descriptor;
-    }
-
-    private static (int Limit, string? Last) ReadPagination(HttpRequest request)
-    {
-        var limit = MaxPageSize;
-        var n = request.Query["n"].ToString();
-        if (!string.IsNullOrEmpty(n))
-        {
-            if (!int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out limit))
-                throw new OciException(OciErrorCode.PaginationNumberInvalid, $"invalid number of results requested: \"{n}\"");
-            limit = Math.Min(limit, MaxPageSize);
-        }
-        var last = request.Query["last"].ToString();
-        return (limit, string.IsNullOrEmpty(last) ? null : last);
-    }
-
-    /// <summary>Trims the one-extra item fetched to detect a next page and, if there is one, sets the Link header to it.</summary>
-    private static IReadOnlyList<string> Page(HttpContext context, IReadOnlyList<string> items, int limit, string path)
-    {
-        if (items.Count <= limit) return items;
-        var page = items.Take(limit).ToList();
-        context.Response.Headers.Link = $"<{path}?n={limit}&last={Uri.EscapeDataString(page[^1])}>; rel=\"next\"";
-        return page;
     }
 
     private static ManifestService Manifests(HttpContext context) => context.RequestServices.GetRequiredService<ManifestService>();

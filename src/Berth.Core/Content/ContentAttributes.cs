@@ -1,0 +1,59 @@
+using Berth.Core.Storage;
+using Berth.Oci;
+
+namespace Berth.Core.Content;
+
+/// <summary>ACR's changeable attributes of a repository, tag or manifest (image locking). All enabled by default.</summary>
+public sealed record ContentAttributes(bool DeleteEnabled, bool WriteEnabled, bool ReadEnabled, bool ListEnabled)
+{
+    public static ContentAttributes Default { get; } = new(true, true, true, true);
+
+    public ContentAttributes Apply(AttributesPatch patch) => new(
+        patch.DeleteEnabled ?? DeleteEnabled, patch.WriteEnabled ?? WriteEnabled, patch.ReadEnabled ?? ReadEnabled, patch.ListEnabled ?? ListEnabled);
+}
+
+/// <summary>A PATCH of changeable attributes; null leaves one as it is.</summary>
+public sealed record AttributesPatch(bool? DeleteEnabled, bool? WriteEnabled, bool? ReadEnabled, bool? ListEnabled);
+
+/// <summary>What carries attributes: the repository itself, one of its tags, or one of its manifests.</summary>
+public enum AttributeTarget { Repository, Tag, Manifest }
+
+public sealed record RepositoryDetails(string Name, DateTimeOffset CreatedTime, DateTimeOffset LastUpdateTime, int ManifestCount, int TagCount, ContentAttributes Attributes);
+
+public sealed record TagDetails(string Name, Digest Digest, DateTimeOffset CreatedTime, DateTimeOffset LastUpdateTime, ContentAttributes Attributes);
+
+public sealed record ManifestDetails(
+    Digest Digest, long Size, DateTimeOffset CreatedTime, DateTimeOffset LastUpdateTime, string MediaType, string? ArtifactType,
+    IReadOnlyList<string> Tags, ContentAttributes Attributes);
+
+/// <summary>Sort orders of ACR's listing API (<c>orderby=timedesc|timeasc</c>); names otherwise.</summary>
+public enum ListOrder { Name, TimeDescending, TimeAscending }
+
+/// <summary>The attributes that govern one operation: the repository's, and the tag's and manifest's when they apply.</summary>
+public sealed record EffectiveAttributes(ContentAttributes Repository, ContentAttributes? Tag, ContentAttributes? Manifest);
+
+/// <summary>Repository, tag and manifest details and attributes, as ACR's <c>/acr/v1</c> API shows and changes them.</summary>
+public interface IRepositoryDetailsStore
+{
+    Task<RepositoryDetails?> GetRepositoryOrNullAsync(RepositoryKey repository, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<TagDetails>> ListTagsAsync(RepositoryKey repository, int limit, string? last, ListOrder order, CancellationToken cancellationToken);
+
+    Task<TagDetails?> GetTagOrNullAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<ManifestDetails>> ListManifestsAsync(RepositoryKey repository, int limit, string? last, ListOrder order, CancellationToken cancellationToken);
+
+    Task<ManifestDetails?> GetManifestOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken);
+
+    /// <summary>Stores attributes for an existing target; false when the target does not exist.</summary>
+    Task<bool> SetAttributesAsync(RepositoryKey repository, AttributeTarget target, string key, ContentAttributes attributes, CancellationToken cancellationToken);
+
+    /// <summary>The attributes of the repository and, where given, of the tag and the manifest, in one read.</summary>
+    Task<EffectiveAttributes> GetEffectiveAttributesAsync(RepositoryKey repository, string? tag, Digest? manifest, CancellationToken cancellationToken);
+
+    /// <summary>Attributes of every tag that points at <paramref name="manifest"/>.</summary>
+    Task<IReadOnlyList<(string Tag, ContentAttributes Attributes)>> GetTagAttributesForManifestAsync(RepositoryKey repository, Digest manifest, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the repository with all its tags, manifests, links and attributes; returns what went, or null if it did not exist.</summary>
+    Task<(IReadOnlyList<string> Manifests, IReadOnlyList<string> Tags)?> DeleteRepositoryAsync(RepositoryKey repository, CancellationToken cancellationToken);
+}

@@ -1,0 +1,74 @@
+using Berth.Core.Storage;
+using Berth.Oci;
+
+namespace Berth.Core.Content;
+
+/// <summary>ACR's repository management on the data plane (<c>/acr/v1</c>): details, listings, attributes and deletion.</summary>
+public sealed class RepositoryDetailsService(IRepositoryDetailsStore details, IMetadataStore metadata, ContentLocks locks, ManifestService manifests)
+{
+    public async Task<RepositoryDetails> GetRepositoryAsync(RepositoryKey repository, CancellationToken cancellationToken) =>
+        await details.GetRepositoryOrNullAsync(repository, cancellationToken) ?? throw NameUnknown(repository);
+
+    /// <summary>Tags the listing shows: those with <c>listEnabled=false</c> are left out, as ACR does.</summary>
+    public async Task<IReadOnlyList<TagDetails>> ListTagsAsync(RepositoryKey repository, int limit, string? last, ListOrder order, CancellationToken cancellationToken)
+    {
+        await GetRepositoryAsync(repository, cancellationToken);
+        return (await details.ListTagsAsync(repository, limit, last, order, cancellationToken)).Where(t => t.Attributes.ListEnabled).ToList();
+    }
+
+    public async Task<TagDetails> GetTagAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken)
+    {
+        Names.EnsureTag(tag);
+        await GetRepositoryAsync(repository, cancellationToken);
+        return await details.GetTagOrNullAsync(repository, tag, cancellationToken)
+            ?? throw new OciException(OciErrorCode.TagUnknown, "the specified tag does not exist", new { tag });
+    }
+
+    public async Task<IReadOnlyList<ManifestDetails>> ListManifestsAsync(RepositoryKey repository, int limit, string? last, ListOrder order, CancellationToken cancellationToken)
+    {
+        await GetRepositoryAsync(repository, cancellationToken);
+        return (await details.ListManifestsAsync(repository, limit, last, order, cancellationToken)).Where(m => m.Attributes.ListEnabled).ToList();
+    }
+
+    /// <summary>A manifest's details plus what only its bytes tell: the config media type and, for an index, its children's platforms.</summary>
+    public async Task<(ManifestDetails Details, ParsedManifest Parsed)> GetManifestAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
+    {
+        await GetRepositoryAsync(repository, cancellationToken);
+        var found = await details.GetManifestOrNullAsync(repository, digest, cancellationToken) ?? throw ManifestUnknown(digest);
+        var stored = await metadata.GetManifestOrNullAsync(repository, digest, cancellationToken) ?? throw ManifestUnknown(digest);
+        return (found, ManifestParser.Parse(stored.Content, stored.MediaType));
+    }
+
+    /// <summary>Changes the attributes of the repository, a tag or a manifest; returns the new attributes.</summary>
+    public async Task<ContentAttributes> UpdateAttributesAsync(RepositoryKey repository, AttributeTarget target, string key, AttributesPatch patch, CancellationToken cancellationToken)
+    {
+        var current = target switch
+        {
+            AttributeTarget.Repository => (await GetRepositoryAsync(repository, cancellationToken)).Attributes,
+            AttributeTarget.Tag => (await GetTagAsync(repository, key, cancellationToken)).Attributes,
+            _ => (await details.GetManifestOrNullAsync(repository, Digest.Parse(key), cancellationToken) ?? throw ManifestUnknown(Digest.Parse(key))).Attributes,
+        };
+        var updated = current.Apply(patch);
+        if (!await details.SetAttributesAsync(repository, target, key, updated, cancellationToken))
+            throw target == AttributeTarget.Repository ? NameUnknown(repository) : new OciException(OciErrorCode.ManifestUnknown, $"{key} was deleted meanwhile");
+        return updated;
+    }
+
+    public async Task<(IReadOnlyList<string> Manifests, IReadOnlyList<string> Tags)> DeleteRepositoryAsync(RepositoryKey repository, CancellationToken cancellationToken)
+    {
+        await locks.EnsureRepositoryDeletableAsync(repository, cancellationToken);
+        return await details.DeleteRepositoryAsync(repository, cancellationToken) ?? throw NameUnknown(repository);
+    }
+
+    public async Task DeleteTagAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken)
+    {
+        await GetTagAsync(repository, tag, cancellationToken);
+        await manifests.DeleteAsync(repository, new Reference(tag, null), cancellationToken);
+    }
+
+    private static OciException NameUnknown(RepositoryKey repository) =>
+        new(OciErrorCode.NameUnknown, "repository name not known to registry", new { name = repository.Name });
+
+    private static OciException ManifestUnknown(Digest digest) =>
+        new(OciErrorCode.ManifestUnknown, "manifest unknown to registry", new { digest = digest.ToString() });
+}

@@ -1,0 +1,264 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Berth.Server.Tests.AcrApi;
+
+/// <summary>ACR's /acr/v1 repository API: shapes, pagination, attributes and their enforcement on /v2, deletion.</summary>
+public sealed class AcrApiTests(BerthTestServer server) : IClassFixture<BerthTestServer>
+{
+    private static string NewRepository() => "acr/repo-" + Guid.NewGuid().ToString("N")[..10];
+
+    [Fact]
+    public async Task Catalog_ListsRepositories()
+    {
+        var repository = NewRepository();
+        await PushImageAsync(repository, "v1");
+        using var document = await GetJsonAsync("/acr/v1/_catalog?n=10000");
+        Assert.Contains(repository, document.RootElement.GetProperty("repositories").EnumerateArray().Select(r => r.GetString()));
+    }
+
+    [Fact]
+    public async Task Repository_ShowsCountsAndDefaultAttributes()
+    {
+        var repository = NewRepository();
+        await PushImageAsync(repository, "v1");
+        await PushImageAsync(repository, "v2");
+        using var document = await GetJsonAsync($"/acr/v1/{repository}");
+        var root = document.RootElement;
+        Assert.Equal(server.LoginServer, root.GetProperty("registry").GetString());
+        Assert.Equal(repository, root.GetProperty("imageName").GetString());
+        Assert.Equal(2, root.GetProperty("manifestCount").GetInt32());
+        Assert.Equal(2, root.GetProperty("tagCount").GetInt32());
+        Assert.True(DateTimeOffset.TryParse(root.GetProperty("createdTime").GetString(), out _));
+        AssertAttributes(root.GetProperty("changeableAttributes"), true, true, true, true);
+    }
+
+    [Fact]
+    public async Task Tags_ListWithDetailsAndPaginateWithLink()
+    {
+        var repository = NewRepository();
+        var digests = new Dictionary<string, string>();
+        foreach (var tag in new[] { "a", "b", "c" }) digests[tag] = await PushImageAsync(repository, tag);
+
+        using var first = await server.Client.GetAsync($"/acr/v1/{repository}/_tags?n=2");
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal($"</acr/v1/{repository}/_tags?n=2&last=b>; rel=\"next\"", first.Headers.GetValues("Link").Single());
+        using var page = JsonDocument.Parse(await first.Content.ReadAsStringAsync());
+        var tags = page.RootElement.GetProperty("tags").EnumerateArray().ToList();
+        Assert.Equal(["a", "b"], tags.Select(t => t.GetProperty("name").GetString()));
+        Assert.Equal(digests["a"], tags[0].GetProperty("digest").GetString());
+        Assert.False(tags[0].GetProperty("signed").GetBoolean());
+
+        using var rest = await GetJsonAsync($"/acr/v1/{repository}/_tags?n=2&last=b");
+        Assert.Equal(["c"], rest.RootElement.GetProperty("tags").EnumerateArray().Select(t => t.GetProperty("name").GetString()));
+    }
+
+    [Fact]
+    public async Task Tags_OrderByTimeDescending_PutsNewestFirst()
+    {
+        var repository = NewRepository();
+        await PushImageAsync(repository, "zz-old");
+        await Task.Delay(5);
+        await PushImageAsync(repository, "aa-new");
+        using var document = await GetJsonAsync($"/acr/v1/{repository}/_tags?orderby=timedesc");
+        Assert.Equal(["aa-new", "zz-old"], document.RootElement.GetProperty("tags").EnumerateArray().Select(t => t.GetProperty("name").GetString()));
+    }
+
+    [Fact]
+    public async Task TagAndManifest_ShowTheirDetails()
+    {
+        var repository = NewRepository();
+        var digest = await PushImageAsync(repository, "v1");
+        using var tag = await GetJsonAsync($"/acr/v1/{repository}/_tags/v1");
+        Assert.Equal(digest, tag.RootElement.GetProperty("tag").GetProperty("digest").GetString());
+
+        using var manifest = await GetJsonAsync($"/acr/v1/{repository}/_manifests/{digest}");
+        var entry = manifest.RootElement.GetProperty("manifest");
+        Assert.Equal(digest, entry.GetProperty("digest").GetString());
+        Assert.Equal("application/vnd.oci.image.manifest.v1+json", entry.GetProperty("mediaType").GetString());
+        Assert.Equal("application/vnd.oci.image.config.v1+json", entry.GetProperty("configMediaType").GetString());
+        Assert.Equal(["v1"], entry.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+
+        using var list = await GetJsonAsync($"/acr/v1/{repository}/_manifests");
+        Assert.Equal(digest, Assert.Single(list.RootElement.GetProperty("manifests").EnumerateArray()).GetProperty("digest").GetString());
+    }
+
+    [Fact]
+    public async Task UnknownRepositoryAndTag_Return404()
+    {
+        using var repository = await server.Client.GetAsync($"/acr/v1/{NewRepository()}");
+        Assert.Equal(HttpStatusCode.NotFound, repository.StatusCode);
+        Assert.Contains("NAME_UNKNOWN", await repository.Content.ReadAsStringAsync());
+
+        var existing = NewRepository();
+        await PushImageAsync(existing, "v1");
+        using var tag = await server.Client.GetAsync($"/acr/v1/{existing}/_tags/nope");
+        Assert.Equal(HttpStatusCode.NotFound, tag.StatusCode);
+        Assert.Contains("TAG_UNKNOWN", await tag.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task LockedTag_CannotBeOverwrittenOrDeleted_UntilUnlocked()
+    {
+        var repository = NewRepository();
+        var original = await PushImageAsync(repository, "release");
+        using (var patch = await PatchAsync($"/acr/v1/{repository}/_tags/release", """{"writeEnabled":false}"""))
+        {
+            Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
+            using var body = JsonDocument.Parse(await patch.Content.ReadAsStringAsync());
+            AssertAttributes(body.RootElement, true, false, true, true);
+        }
+
+        var overwrite = await TryPushImageAsync(repository, "release");
+        Assert.Equal(HttpStatusCode.Forbidden, overwrite.Status);
+        Assert.Contains("DENIED", overwrite.Body);
+        using (var delete = await server.Client.DeleteAsync($"/v2/{repository}/manifests/release"))
+            Assert.Equal(HttpStatusCode.Forbidden, delete.StatusCode);
+        using (var deleteByDigest = await server.Client.DeleteAsync($"/v2/{repository}/manifests/{original}"))
+            Assert.Equal(HttpStatusCode.Forbidden, deleteByDigest.StatusCode);
+        using (var still = await GetJsonAsync($"/acr/v1/{repository}/_tags/release"))
+            Assert.Equal(original, still.RootElement.GetProperty("tag").GetProperty("digest").GetString());
+
+        using (var unlock = await PatchAsync($"/acr/v1/{repository}/_tags/release", """{"writeEnabled":true}"""))
+            Assert.Equal(HttpStatusCode.OK, unlock.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await TryPushImageAsync(repository, "release")).Status);
+    }
+
+    [Fact]
+    public async Task RepositoryWithWritesDisabled_RefusesUploads()
+    {
+        var repository = NewRepository();
+        await PushImageAsync(repository, "v1");
+        using (var patch = await PatchAsync($"/acr/v1/{repository}", """{"writeEnabled":false}"""))
+            Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
+        using var upload = await server.Client.PostAsync($"/v2/{repository}/blobs/uploads/", null);
+        Assert.Equal(HttpStatusCode.Forbidden, upload.StatusCode);
+    }
+
+    [Fact]
+    public async Task ManifestWithReadsDisabled_CannotBePulled()
+    {
+        var repository = NewRepository();
+        var digest = await PushImageAsync(repository, "v1");
+        using (var patch = await PatchAsync($"/acr/v1/{repository}/_manifests/{digest}", """{"readEnabled":false}"""))
+            Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
+        using var pull = await server.Client.GetAsync($"/v2/{repository}/manifests/v1");
+        Assert.Equal(HttpStatusCode.Forbidden, pull.StatusCode);
+    }
+
+    [Fact]
+    public async Task TagWithListingDisabled_IsHiddenFromTheListing()
+    {
+        var repository = NewRepository();
+        await PushImageAsync(repository, "shown");
+        await PushImageAsync(repository, "hidden");
+        using (var patch = await PatchAsync($"/acr/v1/{repository}/_tags/hidden", """{"listEnabled":false}"""))
+            Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
+        using var document = await GetJsonAsync($"/acr/v1/{repository}/_tags");
+        Assert.Equal(["shown"], document.RootElement.GetProperty("tags").EnumerateArray().Select(t => t.GetProperty("name").GetString()));
+    }
+
+    [Fact]
+    public async Task MalformedPatch_Returns400AndChangesNothing()
+    {
+        var repository = NewRepository();
+        await PushImageAsync(repository, "v1");
+        using var patch = await PatchAsync($"/acr/v1/{repository}", """{"writeEnabled":"no"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, patch.StatusCode);
+        using var document = await GetJsonAsync($"/acr/v1/{repository}");
+        AssertAttributes(document.RootElement.GetProperty("changeableAttributes"), true, true, true, true);
+    }
+
+    [Fact]
+    public async Task UntagThroughAcrApi_RemovesOnlyTheTag()
+    {
+        var repository = NewRepository();
+        var digest = await PushImageAsync(repository, "v1");
+        using var delete = await server.Client.DeleteAsync($"/acr/v1/{repository}/_tags/v1");
+        Assert.Equal(HttpStatusCode.Accepted, delete.StatusCode);
+        using (var tag = await server.Client.GetAsync($"/v2/{repository}/manifests/v1"))
+            Assert.Equal(HttpStatusCode.NotFound, tag.StatusCode);
+        using var byDigest = await server.Client.GetAsync($"/v2/{repository}/manifests/{digest}");
+        Assert.Equal(HttpStatusCode.OK, byDigest.StatusCode);
+    }
+
+    [Fact]
+    public async Task DeleteRepository_RemovesEverythingAndReportsIt()
+    {
+        var repository = NewRepository();
+        var digest = await PushImageAsync(repository, "v1");
+        using var delete = await server.Client.DeleteAsync($"/acr/v1/{repository}");
+        Assert.Equal(HttpStatusCode.Accepted, delete.StatusCode);
+        using (var body = JsonDocument.Parse(await delete.Content.ReadAsStringAsync()))
+        {
+            Assert.Equal([digest], body.RootElement.GetProperty("manifestsDeleted").EnumerateArray().Select(d => d.GetString()));
+            Assert.Equal(["v1"], body.RootElement.GetProperty("tagsDeleted").EnumerateArray().Select(d => d.GetString()));
+        }
+        using (var tags = await server.Client.GetAsync($"/v2/{repository}/tags/list"))
+            Assert.Equal(HttpStatusCode.NotFound, tags.StatusCode);
+        using var again = await server.Client.DeleteAsync($"/acr/v1/{repository}");
+        Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("GET", "", "metadata_read")]
+    [InlineData("GET", "/_tags", "metadata_read")]
+    [InlineData("PATCH", "", "metadata_write")]
+    [InlineData("DELETE", "", "delete")]
+    public async Task WithoutCredentials_ChallengesWithTheScopeAcrUses(string method, string suffix, string action)
+    {
+        using var client = server.CreateClient();
+        using var request = new HttpRequestMessage(new HttpMethod(method), $"/acr/v1/some/repo{suffix}");
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains($"scope=\"repository:some/repo:{action}\"", response.Headers.WwwAuthenticate.ToString());
+    }
+
+    private static void AssertAttributes(JsonElement attributes, bool delete, bool write, bool read, bool list) =>
+        Assert.Equal((delete, write, read, list), (attributes.GetProperty("deleteEnabled").GetBoolean(), attributes.GetProperty("writeEnabled").GetBoolean(),
+            attributes.GetProperty("readEnabled").GetBoolean(), attributes.GetProperty("listEnabled").GetBoolean()));
+
+    private async Task<JsonDocument> GetJsonAsync(string path)
+    {
+        using var response = await server.Client.GetAsync(path);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+    }
+
+    private Task<HttpResponseMessage> PatchAsync(string path, string json) =>
+        server.Client.PatchAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+
+    private async Task<string> PushImageAsync(string repository, string tag)
+    {
+        var (status, body, digest) = await TryPushImageAsync(repository, tag);
+        Assert.True(status == HttpStatusCode.Created, body);
+        return digest;
+    }
+
+    /// <summary>Pushes a one-layer image with unique content under <paramref name="tag"/>.</summary>
+    private async Task<(HttpStatusCode Status, string Body, string Digest)> TryPushImageAsync(string repository, string tag)
+    {
+        var layer = RandomNumberGenerator.GetBytes(64);
+        var config = Encoding.UTF8.GetBytes("{\"architecture\":\"amd64\",\"os\":\"linux\"}");
+        var layerDigest = await PushBlobAsync(repository, layer);
+        var configDigest = await PushBlobAsync(repository, config);
+        var manifest = Encoding.UTF8.GetBytes(
+            $"{{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"{configDigest}\",\"size\":{config.Length}}},\"layers\":[{{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"{layerDigest}\",\"size\":{layer.Length}}}]}}");
+        using var content = new ByteArrayContent(manifest);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/vnd.oci.image.manifest.v1+json");
+        using var response = await server.Client.PutAsync($"/v2/{repository}/manifests/{tag}", content);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(), "sha256:" + Convert.ToHexStringLower(SHA256.HashData(manifest)));
+    }
+
+    private async Task<string> PushBlobAsync(string repository, byte[] bytes)
+    {
+        var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
+        using var response = await server.Client.PostAsync($"/v2/{repository}/blobs/uploads/?digest={digest}", new ByteArrayContent(bytes));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return digest;
+    }
+}
