@@ -1,0 +1,106 @@
+using System.Net;
+using System.Text.Json;
+
+namespace Berth.Server.Tests.Throttling;
+
+public sealed class TokenServiceThrottlingTests(ThrottlingTestServer server) : IClassFixture<ThrottlingTestServer>
+{
+    [Fact]
+    public async Task AnonymousTokenRequests_AreLimitedPerAddress()
+    {
+        using var client = server.CreateClientFrom("127.0.0.9");
+
+        var statuses = await SendAsync(client, () => new HttpRequestMessage(HttpMethod.Get, $"/oauth2/token?service={server.LoginServer}&scope=registry:catalog:*"), 30);
+
+        Assert.Equal(HttpStatusCode.OK, statuses[0].Status);
+        var refused = statuses.First(s => s.Status == HttpStatusCode.TooManyRequests);
+        Assert.True(refused.RetryAfterSeconds >= 1);
+        Assert.Equal("TOOMANYREQUESTS", refused.Code);
+    }
+
+    [Fact]
+    public async Task AnonymousPasswordGrant_IsLimitedPerAddress()
+    {
+        // The Azure SDKs ask for anonymous tokens as a password grant with an empty refresh_token (reference §1.7).
+        using var client = server.CreateClientFrom("127.0.0.14");
+
+        var statuses = await SendAsync(client, () => new HttpRequestMessage(HttpMethod.Post, "/oauth2/token?api-version=2021-07-01")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["service"] = server.LoginServer, ["scope"] = "registry:catalog:*", ["refresh_token"] = "", ["grant_type"] = "password",
+            }),
+        }, 30);
+
+        Assert.Equal(HttpStatusCode.OK, statuses[0].Status);
+        Assert.Contains(statuses, s => s.Status == HttpStatusCode.TooManyRequests);
+    }
+
+    [Fact]
+    public async Task WrongPasswords_AreRefusedWith429AfterTheBurst()
+    {
+        using var client = server.CreateClientFrom("127.0.0.10", BerthTestServer.BasicAuthorization(server.AdminUsername, "wrong-password"));
+
+        var statuses = await SendAsync(client, () => new HttpRequestMessage(HttpMethod.Get, $"/oauth2/token?service={server.LoginServer}"), 20);
+
+        Assert.All(statuses.Take(ThrottlingTestServer.FailedCredentialsBurst), s => Assert.Equal(HttpStatusCode.Unauthorized, s.Status));
+        Assert.Contains(statuses, s => s.Status == HttpStatusCode.TooManyRequests && s.RetryAfterSeconds >= 1);
+    }
+
+    [Fact]
+    public async Task AddressOutOfFailedAttempts_IsRefusedEvenWithTheRightPassword()
+    {
+        // Otherwise a guesser would still learn which password is right, only from a 200 among 429s.
+        using var guesser = server.CreateClientFrom("127.0.0.11", BerthTestServer.BasicAuthorization(server.AdminUsername, "wrong-password"));
+        using var rightPassword = server.CreateClientFrom("127.0.0.11", BerthTestServer.BasicAuthorization(server.AdminUsername, server.AdminPassword));
+        await SendAsync(guesser, () => new HttpRequestMessage(HttpMethod.Get, $"/oauth2/token?service={server.LoginServer}"), 20);
+
+        using var response = await rightPassword.GetAsync($"/oauth2/token?service={server.LoginServer}");
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task WrongBasicPasswordsOnTheDataPlane_AreThrottledPerAddress()
+    {
+        using var client = server.CreateClientFrom("127.0.0.13", BerthTestServer.BasicAuthorization(server.AdminUsername, "wrong-password"));
+
+        var statuses = await SendAsync(client, () => new HttpRequestMessage(HttpMethod.Get, "/v2/"), 20);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, statuses[0].Status);
+        Assert.Contains(statuses, s => s.Status == HttpStatusCode.TooManyRequests && s.RetryAfterSeconds >= 1);
+    }
+
+    [Fact]
+    public async Task TokenResponse_CarriesTheRemainingBudget()
+    {
+        using var admin = server.CreateClientFrom("127.0.0.12", BerthTestServer.BasicAuthorization(server.AdminUsername, server.AdminPassword));
+
+        using var response = await admin.GetAsync($"/oauth2/token?service={server.LoginServer}&scope=registry:catalog:*");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(long.Parse(Assert.Single(response.Headers.GetValues("x-ms-ratelimit-remaining-calls-per-second"))) > 0);
+        Assert.Single(response.Headers.GetValues("RateLimit-Remaining"));
+    }
+
+    private sealed record Answer(HttpStatusCode Status, double? RetryAfterSeconds, string? Code);
+
+    /// <summary>Sends <paramref name="count"/> requests one after another, stopping early after three refusals.</summary>
+    private static async Task<List<Answer>> SendAsync(HttpClient client, Func<HttpRequestMessage> request, int count)
+    {
+        var answers = new List<Answer>();
+        for (var i = 0; i < count && answers.Count(a => a.Status == HttpStatusCode.TooManyRequests) < 3; i++)
+        {
+            using var message = request();
+            using var response = await client.SendAsync(message);
+            string? code = null;
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                code = body.RootElement.GetProperty("errors")[0].GetProperty("code").GetString();
+            }
+            answers.Add(new Answer(response.StatusCode, response.Headers.RetryAfter?.Delta?.TotalSeconds, code));
+        }
+        return answers;
+    }
+}
