@@ -11,7 +11,16 @@ public sealed class GlobalOptions
     {
         Description = "Output format: json, jsonc, table, tsv or none.",
         DefaultValueFactory = _ => OutputFormat.Json,
-        CustomParser = r => OutputFormats.Parse(r.Tokens.Count == 0 ? "json" : r.Tokens[0].Value),
+        CustomParser = r =>
+        {
+            var value = r.Tokens.Count == 0 ? "json" : r.Tokens[0].Value;
+            if (OutputFormats.TryParse(value, out var format))
+            {
+                return format;
+            }
+            r.AddError($"argument --output/-o: invalid choice: '{value}' (choose from 'json', 'jsonc', 'none', 'table', 'tsv')");
+            return OutputFormat.Json;
+        },
         Recursive = true,
     };
     public Option<bool> Debug { get; } = new("--debug") { Description = "Print the HTTP requests made (without secrets) to stderr.", Recursive = true };

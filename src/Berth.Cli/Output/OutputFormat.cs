@@ -13,6 +13,20 @@ public enum OutputFormat
 
 public static class OutputFormats
 {
+    public static bool TryParse(string value, out OutputFormat format)
+    {
+        format = OutputFormat.Json;
+        try
+        {
+            format = Parse(value);
+            return true;
+        }
+        catch (CliException)
+        {
+            return false;
+        }
+    }
+
     public static OutputFormat Parse(string value) => value.ToLowerInvariant() switch
     {
         "json" => OutputFormat.Json,
