@@ -43,6 +43,6 @@ internal static class ManagementAuthentication
         context.Response.Headers.WWWAuthenticate =
             $"Bearer authorization_uri=\"{authority}\", error=\"invalid_token\", error_description=\"{failure.Replace("\"", "'")}\"";
         await ArmResults.WriteErrorAsync(context, StatusCodes.Status401Unauthorized, "AuthenticationFailed", failure);
-        return null;
+        return Results.Empty;
     }
 }

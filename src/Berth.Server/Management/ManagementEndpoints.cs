@@ -45,9 +45,11 @@ public static class ManagementEndpoints
         arm.MapPost(Registry + "/regenerateCredential", RegistryHandlers.RegenerateCredentialAsync);
         arm.MapGet(Registry + "/listUsages", RegistryHandlers.ListUsagesAsync);
         arm.MapGet(Registry + "/activityLog", RegistryHandlers.ActivityLogAsync);
-        arm.MapPost(Registry + "/generateCredentials", IdentityHandlers.GenerateCredentialsAsync);
+        arm.MapPost(Registry + "/generateCredentials", (HttpContext c, string subscriptionId, string resourceGroup, string name) =>
+            IdentityHandlers.GenerateCredentialsAsync(c, subscriptionId, resourceGroup, name));
 
-        arm.MapGet(Registry + "/tokens", IdentityHandlers.ListTokensAsync);
+        arm.MapGet(Registry + "/tokens", (HttpContext c, string subscriptionId, string resourceGroup, string name) =>
+            IdentityHandlers.ListTokensAsync(c, subscriptionId, resourceGroup, name));
         arm.MapGet(Registry + "/tokens/{tokenName}", (HttpContext c, string subscriptionId, string resourceGroup, string name, string tokenName) =>
             IdentityHandlers.GetTokenAsync(c, subscriptionId, resourceGroup, name, tokenName));
         arm.MapPut(Registry + "/tokens/{tokenName}", (HttpContext c, string subscriptionId, string resourceGroup, string name, string tokenName) =>
@@ -57,7 +59,8 @@ public static class ManagementEndpoints
         arm.MapDelete(Registry + "/tokens/{tokenName}", (HttpContext c, string subscriptionId, string resourceGroup, string name, string tokenName) =>
             IdentityHandlers.DeleteTokenAsync(c, subscriptionId, resourceGroup, name, tokenName));
 
-        arm.MapGet(Registry + "/scopeMaps", IdentityHandlers.ListScopeMapsAsync);
+        arm.MapGet(Registry + "/scopeMaps", (HttpContext c, string subscriptionId, string resourceGroup, string name) =>
+            IdentityHandlers.ListScopeMapsAsync(c, subscriptionId, resourceGroup, name));
         arm.MapGet(Registry + "/scopeMaps/{scopeMapName}", (HttpContext c, string subscriptionId, string resourceGroup, string name, string scopeMapName) =>
             IdentityHandlers.GetScopeMapAsync(c, subscriptionId, resourceGroup, name, scopeMapName));
         arm.MapPut(Registry + "/scopeMaps/{scopeMapName}", (HttpContext c, string subscriptionId, string resourceGroup, string name, string scopeMapName) =>
@@ -96,7 +99,8 @@ public static class ManagementEndpoints
             };
             context.Response.Headers.Remove(RegistryHandlers.WarningHeader);
             await ArmResults.WriteErrorAsync(context, arm.Status, arm.Code, arm.Message);
-            return null;
+            // An IResult, not null: the framework would serialize null as a JSON body after ours.
+            return Results.Empty;
         }
     }
 }
