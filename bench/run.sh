@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# The side-by-side benchmark (issue 7): Berth against CNCF distribution 2.8.2 on this machine, in one run, with the
+# same client, next to the machine's physical limits. Everything listens on 127.0.0.1 and lives in one temp folder
+# that is removed on exit, whatever happens.
+#
+#   bench/run.sh                 full run: 3 runs, 512 MiB blobs, 100,000 tags, 10,000 repositories, 4 GiB blob
+#   bench/run.sh --quick         smoke test: 1 run, small sizes (about 3 minutes)
+#   bench/run.sh --runs 5        more runs (medians)
+#   bench/run.sh --no-build      use the existing Release builds
+#   bench/run.sh --update-docs   also refresh the results table in docs/performance.md
+#
+# Results: bench/results/<timestamp>-<hostname>.md and .json. See docs/performance.md.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+QUICK=0
+RUNS=""
+BUILD=1
+UPDATE_DOCS=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --runs) RUNS="$2"; shift ;;
+    --runs=*) RUNS="${1#--runs=}" ;;
+    --no-build) BUILD=0 ;;
+    --update-docs) UPDATE_DOCS=1 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+[[ -z "$RUNS" ]] && { [[ $QUICK == 1 ]] && RUNS=1 || RUNS=3; }
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "bench: --runs needs a positive number" >&2; exit 2; }
+
+log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
+
+# ---- tools from Debian, installed only when missing -----------------------------------------------------------------
+need=()
+command -v docker-registry >/dev/null || need+=(docker-registry)
+command -v wrk >/dev/null || need+=(wrk)
+command -v nginx >/dev/null || need+=(nginx-light)
+command -v openssl >/dev/null || need+=(openssl)
+command -v curl >/dev/null || need+=(curl)
+command -v jq >/dev/null || need+=(jq)
+command -v ss >/dev/null || need+=(iproute2)
+if [[ ${#need[@]} -gt 0 ]]; then
+  log "installing from Debian: ${need[*]}"
+  # Keep package scripts from starting the Debian services (docker-registry on :5000, nginx on :80).
+  policy_added=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && policy_added=1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; }
+  [[ $policy_added == 1 ]] && rm -f /usr/sbin/policy-rc.d
+fi
+
+# ---- builds -----------------------------------------------------------------------------------------------------------
+BERTH_DLL="$ROOT/src/Berth.Cli/bin/Release/net10.0/berth.dll"
+BENCH_DLL="$ROOT/bench/Berth.Bench/bin/Release/net10.0/berth-bench.dll"
+if [[ $BUILD == 1 ]]; then
+  log "building Berth and the load tool (Release)"
+  dotnet build "$ROOT/src/Berth.Cli" -c Release -nologo -v q >/dev/null
+  dotnet build "$ROOT/bench/Berth.Bench" -c Release -nologo -v q >/dev/null
+fi
+[[ -f "$BERTH_DLL" && -f "$BENCH_DLL" ]] || { echo "bench: missing builds (run without --no-build)" >&2; exit 1; }
+
+# ---- a temp folder and the servers, all cleaned up on exit ------------------------------------------------------------
+WORK="$(mktemp -d /tmp/berth-bench.XXXXXX)"
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  local port
+  for _ in $(seq 200); do
+    port=$((20000 + RANDOM % 30000))
+    [[ -z "$(ss -Hltn "sport = :$port")" ]] && { echo "$port"; return; }
+  done
+  echo "bench: no free port" >&2; exit 1
+}
+
+wait_http() { # url, what, pid
+  for _ in $(seq 300); do
+    kill -0 "$3" 2>/dev/null || { echo "bench: $2 exited during start-up; log:" >&2; tail -20 "$WORK/$2.log" >&2; exit 1; }
+    curl -s -o /dev/null "$1" && return 0
+    sleep 0.2
+  done
+  echo "bench: $2 did not answer at $1" >&2; exit 1
+}
+
+# Berth: throttling off (it would turn a load test into a 429 test), everything else as shipped.
+BERTH_PORT=$(free_port)
+BERTH_DATA="$WORK/berth-data"
+BERTH_FLAGS=(--Berth:Throttling:Enabled=false)
+dotnet "$BERTH_DLL" serve --urls "http://127.0.0.1:$BERTH_PORT" --data "$BERTH_DATA" "${BERTH_FLAGS[@]}" >"$WORK/berth.log" 2>&1 &
+BERTH_PID=$!
+PIDS+=("$BERTH_PID")
+wait_http "http://127.0.0.1:$BERTH_PORT/healthz" berth "$BERTH_PID"
+for _ in $(seq 100); do [[ -s "$BERTH_DATA/admin-credentials.json" ]] && break; sleep 0.1; done
+CREDS="$BERTH_DATA/admin-credentials.json"
+BERTH_USER=$(jq -r .username "$CREDS")
+BERTH_PASSWORD=$(jq -r .password "$CREDS")
+BERTH_SERVICE=$(jq -r .loginServer "$CREDS")
+log "berth pid $BERTH_PID on 127.0.0.1:$BERTH_PORT (registry $BERTH_USER, login server $BERTH_SERVICE)"
+
+# Anonymous pull on: the berth CLI (az acr update) first, the ARM PATCH with the owner's credentials second.
+ANONYMOUS="not attempted"
+if (cd "$WORK" && dotnet "$BERTH_DLL" acr update --name "$BERTH_USER" --anonymous-pull-enabled true --data "$BERTH_DATA" >"$WORK/acr-update.log" 2>&1); then
+  ANONYMOUS=on
+  ANONYMOUS_HOW="berth acr update --name $BERTH_USER --anonymous-pull-enabled true"
+else
+  OWNER="$BERTH_DATA/management/owner.json"
+  if [[ -f "$OWNER" ]]; then
+    base="http://127.0.0.1:$BERTH_PORT"
+    token=$(curl -s -X POST "$base/adfs/oauth2/token" --data-urlencode grant_type=client_credentials \
+      --data-urlencode "client_id=$(jq -r '.clientId // .appId // .client_id' "$OWNER")" \
+      --data-urlencode "client_secret=$(jq -r '.clientSecret // .password // .client_secret' "$OWNER")" \
+      --data-urlencode "resource=$base/" | jq -r '.access_token // empty')
+    sub=$(jq -r '.subscriptionId // .subscription // empty' "$OWNER")
+    rg=$(jq -r '.resourceGroup // empty' "$OWNER")
+    if [[ -n "$token" && -n "$sub" && -n "$rg" ]] &&
+       curl -sf -o /dev/null -X PATCH -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+         -d '{"properties":{"anonymousPullEnabled":true}}' \
+         "$base/subscriptions/$sub/resourceGroups/$rg/providers/Microsoft.ContainerRegistry/registries/$BERTH_USER?api-version=2023-07-01"; then
+      ANONYMOUS=on
+      ANONYMOUS_HOW="ARM PATCH anonymousPullEnabled=true with the owner's credentials"
+    else
+      ANONYMOUS="neither 'berth acr update --anonymous-pull-enabled' nor the management API could switch anonymous pull on ($(tail -1 "$WORK/acr-update.log" 2>/dev/null))"
+    fi
+  else
+    ANONYMOUS="'berth acr update' failed ($(tail -1 "$WORK/acr-update.log" 2>/dev/null)) and there is no management owner file"
+  fi
+fi
+[[ $ANONYMOUS == on ]] && log "anonymous pull on ($ANONYMOUS_HOW)" || log "anonymous pull: $ANONYMOUS"
+
+# distribution 2.8.2: filesystem storage, no auth, in-memory blob descriptor cache (as Debian ships it), quiet logs.
+DIST_PORT=$(free_port)
+mkdir -p "$WORK/dist-data"
+cat >"$WORK/distribution.yml" <<EOF
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $WORK/dist-data
+  cache:
+    blobdescriptor: inmemory
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$DIST_PORT
+EOF
+docker-registry serve "$WORK/distribution.yml" >"$WORK/distribution.log" 2>&1 &
+DIST_PID=$!
+PIDS+=("$DIST_PID")
+wait_http "http://127.0.0.1:$DIST_PORT/v2/" distribution "$DIST_PID"
+log "distribution pid $DIST_PID on 127.0.0.1:$DIST_PORT"
+
+# nginx: the ceiling for small HTTP responses; a static file the size of the manifest, same load tool, same connections.
+NGINX_PORT=$(free_port)
+mkdir -p "$WORK/nginx/html" "$WORK/nginx/logs"
+echo '{}' >"$WORK/nginx/html/manifest.json"
+cat >"$WORK/nginx/nginx.conf" <<EOF
+worker_processes auto;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/logs/error.log error;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000000;
+  keepalive_timeout 120s;
+  client_body_temp_path $WORK/nginx/tmp-body;
+  proxy_temp_path $WORK/nginx/tmp-proxy;
+  fastcgi_temp_path $WORK/nginx/tmp-fastcgi;
+  uwsgi_temp_path $WORK/nginx/tmp-uwsgi;
+  scgi_temp_path $WORK/nginx/tmp-scgi;
+  default_type application/vnd.oci.image.manifest.v1+json;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    root $WORK/nginx/html;
+  }
+}
+EOF
+nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" >"$WORK/nginx.log" 2>&1 &
+NGINX_PID=$!
+PIDS+=("$NGINX_PID")
+wait_http "http://127.0.0.1:$NGINX_PORT/manifest.json" nginx "$NGINX_PID"
+log "nginx pid $NGINX_PID on 127.0.0.1:$NGINX_PORT"
+
+# ---- sizes and the hand-over to the load tool -------------------------------------------------------------------------
+if [[ $QUICK == 1 ]]; then
+  SIZES='{"blobMiB":64,"chunkMiB":16,"bigBlobMiB":256,"smallBlobs":200,"tags":2000,"repositories":300,"pageSize":100,
+          "populateBudgetSeconds":60,"loadSeconds":3,"heads":50,"physicalSeconds":1,"diskMiB":128}'
+else
+  SIZES='{"blobMiB":512,"chunkMiB":16,"bigBlobMiB":4096,"smallBlobs":1000,"tags":100000,"repositories":10000,"pageSize":100,
+          "populateBudgetSeconds":150,"loadSeconds":10,"heads":200,"physicalSeconds":3,"diskMiB":1024}'
+fi
+NOTES=("Berth started with ${BERTH_FLAGS[*]} (throttling off); otherwise default configuration (filesystem blobs, SQLite metadata).")
+NOTES+=("distribution 2.8.2: filesystem storage, no auth (one row serves as the peer of both the anonymous and the bearer rows), in-memory blob descriptor cache, access log off.")
+[[ $ANONYMOUS == on ]] && NOTES+=("Anonymous pull switched on with: $ANONYMOUS_HOW.")
+[[ $QUICK == 1 ]] && NOTES+=("QUICK run: 1 run, 64 MiB blobs, 256 MiB big blob, 200 small blobs, 2,000 tags, 300 repositories, 3 s loads: a smoke test of the harness, not a measurement to judge the bars by.")
+WRK_VERSION=$(wrk -v 2>&1 | head -1 | awk '{print $2}' || true)
+jq -n \
+  --argjson quick "$([[ $QUICK == 1 ]] && echo true || echo false)" \
+  --argjson runs "$RUNS" \
+  --arg scratch "$WORK" \
+  --arg results "$ROOT/bench/results" \
+  --arg docs "$([[ $UPDATE_DOCS == 1 ]] && echo "$ROOT/docs/performance.md" || echo "")" \
+  --arg wrk "$(command -v wrk || true)" \
+  --arg berthUrl "http://127.0.0.1:$BERTH_PORT" --argjson berthPid "$BERTH_PID" \
+  --arg user "$BERTH_USER" --arg password "$BERTH_PASSWORD" --arg service "$BERTH_SERVICE" --arg anonymous "$ANONYMOUS" \
+  --arg distUrl "http://127.0.0.1:$DIST_PORT" --argjson distPid "$DIST_PID" \
+  --arg nginxUrl "http://127.0.0.1:$NGINX_PORT" --argjson nginxPid "$NGINX_PID" --arg nginxRoot "$WORK/nginx/html" \
+  --argjson sizes "$SIZES" \
+  --arg berthVersion "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || echo ' + uncommitted changes in src/')" \
+  --arg distVersion "$(docker-registry --version 2>/dev/null | awk '{print $3}')" \
+  --arg nginxVersion "$(nginx -v 2>&1 | sed 's/.*nginx\///')" \
+  --arg wrkVersion "$WRK_VERSION" \
+  --arg opensslVersion "$(openssl version | awk '{print $2}')" \
+  --args '{
+    quick: $quick, runs: $runs, scratch: $scratch, resultsDir: $results,
+    docsPath: (if $docs == "" then null else $docs end), wrk: (if $wrk == "" then null else $wrk end),
+    notes: $ARGS.positional,
+    versions: {berth: $berthVersion, distribution: $distVersion, nginx: $nginxVersion, wrk: $wrkVersion, openssl: $opensslVersion},
+    berth: {url: $berthUrl, pid: $berthPid, username: $user, password: $password, service: $service, anonymous: $anonymous},
+    distribution: {url: $distUrl, pid: $distPid},
+    nginx: {url: $nginxUrl, pid: $nginxPid, root: $nginxRoot},
+    sizes: $sizes
+  }' "${NOTES[@]}" >"$WORK/config.json"
+chmod 600 "$WORK/config.json"
+
+log "measuring ($RUNS run(s)$([[ $QUICK == 1 ]] && echo ', quick'))"
+dotnet "$BENCH_DLL" "$WORK/config.json"
