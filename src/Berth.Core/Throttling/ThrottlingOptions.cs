@@ -62,35 +62,24 @@ public sealed class TierThrottleLimits
         _ => Referrers,
     };
 
-    // Bursts are a fifth of a minute's budget (twelve seconds of refill): enough for a large pull or push at once,
-    // small enough that "bursts can be throttled even when the average is under the limit" (reference §6) holds.
-    // Deletes get half the writes, referrers half the reads; token requests are rare per identity (clients cache
-    // tokens for their lifetime) and are budgeted below reads.
-    internal static TierThrottleLimits ForBasic() => new()
-    {
-        Read = new() { PerMinute = 1_000, Burst = 200 },
-        Write = new() { PerMinute = 100, Burst = 50 },
-        Delete = new() { PerMinute = 50, Burst = 20 },
-        Token = new() { PerMinute = 200, Burst = 50 },
-        Referrers = new() { PerMinute = 500, Burst = 100 },
-    };
+    // ACR documents its ReadOps and WriteOps as minimum estimates (reference §6), so each bucket holds a full minute
+    // of budget: a large pull or a conformance-style push runs at once, a sustained flood is held to the rate.
+    // Deletes get half the writes and referrers half the reads. Token requests are cheap for a client that caches
+    // its token, but every repository a docker client touches costs one, and ACR's token responses hint at a
+    // generous per-second budget (x-ms-ratelimit-remaining-calls-per-second: 166.6, reference §2.4).
+    internal static TierThrottleLimits ForBasic() => Uniform(read: 1_000, write: 100, token: 600);
 
-    internal static TierThrottleLimits ForStandard() => new()
-    {
-        Read = new() { PerMinute = 3_000, Burst = 600 },
-        Write = new() { PerMinute = 500, Burst = 150 },
-        Delete = new() { PerMinute = 250, Burst = 50 },
-        Token = new() { PerMinute = 600, Burst = 100 },
-        Referrers = new() { PerMinute = 1_500, Burst = 300 },
-    };
+    internal static TierThrottleLimits ForStandard() => Uniform(read: 3_000, write: 500, token: 1_200);
 
-    internal static TierThrottleLimits ForPremium() => new()
+    internal static TierThrottleLimits ForPremium() => Uniform(read: 10_000, write: 2_000, token: 3_000);
+
+    private static TierThrottleLimits Uniform(double read, double write, double token) => new()
     {
-        Read = new() { PerMinute = 10_000, Burst = 2_000 },
-        Write = new() { PerMinute = 2_000, Burst = 500 },
-        Delete = new() { PerMinute = 1_000, Burst = 200 },
-        Token = new() { PerMinute = 2_000, Burst = 300 },
-        Referrers = new() { PerMinute = 5_000, Burst = 1_000 },
+        Read = new() { PerMinute = read, Burst = read },
+        Write = new() { PerMinute = write, Burst = write },
+        Delete = new() { PerMinute = write / 2, Burst = write / 2 },
+        Token = new() { PerMinute = token, Burst = token },
+        Referrers = new() { PerMinute = read / 2, Burst = read / 2 },
     };
 }
 

@@ -36,7 +36,7 @@ public static class RequestThrottle
             var guarded = await policy.MayPresentCredentialsAsync(registry, address, context.RequestAborted);
             if (!guarded.Allowed) return await RejectAsync(context, registry, ThrottleSubject.FailedCredentialsAddress, null, ThrottleCategory.Token, guarded);
         }
-        var category = ThrottleClassifier.ForRequest(context.Request.Method, context.Request.Path.Value);
+        if (ThrottleClassifier.ForRequest(context.Request.Method, context.Request.Path.Value) is not { } category) return true;
         var decision = await policy.AdmitAsync(registry, principal, address, category, context.RequestAborted);
         if (decision.Allowed)
         {

@@ -16,13 +16,13 @@ public sealed class ThrottlePolicyTests
     [Fact]
     public async Task AnonymousAddress_IsRefusedAfterItsShareOfTheBurst()
     {
-        // Standard reads: burst 600; one address gets 10% of it.
+        // Standard reads: a bucket of 3,000; one anonymous address gets 10% of it.
         var policy = Policy();
         var registry = Standard("myregistry");
 
         var admitted = await CountAdmittedAsync(() => policy.AdmitAnonymousAsync(registry, AddressA, ThrottleCategory.Read, default), 1000);
 
-        Assert.Equal(60, admitted);
+        Assert.Equal(300, admitted);
     }
 
     [Fact]
@@ -40,17 +40,17 @@ public sealed class ThrottlePolicyTests
     [Fact]
     public async Task AllAnonymousAddresses_ShareOneAnonymousBudget()
     {
-        // Standard reads: the shared anonymous bucket holds half the burst (300), one address a tenth (60).
+        // Standard reads: the shared anonymous bucket holds half of 3,000, one address a tenth.
         var policy = Policy();
         var registry = Standard("myregistry");
         var admitted = 0;
         for (var host = 1; host <= 10; host++)
         {
             var address = ClientAddress.ToKey(IPAddress.Parse($"10.0.0.{host}"));
-            admitted += await CountAdmittedAsync(() => policy.AdmitAnonymousAsync(registry, address, ThrottleCategory.Read, default), 100);
+            admitted += await CountAdmittedAsync(() => policy.AdmitAnonymousAsync(registry, address, ThrottleCategory.Read, default), 300);
         }
 
-        Assert.Equal(300, admitted);
+        Assert.Equal(1500, admitted);
     }
 
     [Fact]
@@ -61,13 +61,14 @@ public sealed class ThrottlePolicyTests
         await CountAdmittedAsync(() => policy.AdmitAnonymousAsync(registry, AddressA, ThrottleCategory.Read, default), 10_000);
 
         var admittedElsewhere = 0;
-        for (var host = 1; host <= 4; host++)
+        for (var host = 1; host <= 5; host++)
         {
             var address = ClientAddress.ToKey(IPAddress.Parse($"10.0.0.{host}"));
-            admittedElsewhere += await CountAdmittedAsync(() => policy.AdmitAnonymousAsync(registry, address, ThrottleCategory.Read, default), 100);
+            admittedElsewhere += await CountAdmittedAsync(() => policy.AdmitAnonymousAsync(registry, address, ThrottleCategory.Read, default), 300);
         }
 
-        Assert.Equal(240, admittedElsewhere);
+        // The shared 1,500 less the 300 the flooding address was admitted: its refused requests cost nothing.
+        Assert.Equal(1200, admittedElsewhere);
     }
 
     [Fact]
@@ -84,7 +85,7 @@ public sealed class ThrottlePolicyTests
         var admin = await policy.AdmitAsync(registry, Admin("myregistry"), AddressA, ThrottleCategory.Read, default);
 
         Assert.True(admin.Allowed);
-        Assert.Equal(599, admin.Remaining);
+        Assert.Equal(2999, admin.Remaining);
     }
 
     [Fact]
@@ -123,9 +124,9 @@ public sealed class ThrottlePolicyTests
     }
 
     [Theory]
-    [InlineData(RegistrySku.Basic, 50)]
-    [InlineData(RegistrySku.Standard, 150)]
-    [InlineData(RegistrySku.Premium, 500)]
+    [InlineData(RegistrySku.Basic, 100)]
+    [InlineData(RegistrySku.Standard, 500)]
+    [InlineData(RegistrySku.Premium, 2000)]
     public async Task WriteBurst_IsSizedByTier(RegistrySku sku, int expected)
     {
         var policy = Policy();
