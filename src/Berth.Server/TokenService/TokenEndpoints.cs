@@ -24,6 +24,9 @@ public static class TokenEndpoints
         app.MapGet("/oauth2/token", GetTokenAsync);
         app.MapPost("/oauth2/token", PostTokenAsync);
         app.MapPost("/oauth2/exchange", ExchangeAsync);
+        // ACR answers any other method on /oauth2/exchange with 404, not 405 (reference §0, Azure/acr#166).
+        app.MapMethods("/oauth2/exchange", [HttpMethods.Get, HttpMethods.Head, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch],
+            context => { context.Response.StatusCode = StatusCodes.Status404NotFound; return Task.CompletedTask; });
         return app;
     }
 
