@@ -1,3 +1,4 @@
+using Berth.Core.Caching;
 using Berth.Core.Content;
 using Berth.Core.Identity;
 using Berth.Core.Registries;
@@ -55,6 +56,7 @@ public static class BerthServiceCollectionExtensions
         services.AddFileSystemBlobStore(Path.Combine(dataPath, "storage"));
         services.AddSqliteMetadataStore(Path.Combine(dataPath, "metadata", "berth.db"));
         services.AddSqliteIdentityStore();
+        services.AddBerthCaching();
         services.AddBerthManagementPlane(configuration, options);
         services.AddBerthThrottling(configuration);
         return services;

@@ -37,8 +37,36 @@ public sealed class RegistryTokenService(SigningKey key, TimeProvider time, IOpt
         return Issue(registry, principal, RegistryTokenKind.Refresh, [], _options.RefreshTokenLifetime);
     }
 
+    /// <summary>Most validated tokens remembered; a busy client presents the same token on every request.</summary>
+    private const int ValidatedTokenCapacity = 50_000;
+
+    /// <summary>
+    /// Tokens whose signature and claims already checked out, so the RSA verification runs once per token rather than
+    /// once per request. Only the lifetime is re-checked on a hit; the identity behind the token is re-checked by the
+    /// caller on every request anyway.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Token, string Audience), RegistryTokenClaims> _validated = new();
+
     /// <summary>Checks signature, algorithm, key, issuer, audience and lifetime; the identity itself is the caller's to re-check.</summary>
     public TokenValidationResult Validate(string token, string audience)
+    {
+        if (_validated.TryGetValue((token, audience), out var known))
+        {
+            if (time.GetUtcNow() < known.ExpiresAt + _options.ClockSkew)
+                return new TokenValidationResult(known, TokenValidationFailure.None);
+            _validated.TryRemove((token, audience), out _);
+            return TokenValidationResult.Fail(TokenValidationFailure.Expired);
+        }
+        var result = ValidateUncached(token, audience);
+        if (result.Claims is { } claims)
+        {
+            if (_validated.Count >= ValidatedTokenCapacity) _validated.Clear();
+            _validated[(token, audience)] = claims;
+        }
+        return result;
+    }
+
+    private TokenValidationResult ValidateUncached(string token, string audience)
     {
         if (string.IsNullOrEmpty(token) || token.Length > 16 * 1024)
             return TokenValidationResult.Fail(TokenValidationFailure.Malformed);
