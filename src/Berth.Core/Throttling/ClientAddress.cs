@@ -15,15 +15,19 @@ public static class ClientAddress
     public static UInt128 ToKey(IPAddress? address)
     {
         if (address is null) return UInt128.Zero;
-        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
         Span<byte> bytes = stackalloc byte[16];
         if (address.AddressFamily == AddressFamily.InterNetwork)
         {
-            // ::ffff:a.b.c.d, so IPv4 keys never collide with IPv6 prefixes.
-            if (!address.TryWriteBytes(bytes[12..], out _)) return UInt128.Zero;
-            return new UInt128(0, 0xFFFF_0000_0000UL | BinaryPrimitives.ReadUInt32BigEndian(bytes[12..]));
+            if (!address.TryWriteBytes(bytes, out _)) return UInt128.Zero;
+            return Ipv4Key(bytes);
         }
         if (!address.TryWriteBytes(bytes, out var written) || written != 16) return UInt128.Zero;
+        // A dual-mode listener reports IPv4 clients as ::ffff:a.b.c.d; read them in place rather than allocate MapToIPv4.
+        if (address.IsIPv4MappedToIPv6) return Ipv4Key(bytes[12..]);
         return new UInt128(BinaryPrimitives.ReadUInt64BigEndian(bytes), 0);
     }
+
+    // ::ffff:a.b.c.d, so IPv4 keys never collide with IPv6 prefixes (whose low half is zero).
+    private static UInt128 Ipv4Key(ReadOnlySpan<byte> ipv4) =>
+        new(0, 0xFFFF_0000_0000UL | BinaryPrimitives.ReadUInt32BigEndian(ipv4));
 }
