@@ -68,6 +68,7 @@ fi
 
 # ---- a temp folder and the servers, all cleaned up on exit ------------------------------------------------------------
 WORK="$(mktemp -d /tmp/berth-bench.XXXXXX)"
+chmod 711 "$WORK" # nginx's workers (not root) must reach nginx/html; secrets inside keep their own modes
 PIDS=()
 cleanup() {
   local pid
@@ -90,10 +91,10 @@ free_port() {
   echo "bench: no free port" >&2; exit 1
 }
 
-wait_http() { # url, what, pid
+wait_http() { # url, what, pid: until the URL answers 2xx
   for _ in $(seq 300); do
     kill -0 "$3" 2>/dev/null || { echo "bench: $2 exited during start-up; log:" >&2; tail -20 "$WORK/$2.log" >&2; exit 1; }
-    curl -s -o /dev/null "$1" && return 0
+    curl -sf -o /dev/null "$1" && return 0
     sleep 0.2
   done
   echo "bench: $2 did not answer at $1" >&2; exit 1
@@ -206,10 +207,10 @@ log "nginx pid $NGINX_PID on 127.0.0.1:$NGINX_PORT"
 # ---- sizes and the hand-over to the load tool -------------------------------------------------------------------------
 if [[ $QUICK == 1 ]]; then
   SIZES='{"blobMiB":64,"chunkMiB":16,"bigBlobMiB":256,"smallBlobs":200,"tags":2000,"repositories":300,"pageSize":100,
-          "populateBudgetSeconds":60,"loadSeconds":3,"heads":50,"physicalSeconds":1,"diskMiB":128}'
+          "populateBudgetSeconds":60,"walkBudgetSeconds":10,"loadSeconds":3,"heads":50,"physicalSeconds":1,"diskMiB":128}'
 else
   SIZES='{"blobMiB":512,"chunkMiB":16,"bigBlobMiB":4096,"smallBlobs":1000,"tags":100000,"repositories":10000,"pageSize":100,
-          "populateBudgetSeconds":150,"loadSeconds":10,"heads":200,"physicalSeconds":3,"diskMiB":1024}'
+          "populateBudgetSeconds":90,"walkBudgetSeconds":20,"loadSeconds":10,"heads":200,"physicalSeconds":3,"diskMiB":1024}'
 fi
 NOTES=("Berth started with ${BERTH_FLAGS[*]} (throttling off); otherwise default configuration (filesystem blobs, SQLite metadata).")
 NOTES+=("distribution 2.8.2: filesystem storage, no auth (one row serves as the peer of both the anonymous and the bearer rows), in-memory blob descriptor cache, access log off.")

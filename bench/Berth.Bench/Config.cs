@@ -65,6 +65,7 @@ internal sealed class Sizes
     public int PageSize { get; set; } = 100;
     public int PopulateParallelism { get; set; } = 16;
     public int PopulateBudgetSeconds { get; set; } = 240;
+    public int WalkBudgetSeconds { get; set; } = 20;
     public int LoadSeconds { get; set; } = 10;
     public int[] Connections { get; set; } = [16, 64];
     public int TokenConnections { get; set; } = 16;

@@ -206,14 +206,15 @@ internal sealed class Registry
     }
 
     /// <summary>Follows the Link headers of a paginated listing; returns each page's latency (ms) and the item count.</summary>
-    public async Task<(List<double> PageMs, int Items, double TotalMs)> WalkAsync(string firstPath, string[] scopes, string arrayField, int maxPages)
+    /// <summary>Stops early (Complete = false) after <paramref name="budget"/>: a slow listing still gives its per-page latency.</summary>
+    public async Task<(List<double> PageMs, int Items, double TotalMs, bool Complete)> WalkAsync(string firstPath, string[] scopes, string arrayField, TimeSpan budget)
     {
         await AuthAsync(scopes);
         var pages = new List<double>();
         var items = 0;
         var total = Stopwatch.StartNew();
         string? path = firstPath;
-        while (path is not null && pages.Count < maxPages)
+        while (path is not null && total.Elapsed < budget)
         {
             var current = path;
             var clock = Stopwatch.StartNew();
@@ -225,7 +226,7 @@ internal sealed class Registry
             if (json.RootElement.TryGetProperty(arrayField, out var array) && array.ValueKind == JsonValueKind.Array) items += array.GetArrayLength();
             path = NextLink(response);
         }
-        return (pages, items, total.Elapsed.TotalMilliseconds);
+        return (pages, items, total.Elapsed.TotalMilliseconds, path is null);
     }
 
     private static string? NextLink(HttpResponseMessage response)

@@ -181,7 +181,7 @@ internal sealed class Report(Config config, Bench bench, Dictionary<string, stri
             $"single-core SHA-256 {Cell(Median(K("p.sha256")), "MB/s")} MB/s",
             $"disk write with O_DIRECT + fsync {Cell(Median(K("p.disk")), "MB/s")} MB/s",
             $"page-cache read {Cell(Median(K("p.pagecache")), "MB/s")} MB/s",
-            $"loopback TCP (one stream) {Cell(Median(K("p.loopback")), "MB/s")} MB/s",
+            $"loopback TCP, one stream: {Cell(Median(K("p.loopback.write")), "MB/s")} MB/s with write(), {Cell(Median(K("p.loopback.sendfile")), "MB/s")} MB/s with sendfile() (the limit is the better of the two)",
         }.Concat(s.Connections.Select(c => $"nginx static file {c} conns {Cell(Median(K($"n.{c}.rps")), "req/s")} req/s (p50 {Cell(Median(K($"n.{c}.p50")), "ms")} ms, p99 {Cell(Median(K($"n.{c}.p99")), "ms")} ms)"))) + ".");
         text.AppendLine();
         text.AppendLine("\"Berth advantage\" is Berth ÷ distribution for rates and distribution ÷ Berth for latencies and memory: above 1× Berth is better. " +
