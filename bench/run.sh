@@ -12,6 +12,9 @@
 # Results: bench/results/<timestamp>-<hostname>.md and .json. See docs/performance.md.
 set -euo pipefail
 
+# The whole script is one function, so bash parses it completely before running: editing or checking out this file
+# while a benchmark runs cannot derail the run.
+main() {
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 QUICK=0
 RUNS=""
@@ -61,8 +64,8 @@ BERTH_DLL="$ROOT/src/Berth.Cli/bin/Release/net10.0/berth.dll"
 BENCH_DLL="$ROOT/bench/Berth.Bench/bin/Release/net10.0/berth-bench.dll"
 if [[ $BUILD == 1 ]]; then
   log "building Berth and the load tool (Release)"
-  dotnet build "$ROOT/src/Berth.Cli" -c Release -nologo -v q >/dev/null
-  dotnet build "$ROOT/bench/Berth.Bench" -c Release -nologo -v q >/dev/null
+  dotnet build "$ROOT/src/Berth.Cli" -c Release -nologo -v q -clp:ErrorsOnly
+  dotnet build "$ROOT/bench/Berth.Bench" -c Release -nologo -v q -clp:ErrorsOnly
 fi
 [[ -f "$BERTH_DLL" && -f "$BENCH_DLL" ]] || { echo "bench: missing builds (run without --no-build)" >&2; exit 1; }
 
@@ -248,3 +251,6 @@ chmod 600 "$WORK/config.json"
 
 log "measuring ($RUNS run(s)$([[ $QUICK == 1 ]] && echo ', quick'))"
 dotnet "$BENCH_DLL" "$WORK/config.json"
+}
+
+main "$@"
