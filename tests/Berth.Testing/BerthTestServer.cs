@@ -47,10 +47,16 @@ public class BerthTestServer : IAsyncLifetime
     /// <summary>Extra configuration, as <c>--Key=value</c> arguments, for subclasses that need another set-up.</summary>
     protected virtual IEnumerable<string> ExtraArguments => [];
 
+    /// <summary>Called after the app is built and before it starts, e.g. to add a logger provider that sees start-up too.</summary>
+    protected virtual void OnBuilt(WebApplication app)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(DataPath);
         _app = BerthApp.Build(["--urls", "http://127.0.0.1:0", "--Berth:DataPath=" + DataPath, .. ExtraArguments]);
+        OnBuilt(_app);
         await _app.StartAsync();
         var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         BaseAddress = new Uri(addresses.First());
