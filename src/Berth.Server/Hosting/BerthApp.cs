@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Berth.Server.AcrApi;
 using Berth.Server.DataPlane;
 using Berth.Server.Management;
@@ -30,6 +31,11 @@ public static class BerthApp
         {
             // Blob uploads are streamed to storage; the size of one request is bounded by storage, not memory.
             kestrel.Limits.MaxRequestBodySize = null;
+            // With no size limit, time limits are what stop a slow or stalled client (slowloris) from holding a
+            // connection and an upload lock: headers must arrive within 10 s, and a body must keep up at least
+            // 240 bytes/s after a 5 s grace (Kestrel's rate check; a stalled upload ends with 408).
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
             kestrel.AddServerHeader = false;
         });
 
