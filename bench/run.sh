@@ -8,6 +8,8 @@
 #   bench/run.sh --runs 5        more runs (medians)
 #   bench/run.sh --no-build      use the existing Release builds
 #   bench/run.sh --update-docs   also refresh the results table in docs/performance.md
+#   bench/run.sh --populate-budget 900   seconds each registry may spend creating the tags / repositories (default 90;
+#                                a full 100,000 tags in distribution takes about 500 s on 2 cores)
 #
 # Results: bench/results/<timestamp>-<hostname>.md and .json. See docs/performance.md.
 set -euo pipefail
@@ -20,6 +22,7 @@ QUICK=0
 RUNS=""
 BUILD=1
 UPDATE_DOCS=0
+POPULATE_BUDGET=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -27,13 +30,15 @@ while [[ $# -gt 0 ]]; do
     --runs=*) RUNS="${1#--runs=}" ;;
     --no-build) BUILD=0 ;;
     --update-docs) UPDATE_DOCS=1 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --populate-budget) POPULATE_BUDGET="$2"; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 [[ -z "$RUNS" ]] && { [[ $QUICK == 1 ]] && RUNS=1 || RUNS=3; }
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "bench: --runs needs a positive number" >&2; exit 2; }
+[[ -z "$POPULATE_BUDGET" || "$POPULATE_BUDGET" =~ ^[1-9][0-9]*$ ]] || { echo "bench: --populate-budget needs seconds" >&2; exit 2; }
 
 log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
 
@@ -215,6 +220,7 @@ else
   SIZES='{"blobMiB":512,"chunkMiB":16,"bigBlobMiB":4096,"smallBlobs":1000,"tags":100000,"repositories":10000,"pageSize":100,
           "populateBudgetSeconds":90,"walkBudgetSeconds":20,"loadSeconds":10,"heads":200,"physicalSeconds":3,"diskMiB":1024}'
 fi
+[[ -n "$POPULATE_BUDGET" ]] && SIZES=$(jq -c --argjson b "$POPULATE_BUDGET" '.populateBudgetSeconds = $b' <<<"$SIZES")
 NOTES=("Berth started with ${BERTH_FLAGS[*]} (throttling off); otherwise default configuration (filesystem blobs, SQLite metadata).")
 NOTES+=("distribution 2.8.2: filesystem storage, no auth (one row serves as the peer of both the anonymous and the bearer rows), in-memory blob descriptor cache, access log off.")
 [[ $ANONYMOUS == on ]] && NOTES+=("Anonymous pull switched on with: $ANONYMOUS_HOW.")
