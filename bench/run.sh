@@ -224,7 +224,7 @@ fi
 NOTES=("Berth started with ${BERTH_FLAGS[*]} (throttling off); otherwise default configuration (filesystem blobs, SQLite metadata).")
 NOTES+=("distribution 2.8.2: filesystem storage, no auth (one row serves as the peer of both the anonymous and the bearer rows), in-memory blob descriptor cache, access log off.")
 [[ $ANONYMOUS == on ]] && NOTES+=("Anonymous pull switched on with: $ANONYMOUS_HOW.")
-[[ $QUICK == 1 ]] && NOTES+=("QUICK run: 1 run, 64 MiB blobs, 256 MiB big blob, 200 small blobs, 2,000 tags, 300 repositories, 3 s loads: a smoke test of the harness, not a measurement to judge the bars by.")
+[[ $QUICK == 1 ]] && NOTES+=("QUICK run: $RUNS run(s), 64 MiB blobs, 256 MiB big blob, 200 small blobs, 2,000 tags, 300 repositories, 3 s loads: a smoke test of the harness, not a measurement to judge the bars by.")
 WRK_VERSION=$(wrk -v 2>&1 | head -1 | awk '{print $2}' || true)
 jq -n \
   --argjson quick "$([[ $QUICK == 1 ]] && echo true || echo false)" \
@@ -259,4 +259,4 @@ log "measuring ($RUNS run(s)$([[ $QUICK == 1 ]] && echo ', quick'))"
 dotnet "$BENCH_DLL" "$WORK/config.json"
 }
 
-main "$@"
+main "$@"; exit  # on one line: bash never reads past it, even if this file changed meanwhile
