@@ -21,6 +21,13 @@ public sealed class ManagementOptions
     /// </summary>
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// Serve the managed-identity token endpoint (<c>/msi/token</c>, for <c>az login --identity</c> with
+    /// <c>MSI_ENDPOINT</c>). Off by default: it hands owner tokens to anyone who can reach it, so even when on it
+    /// answers loopback callers only (configuration <c>Berth:Management:ManagedIdentityEnabled=true</c>).
+    /// </summary>
+    public bool ManagedIdentityEnabled { get; set; }
+
     /// <summary>Tolerance for other nodes' clocks when checking <c>nbf</c> and <c>exp</c>.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -28,6 +28,9 @@ public sealed class ManagementSignIn(
 
     public string TenantId => options.Value.TenantId;
 
+    /// <summary>Whether the loopback managed-identity endpoint is on (<see cref="ManagementOptions.ManagedIdentityEnabled"/>).</summary>
+    public bool ManagedIdentityEnabled => options.Value.ManagedIdentityEnabled;
+
     /// <summary>
     /// Creates the owner principal if no owner exists yet. Returns it with its secret when it was created now, and
     /// null when an owner already existed (its secret is unknown here: only the hash is stored).

@@ -23,10 +23,14 @@ public static class BerthApp
             Args = args,
             ContentRootPath = Directory.GetCurrentDirectory(),
         });
+        var tlsMode = builder.Configuration.GetSection(Tls.TlsOptions.Section).Get<Tls.TlsOptions>()?.Mode ?? Tls.TlsMode.None;
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
         {
-            builder.WebHost.UseUrls(DefaultUrls);
+            builder.WebHost.UseUrls(tlsMode == Tls.TlsMode.LocalCa ? Tls.BerthTls.DefaultHttpsUrls : DefaultUrls);
         }
+        // https listen addresses: Berth's local CA (Berth:Tls:Mode=LocalCa) or Kestrel's certificate configuration.
+        var tls = Tls.BerthTls.Configure(builder, builder.Configuration.GetSection(BerthOptions.Section).Get<BerthOptions>() ?? new BerthOptions());
+        builder.Services.AddSingleton(tls);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // Blob uploads are streamed to storage; the size of one request is bounded by storage, not memory.
@@ -45,6 +49,7 @@ public static class BerthApp
 
         var app = builder.Build();
         app.UseBerthRequestLogging();
+        Management.SignIn.SignInEndpoints.UseMetadataEndpointsDoubleSlash(app);
         app.MapOperations();
         app.MapTokenService();
         app.MapManagement();

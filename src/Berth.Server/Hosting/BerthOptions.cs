@@ -28,6 +28,29 @@ public sealed class BerthOptions
     public string DefaultResourceGroup { get; set; } = "berth";
     public string DefaultLocation { get; set; } = "local";
 
+    /// <summary>
+    /// The host name the Azure CLI and SDKs use for the management plane (ARM) and, with <see cref="SignInHostName"/>,
+    /// what the local TLS certificate covers and the az set-up lines name. Management is routed by path, so any host
+    /// that reaches the server works; these are the names Berth tells clients to use.
+    /// </summary>
+    public string ManagementHostName { get; set; } = "management.localhost";
+
+    /// <summary>The host of the ADFS-style sign-in authority (<c>https://&lt;host&gt;/adfs</c>).</summary>
+    public string SignInHostName { get; set; } = "login.localhost";
+
+    /// <summary><c>host:port</c> → <c>host</c>; a bare host or <c>[v6]</c> stays as it is.</summary>
+    public static string HostWithoutPort(string hostAndPort)
+    {
+        var value = hostAndPort.Trim();
+        if (value.StartsWith('['))
+        {
+            var end = value.IndexOf(']');
+            return end > 0 ? value[1..end] : value;
+        }
+        var colon = value.LastIndexOf(':');
+        return colon > 0 && value.IndexOf(':') == colon ? value[..colon] : value;
+    }
+
     public string LoginServerFor(string registryName) => $"{registryName.ToLowerInvariant()}.{LoginServerSuffix}";
 
     public string ResolvedDataPath => Path.GetFullPath(DataPath, Directory.GetCurrentDirectory());

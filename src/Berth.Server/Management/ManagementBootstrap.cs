@@ -164,6 +164,7 @@ public static class ManagementHostingExtensions
         });
         Berth.Metadata.Sqlite.SqliteManagementExtensions.AddSqliteServicePrincipalStore(services);
         services.AddHostedService<ManagementBootstrap>();
+        services.AddHostedService<SignIn.AzureCliSetup>();
         return services;
     }
 }

@@ -20,8 +20,24 @@ public static class SignInEndpoints
         app.MapGet("/adfs/.well-known/openid-configuration", OpenIdConfigurationAsync);
         app.MapPost("/adfs/oauth2/token", TokenAsync);
         app.MapGet("/metadata/endpoints", MetadataEndpointsAsync);
+        app.MapManagedIdentity();
         return app;
     }
+
+    /// <summary>
+    /// <c>az cloud register --endpoint-resource-manager https://host/</c> appends <c>/metadata/endpoints</c> to the URL as
+    /// given, asking for <c>//metadata/endpoints</c>; this middleware serves that spelling too.
+    /// </summary>
+    public static IApplicationBuilder UseMetadataEndpointsDoubleSlash(this IApplicationBuilder app) =>
+        app.Use((context, next) =>
+        {
+            var path = context.Request.Path.Value;
+            // Answered here: routing has already run (and found nothing) by the time middleware sees the request.
+            if (path is not null && path.StartsWith("//", StringComparison.Ordinal) && HttpMethods.IsGet(context.Request.Method)
+                && path.TrimStart('/').Equals("metadata/endpoints", StringComparison.OrdinalIgnoreCase))
+                return MetadataEndpointsAsync(context);
+            return next(context);
+        });
 
     private static string BaseUrl(HttpContext context) => $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}";
 
