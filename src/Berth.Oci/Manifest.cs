@@ -54,7 +54,7 @@ public static class ManifestParser
             var declared = OptionalString(root, "mediaType");
             var requested = NormalizeContentType(contentType);
             if (requested is not null && MediaTypes.IsSchema1(requested) || declared is not null && MediaTypes.IsSchema1(declared)
-                || root.TryGetProperty("schemaVersion", out var sv) && sv.ValueKind == JsonValueKind.Number && sv.GetInt32() == 1)
+                || root.TryGetProperty("schemaVersion", out var sv) && sv.ValueKind == JsonValueKind.Number && sv.TryGetInt32(out var v1) && v1 == 1)
             {
                 throw new OciException(OciErrorCode.ManifestInvalid,
                     "Docker image manifest schema 1 is deprecated and not supported; push with schema 2 or OCI (e.g. a current docker, podman or skopeo)",
@@ -62,7 +62,7 @@ public static class ManifestParser
             }
 
             var mediaType = ResolveMediaType(requested, declared, root);
-            if (!root.TryGetProperty("schemaVersion", out var version) || version.ValueKind != JsonValueKind.Number || version.GetInt32() != 2)
+            if (!root.TryGetProperty("schemaVersion", out var version) || version.ValueKind != JsonValueKind.Number || !version.TryGetInt32(out var v2) || v2 != 2)
                 throw Invalid("schemaVersion must be 2");
 
             var artifactType = OptionalString(root, "artifactType");
