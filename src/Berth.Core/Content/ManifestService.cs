@@ -38,6 +38,15 @@ public sealed class ManifestService(IMetadataStore metadata, ContentLocks locks,
             throw new OciException(OciErrorCode.ManifestBlobUnknown, $"blob {missingBlobs[0]} is not in repository {repository.Name}; push it before the manifest",
                 new { digest = missingBlobs[0].ToString() });
 
+        // Clients verify a pulled blob against the descriptor's size as well as its digest (image spec: size MUST match),
+        // so a manifest whose descriptor disagrees with the stored blob would be unpullable: refuse it now.
+        foreach (var descriptor in (parsed.Config is { } described ? parsed.Layers.Prepend(described) : parsed.Layers).Where(d => !IsExternalLayer(d.MediaType)))
+        {
+            if (await metadata.GetLinkedBlobSizeOrNullAsync(repository, descriptor.Digest, cancellationToken) is { } size && size != descriptor.Size)
+                throw new OciException(OciErrorCode.ManifestInvalid, $"the descriptor of {descriptor.Digest} says {descriptor.Size} bytes but the blob has {size}",
+                    new { digest = descriptor.Digest.ToString(), declared = descriptor.Size, actual = size });
+        }
+
         var manifestReferences = parsed.Manifests.Select(m => m.Digest).ToList();
         var missingManifests = await metadata.FindMissingManifestsAsync(repository, manifestReferences, cancellationToken);
         if (missingManifests.Count > 0)
