@@ -115,6 +115,7 @@ internal sealed class SqliteMetadataStore(SqliteDatabase database, TimeProvider 
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await BeginWriteAsync(connection, cancellationToken);
         await EnsureRepositoryAsync(connection, repository, cancellationToken);
+        await EnsureReferencesPresentAsync(connection, repository, write, cancellationToken);
         var inserted = await ExecuteAsync(connection,
             """
             INSERT OR IGNORE INTO manifests (registry, repository, digest, media_type, artifact_type, subject, annotations, content, created_at)
@@ -248,6 +249,139 @@ internal sealed class SqliteMetadataStore(SqliteDatabase database, TimeProvider 
         foreach (var table in new[] { "tags", "manifest_references", "manifests", "blob_links", "uploads", "repositories", "content_attributes" })
             await ExecuteAsync(connection, $"DELETE FROM {table} WHERE registry=$r;", cancellationToken, ("$r", registry));
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// ManifestService checked the references before this transaction; garbage collection may have removed a link or an
+    /// untagged manifest since. Checking again under the write lock means a manifest never lands pointing at nothing.
+    /// </summary>
+    private static async Task EnsureReferencesPresentAsync(SqliteConnection connection, RepositoryKey repository, ManifestWrite write, CancellationToken cancellationToken)
+    {
+        foreach (var (referenced, sql) in write.BlobReferences.Select(d => (d, "SELECT 1 FROM blob_links WHERE registry=$r AND repository=$n AND digest=$d;"))
+                     .Concat(write.ManifestReferences.Select(d => (d, "SELECT 1 FROM manifests WHERE registry=$r AND repository=$n AND digest=$d;"))))
+        {
+            if (await ScalarAsync(connection, sql, cancellationToken, ("$r", repository.Registry), ("$n", repository.Name), ("$d", referenced.ToString())) is null)
+                throw new OciException(OciErrorCode.ManifestBlobUnknown, $"{referenced} is no longer in repository {repository.Name}; push it again before the manifest",
+                    new { digest = referenced.ToString() });
+        }
+    }
+
+    public async Task<RepositoryContent> GetRepositoryContentAsync(RepositoryKey repository, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        // A read transaction: WAL gives it one snapshot across the three queries.
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken);
+        var parameters = new (string, object?)[] { ("$r", repository.Registry), ("$n", repository.Name) };
+
+        var references = new Dictionary<string, (List<Digest> Manifests, List<Digest> Blobs)>();
+        await using (var command = Prepare(connection, "SELECT manifest, referenced, kind FROM manifest_references WHERE registry=$r AND repository=$n;", parameters))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var manifest = reader.GetString(0);
+                if (!references.TryGetValue(manifest, out var lists)) references[manifest] = lists = ([], []);
+                (reader.GetString(2) == "manifest" ? lists.Manifests : lists.Blobs).Add(Digest.Parse(reader.GetString(1)));
+            }
+        }
+
+        var manifests = new List<ManifestNode>();
+        await using (var command = Prepare(connection,
+            """
+            SELECT m.digest, m.created_at, m.subject,
+                   EXISTS (SELECT 1 FROM tags t WHERE t.registry=m.registry AND t.repository=m.repository AND t.digest=m.digest)
+            FROM manifests m WHERE m.registry=$r AND m.repository=$n;
+            """, parameters))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var digest = reader.GetString(0);
+                references.TryGetValue(digest, out var lists);
+                manifests.Add(new ManifestNode(Digest.Parse(digest), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), reader.GetInt64(3) != 0,
+                    reader.IsDBNull(2) ? null : Digest.Parse(reader.GetString(2)), lists.Manifests ?? [], lists.Blobs ?? []));
+            }
+        }
+
+        var links = new List<BlobLinkInfo>();
+        await using (var command = Prepare(connection, "SELECT digest, size, created_at FROM blob_links WHERE registry=$r AND repository=$n;", parameters))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+                links.Add(new BlobLinkInfo(Digest.Parse(reader.GetString(0)), reader.GetInt64(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2))));
+        }
+        return new RepositoryContent(manifests, links);
+    }
+
+    public async Task<bool> DeleteManifestIfUnusedAsync(RepositoryKey repository, Digest digest, DateTimeOffset createdBefore, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+        var parameters = new (string, object?)[] { ("$r", repository.Registry), ("$n", repository.Name), ("$d", digest.ToString()), ("$before", createdBefore.ToUnixTimeMilliseconds()) };
+        var deleted = await ExecuteAsync(connection,
+            """
+            DELETE FROM manifests WHERE registry=$r AND repository=$n AND digest=$d AND created_at < $before
+              AND NOT EXISTS (SELECT 1 FROM tags WHERE registry=$r AND repository=$n AND digest=$d)
+              AND NOT EXISTS (SELECT 1 FROM manifest_references WHERE registry=$r AND repository=$n AND referenced=$d AND kind='manifest')
+              AND (subject IS NULL OR NOT EXISTS (SELECT 1 FROM manifests s WHERE s.registry=$r AND s.repository=$n AND s.digest=manifests.subject));
+            """, cancellationToken, parameters);
+        if (deleted == 0) return false;
+        await ExecuteAsync(connection, "DELETE FROM manifest_references WHERE registry=$r AND repository=$n AND manifest=$d;", cancellationToken, parameters);
+        await ExecuteAsync(connection, "DELETE FROM content_attributes WHERE registry=$r AND repository=$n AND kind='manifest' AND key=$d;", cancellationToken, parameters);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    public async Task<bool> DeleteBlobLinkIfUnreferencedAsync(RepositoryKey repository, Digest digest, DateTimeOffset createdBefore, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await ExecuteAsync(connection,
+            """
+            DELETE FROM blob_links WHERE registry=$r AND repository=$n AND digest=$d AND created_at < $before
+              AND NOT EXISTS (SELECT 1 FROM manifest_references WHERE registry=$r AND repository=$n AND referenced=$d AND kind='blob');
+            """, cancellationToken,
+            ("$r", repository.Registry), ("$n", repository.Name), ("$d", digest.ToString()), ("$before", createdBefore.ToUnixTimeMilliseconds())) > 0;
+    }
+
+    public async Task<IReadOnlyList<Digest>> FindLinkedBlobsAsync(IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken)
+    {
+        if (digests.Count == 0) return [];
+        await using var connection = await database.OpenAsync(cancellationToken);
+        // The digest index leads with the registry: look a digest up once per registry that has links at all.
+        var registries = await ListStringsAsync(connection, "SELECT DISTINCT registry FROM blob_links;", cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT 1 FROM blob_links WHERE registry=$r AND digest=$d;";
+        var registryParameter = command.Parameters.Add("$r", SqliteType.Text);
+        var digestParameter = command.Parameters.Add("$d", SqliteType.Text);
+        var linked = new List<Digest>();
+        foreach (var digest in digests.Distinct())
+        {
+            digestParameter.Value = digest.ToString();
+            foreach (var registry in registries)
+            {
+                registryParameter.Value = registry;
+                if (await command.ExecuteScalarAsync(cancellationToken) is null) continue;
+                linked.Add(digest);
+                break;
+            }
+        }
+        return linked;
+    }
+
+    public async Task<IReadOnlyList<UploadSession>> ListUploadsStartedBeforeAsync(DateTimeOffset startedBefore, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = Prepare(connection,
+            "SELECT id, registry, repository, started_at FROM uploads WHERE started_at < $before ORDER BY started_at LIMIT $limit;",
+            [("$before", startedBefore.ToUnixTimeMilliseconds()), ("$limit", limit)]);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var result = new List<UploadSession>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result.Add(new UploadSession(reader.GetString(0), new RepositoryKey(reader.GetString(1), reader.GetString(2)),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3))));
+        }
+        return result;
     }
 
     private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();

@@ -12,11 +12,15 @@ internal sealed class FileSystemBlobStore : IBlobStore
     private const int BufferSize = 1 << 20;
     private readonly string _blobRoot;
     private readonly string _uploadRoot;
+    private readonly string _quarantineRoot;
+    private readonly TimeProvider _time;
 
-    public FileSystemBlobStore(string root)
+    public FileSystemBlobStore(string root, string? quarantineRoot = null, TimeProvider? time = null)
     {
         _blobRoot = Path.Combine(root, "blobs");
         _uploadRoot = Path.Combine(root, "uploads");
+        _quarantineRoot = quarantineRoot ?? Path.Combine(root, "quarantine");
+        _time = time ?? TimeProvider.System;
         Directory.CreateDirectory(_blobRoot);
         Directory.CreateDirectory(_uploadRoot);
     }
@@ -97,7 +101,10 @@ internal sealed class FileSystemBlobStore : IBlobStore
     {
         var source = UploadPath(uploadId);
         var target = BlobPath(digest);
-        if (File.Exists(target))
+        // The commit time becomes the blob's modification time (IBlobStore's promise to garbage collection). If the blob
+        // is already there, refreshing it succeeds only while it is in place; if a collection moved it away meanwhile,
+        // the refresh fails and the bytes are stored again below.
+        if (File.Exists(target) && TryTouch(target))
         {
             File.Delete(source);
             return Task.CompletedTask;
@@ -107,6 +114,7 @@ internal sealed class FileSystemBlobStore : IBlobStore
         {
             RandomAccess.FlushToDisk(handle);
         }
+        File.SetLastWriteTimeUtc(source, _time.GetUtcNow().UtcDateTime);
         var directory = Path.GetDirectoryName(target)!;
         Directory.CreateDirectory(directory);
         File.Move(source, target, overwrite: true);
@@ -118,6 +126,120 @@ internal sealed class FileSystemBlobStore : IBlobStore
     {
         File.Delete(UploadPath(uploadId));
         return Task.CompletedTask;
+    }
+
+    private bool TryTouch(string path)
+    {
+        try
+        {
+            File.SetLastWriteTimeUtc(path, _time.GetUtcNow().UtcDateTime);
+            return true;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    public async IAsyncEnumerable<StoredBlobInfo> ListBlobsAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        foreach (var file in new DirectoryInfo(_blobRoot).EnumerateFiles("*", SearchOption.AllDirectories))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var name = Path.GetRelativePath(_blobRoot, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
+            long size;
+            DateTimeOffset modified;
+            try
+            {
+                size = file.Length;
+                modified = file.LastWriteTimeUtc;
+            }
+            catch (FileNotFoundException)
+            {
+                continue; // deleted while listing
+            }
+            yield return new StoredBlobInfo(name, DigestOf(name), size, modified);
+        }
+    }
+
+    /// <summary>The digest a key names when it is exactly where that digest is stored (<c>alg/xx/encoded</c>), else null.</summary>
+    private static Digest? DigestOf(string name)
+    {
+        var parts = name.Split('/');
+        if (parts.Length != 3 || !Digest.TryParse($"{parts[0]}:{parts[2]}", out var digest)) return null;
+        return parts[1] == digest.Encoded[..2] ? digest : null;
+    }
+
+    public Task<bool> DeleteIfUnmodifiedSinceAsync(Digest digest, DateTimeOffset modifiedBefore, CancellationToken cancellationToken)
+    {
+        // Move the blob aside first (atomic), then look at its time: a commit that refreshed it before the move shows here
+        // and the blob goes back; a commit after the move finds nothing to refresh and stores the bytes again.
+        var path = BlobPath(digest);
+        var aside = $"{path}.gc-{Guid.NewGuid():N}";
+        try
+        {
+            File.Move(path, aside);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Task.FromResult(false);
+        }
+        if (File.GetLastWriteTimeUtc(aside) >= modifiedBefore.UtcDateTime)
+        {
+            try
+            {
+                File.Move(aside, path);
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                File.Delete(aside); // a commit stored the same bytes again meanwhile
+            }
+            return Task.FromResult(false);
+        }
+        File.Delete(aside);
+        return Task.FromResult(true);
+    }
+
+    public async IAsyncEnumerable<StoredUploadInfo> ListUploadsAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        foreach (var file in new DirectoryInfo(_uploadRoot).EnumerateFiles())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            // Only server-made ids (32 lower-case hex digits); anything else in the folder is not ours to touch.
+            if (file.Name.Length != 32 || !file.Name.All(char.IsAsciiHexDigitLower)) continue;
+            long size;
+            DateTimeOffset modified;
+            try
+            {
+                size = file.Length;
+                modified = file.LastWriteTimeUtc;
+            }
+            catch (FileNotFoundException)
+            {
+                continue;
+            }
+            yield return new StoredUploadInfo(file.Name, size, modified);
+        }
+    }
+
+    public Task<string?> QuarantineAsync(string name, CancellationToken cancellationToken)
+    {
+        var source = Path.GetFullPath(Path.Combine(_blobRoot, name));
+        if (!source.StartsWith(Path.GetFullPath(_blobRoot) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new ArgumentException("not a blob of this store", nameof(name));
+        var target = Path.Combine(_quarantineRoot, $"{name.Replace('/', '_')}.{_time.GetUtcNow():yyyyMMddTHHmmssZ}");
+        Directory.CreateDirectory(_quarantineRoot);
+        try
+        {
+            File.Move(source, target);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Task.FromResult<string?>(null);
+        }
+        return Task.FromResult<string?>(target);
     }
 
     private static void FlushDirectory(string directory)

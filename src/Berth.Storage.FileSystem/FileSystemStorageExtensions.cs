@@ -5,7 +5,10 @@ namespace Berth.Storage.FileSystem;
 
 public static class FileSystemStorageExtensions
 {
-    /// <summary>Stores blobs under <paramref name="root"/> on the local file system.</summary>
-    public static IServiceCollection AddFileSystemBlobStore(this IServiceCollection services, string root) =>
-        services.AddSingleton<IBlobStore>(new FileSystemBlobStore(root));
+    /// <summary>
+    /// Stores blobs under <paramref name="root"/> on the local file system; fsck moves corrupt blobs to
+    /// <paramref name="quarantineRoot"/> (default <c>root/quarantine</c>).
+    /// </summary>
+    public static IServiceCollection AddFileSystemBlobStore(this IServiceCollection services, string root, string? quarantineRoot = null) =>
+        services.AddSingleton<IBlobStore>(provider => new FileSystemBlobStore(root, quarantineRoot, provider.GetService<TimeProvider>()));
 }

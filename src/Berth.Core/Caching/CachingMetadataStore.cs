@@ -33,6 +33,9 @@ internal sealed class CachingMetadataStore(IMetadataStore inner, ChangeGeneratio
     public Task DeleteRegistryContentAsync(string registry, CancellationToken cancellationToken) =>
         ChangingAsync(registry, () => inner.DeleteRegistryContentAsync(registry, cancellationToken));
 
+    public Task<bool> DeleteManifestIfUnusedAsync(RepositoryKey repository, Digest digest, DateTimeOffset createdBefore, CancellationToken cancellationToken) =>
+        ChangingAsync(repository.Registry, () => inner.DeleteManifestIfUnusedAsync(repository, digest, createdBefore, cancellationToken));
+
     // Everything else passes straight through: uncached reads, and writes that change no cached answer.
     public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => inner.IsReadyAsync(cancellationToken);
     public Task<long?> GetLinkedBlobSizeOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) => inner.GetLinkedBlobSizeOrNullAsync(repository, digest, cancellationToken);
@@ -48,6 +51,11 @@ internal sealed class CachingMetadataStore(IMetadataStore inner, ChangeGeneratio
     public Task CreateUploadAsync(UploadSession session, CancellationToken cancellationToken) => inner.CreateUploadAsync(session, cancellationToken);
     public Task<UploadSession?> GetUploadOrNullAsync(string uploadId, CancellationToken cancellationToken) => inner.GetUploadOrNullAsync(uploadId, cancellationToken);
     public Task DeleteUploadAsync(string uploadId, CancellationToken cancellationToken) => inner.DeleteUploadAsync(uploadId, cancellationToken);
+
+    public Task<RepositoryContent> GetRepositoryContentAsync(RepositoryKey repository, CancellationToken cancellationToken) => inner.GetRepositoryContentAsync(repository, cancellationToken);
+    public Task<bool> DeleteBlobLinkIfUnreferencedAsync(RepositoryKey repository, Digest digest, DateTimeOffset createdBefore, CancellationToken cancellationToken) => inner.DeleteBlobLinkIfUnreferencedAsync(repository, digest, createdBefore, cancellationToken);
+    public Task<IReadOnlyList<Digest>> FindLinkedBlobsAsync(IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken) => inner.FindLinkedBlobsAsync(digests, cancellationToken);
+    public Task<IReadOnlyList<UploadSession>> ListUploadsStartedBeforeAsync(DateTimeOffset startedBefore, int limit, CancellationToken cancellationToken) => inner.ListUploadsStartedBeforeAsync(startedBefore, limit, cancellationToken);
 
     private long Generation(RepositoryKey repository) => generations.Current(repository.Registry, ChangeKind.Content);
 

@@ -9,6 +9,16 @@ public sealed record BlobContent(Stream Stream, long Length, string? PhysicalPat
 }
 
 /// <summary>
+/// A blob as the store holds it, for maintenance. <paramref name="Name"/> is the store's own key (for the file system,
+/// the path under <c>blobs/</c>); <paramref name="Digest"/> is null when that key is not a well-formed digest in its
+/// right place (fsck reports such entries). <paramref name="LastModified"/> is when the bytes were last committed.
+/// </summary>
+public sealed record StoredBlobInfo(string Name, Digest? Digest, long Size, DateTimeOffset LastModified);
+
+/// <summary>An upload area as the store holds it: its session id, bytes received so far and the time of the last write.</summary>
+public sealed record StoredUploadInfo(string Id, long Size, DateTimeOffset LastModified);
+
+/// <summary>
 /// Content-addressed bytes. Blobs are stored once per server and become visible only through
 /// <see cref="CommitUploadAsync"/>, after the caller verified the digest; repositories see them through
 /// metadata links, never through this interface.
@@ -38,4 +48,27 @@ public interface IBlobStore
     Task CommitUploadAsync(string uploadId, Digest digest, CancellationToken cancellationToken);
 
     Task DeleteUploadAsync(string uploadId, CancellationToken cancellationToken);
+
+    // Maintenance (garbage collection and fsck). Garbage collection relies on one promise: CommitUploadAsync sets the
+    // blob's LastModified to the commit time, also when the blob already existed, so a blob that was just committed
+    // for a link about to be written is never older than the grace period.
+
+    /// <summary>Every stored blob, in no particular order; entries may change while the listing runs.</summary>
+    IAsyncEnumerable<StoredBlobInfo> ListBlobsAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes the blob only if it was last committed before <paramref name="modifiedBefore"/>, atomically with respect to
+    /// <see cref="CommitUploadAsync"/>: a commit racing the delete either refreshes the blob first (and it is kept) or
+    /// finds it gone and stores it again. False when the blob was kept or did not exist.
+    /// </summary>
+    Task<bool> DeleteIfUnmodifiedSinceAsync(Digest digest, DateTimeOffset modifiedBefore, CancellationToken cancellationToken);
+
+    /// <summary>Every upload area, also those whose session metadata is gone (orphans left by a crash).</summary>
+    IAsyncEnumerable<StoredUploadInfo> ListUploadsAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Moves the blob stored under <paramref name="name"/> (a <see cref="StoredBlobInfo.Name"/>) out of the content
+    /// store into a quarantine area an operator can inspect; nothing is deleted. Returns where it went, or null if it was gone.
+    /// </summary>
+    Task<string?> QuarantineAsync(string name, CancellationToken cancellationToken);
 }

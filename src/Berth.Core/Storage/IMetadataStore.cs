@@ -30,6 +30,21 @@ public sealed record ManifestWrite(
     IReadOnlyList<Digest> ManifestReferences,
     string? Tag);
 
+/// <summary>A manifest of a repository as garbage collection sees it: whether a tag holds it and what it points at.</summary>
+public sealed record ManifestNode(
+    Digest Digest,
+    DateTimeOffset CreatedAt,
+    bool Tagged,
+    Digest? Subject,
+    IReadOnlyList<Digest> ManifestReferences,
+    IReadOnlyList<Digest> BlobReferences);
+
+/// <summary>A blob linked into a repository, with the time the link was made.</summary>
+public sealed record BlobLinkInfo(Digest Digest, long Size, DateTimeOffset CreatedAt);
+
+/// <summary>A consistent read of one repository's manifests and blob links.</summary>
+public sealed record RepositoryContent(IReadOnlyList<ManifestNode> Manifests, IReadOnlyList<BlobLinkInfo> BlobLinks);
+
 /// <summary>
 /// Repositories, tags, manifests, blob links, referrers and upload sessions. Every write is atomic:
 /// a failure leaves the previous state visible and nothing half-written.
@@ -85,4 +100,29 @@ public interface IMetadataStore
     /// in one transaction, when the registry itself is deleted. Blob bytes are left to garbage collection.
     /// </summary>
     Task DeleteRegistryContentAsync(string registry, CancellationToken cancellationToken);
+
+    // Maintenance (garbage collection). Garbage collection marks from a RepositoryContent snapshot and then deletes
+    // each candidate with one of the conditional deletes below, which re-check in the store's own transaction that the
+    // candidate is still garbage, so a push that lands between the snapshot and the delete is never lost.
+    // PutManifestAsync, in turn, must re-check in its transaction that every referenced blob is still linked and every
+    // referenced manifest still present, so a delete that lands between ManifestService's checks and the write is seen.
+
+    /// <summary>All manifests (with tags and references) and blob links of the repository, read in one transaction.</summary>
+    Task<RepositoryContent> GetRepositoryContentAsync(RepositoryKey repository, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes an untagged manifest if, in one transaction, it was created before <paramref name="createdBefore"/>, no tag
+    /// points at it, no manifest of the repository references it (an index) and its subject, if it has one, is not a
+    /// manifest of the repository (referrers of a present manifest stay). Removes its references and attributes too.
+    /// </summary>
+    Task<bool> DeleteManifestIfUnusedAsync(RepositoryKey repository, Digest digest, DateTimeOffset createdBefore, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a blob link if, in one transaction, it was made before <paramref name="createdBefore"/> and no manifest of the repository references the blob.</summary>
+    Task<bool> DeleteBlobLinkIfUnreferencedAsync(RepositoryKey repository, Digest digest, DateTimeOffset createdBefore, CancellationToken cancellationToken);
+
+    /// <summary>Of <paramref name="digests"/>, those some repository of any registry links.</summary>
+    Task<IReadOnlyList<Digest>> FindLinkedBlobsAsync(IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken);
+
+    /// <summary>Upload sessions (of every registry) started before <paramref name="startedBefore"/>, oldest first, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<UploadSession>> ListUploadsStartedBeforeAsync(DateTimeOffset startedBefore, int limit, CancellationToken cancellationToken);
 }

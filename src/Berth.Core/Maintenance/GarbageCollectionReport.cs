@@ -1,0 +1,34 @@
+namespace Berth.Core.Maintenance;
+
+public sealed record CollectedManifest(string Registry, string Repository, string Digest);
+
+public sealed record CollectedBlobLink(string Registry, string Repository, string Digest, long Size);
+
+public sealed record CollectedBlob(string Digest, long Size);
+
+public sealed record CollectedUpload(string Id, string? Registry, string? Repository, long Size, bool Orphaned);
+
+/// <summary>
+/// What one collection removed (or, in a dry run, would remove). Item lists stop at <see cref="GarbageCollector.ItemListLimit"/>
+/// entries each; the counts and byte totals are always complete.
+/// </summary>
+public sealed record GarbageCollectionReport(
+    bool DryRun,
+    string? Registry,
+    DateTimeOffset StartedAt,
+    double DurationSeconds,
+    int ManifestsRemoved,
+    int BlobLinksRemoved,
+    int BlobsRemoved,
+    long BlobBytesRemoved,
+    int UploadsRemoved,
+    long UploadBytesRemoved,
+    IReadOnlyList<CollectedManifest> Manifests,
+    IReadOnlyList<CollectedBlobLink> BlobLinks,
+    IReadOnlyList<CollectedBlob> Blobs,
+    IReadOnlyList<CollectedUpload> Uploads)
+{
+    public string Summary =>
+        $"{(DryRun ? "would remove" : "removed")} {ManifestsRemoved} manifest(s), {BlobLinksRemoved} blob link(s), " +
+        $"{BlobsRemoved} blob(s) ({BlobBytesRemoved} bytes), {UploadsRemoved} upload(s) ({UploadBytesRemoved} bytes) in {DurationSeconds:F2} s";
+}

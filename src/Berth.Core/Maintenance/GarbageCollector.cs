@@ -1,0 +1,229 @@
+using System.Diagnostics;
+using Berth.Core.Registries;
+using Berth.Core.Storage;
+using Berth.Oci;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Berth.Core.Maintenance;
+
+/// <summary>
+/// Online mark-and-sweep. Per repository it marks what tags (and, with untagged deletion off, every manifest) keep
+/// alive and sweeps the rest: untagged manifests, then blob links no remaining manifest references. Then, across
+/// the whole server, it removes blob bytes no repository links and abandoned upload sessions.
+/// Safety against concurrent pushes does not come from a lock: every delete is conditional and re-checks in the
+/// store's own transaction that its target is still garbage and older than the grace period (see
+/// <see cref="IMetadataStore.DeleteBlobLinkIfUnreferencedAsync"/> and <see cref="IBlobStore.DeleteIfUnmodifiedSinceAsync"/>).
+/// </summary>
+public sealed partial class GarbageCollector(
+    IMetadataStore metadata,
+    IBlobStore blobs,
+    IRegistryStore registries,
+    IOptions<GarbageCollectionOptions> options,
+    TimeProvider time,
+    ILogger<GarbageCollector> logger)
+{
+    private readonly IMetadataStore _metadata = metadata;
+    private readonly IBlobStore _blobs = blobs;
+    private readonly IRegistryStore _registries = registries;
+    private readonly GarbageCollectionOptions _options = options.Value;
+
+    public const int ItemListLimit = 1000;
+    private const int PageSize = 500;
+    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+
+    /// <summary>Collects garbage of <paramref name="registry"/> (every registry when null); blob bytes and uploads are always server-wide.</summary>
+    public async Task<GarbageCollectionReport> RunAsync(string? registry, bool dryRun, CancellationToken cancellationToken)
+    {
+        await _oneAtATime.WaitAsync(cancellationToken);
+        try
+        {
+            var run = new Run(this, dryRun, time.GetUtcNow());
+            var names = registry is not null ? [registry.ToLowerInvariant()] : (await _registries.ListAsync(cancellationToken)).Select(r => r.Name).ToList();
+            foreach (var name in names) await run.CollectRegistryAsync(name, cancellationToken);
+            await run.CollectBlobsAsync(cancellationToken);
+            await run.CollectUploadsAsync(cancellationToken);
+            var report = run.Report(registry);
+            LogCollected(logger, report.Summary);
+            return report;
+        }
+        finally
+        {
+            _oneAtATime.Release();
+        }
+    }
+
+    /// <summary>
+    /// Manifests that stay: tagged ones, those younger than the grace period, every one when untagged deletion is off,
+    /// and, transitively, the children of a staying index and the referrers of a staying subject.
+    /// </summary>
+    internal static HashSet<Digest> Mark(IReadOnlyList<ManifestNode> manifests, bool deleteUntagged, DateTimeOffset cutoff)
+    {
+        var byDigest = manifests.ToDictionary(m => m.Digest);
+        var referrers = manifests.Where(m => m.Subject is not null).ToLookup(m => m.Subject!.Value);
+        var live = new HashSet<Digest>();
+        var pending = new Stack<Digest>(manifests.Where(m => !deleteUntagged || m.Tagged || m.CreatedAt >= cutoff).Select(m => m.Digest));
+        while (pending.TryPop(out var digest))
+        {
+            if (!live.Add(digest)) continue;
+            foreach (var child in byDigest[digest].ManifestReferences)
+                if (byDigest.ContainsKey(child)) pending.Push(child);
+            foreach (var referrer in referrers[digest]) pending.Push(referrer.Digest);
+        }
+        return live;
+    }
+
+    private sealed class Run(GarbageCollector owner, bool dryRun, DateTimeOffset startedAt)
+    {
+        private readonly long _started = Stopwatch.GetTimestamp();
+        private readonly DateTimeOffset _cutoff = startedAt - owner._options.GracePeriod;
+        private readonly List<CollectedManifest> _manifests = [];
+        private readonly List<CollectedBlobLink> _links = [];
+        private readonly List<CollectedBlob> _blobs = [];
+        private readonly List<CollectedUpload> _uploads = [];
+        private int _manifestCount, _linkCount, _blobCount, _uploadCount;
+        private long _blobBytes, _uploadBytes;
+
+        /// <summary>In a dry run nothing is deleted, so the byte sweep must know which links the run would have removed.</summary>
+        private readonly HashSet<(string Registry, string Repository, Digest Digest)> _linksGone = [];
+
+        public async Task CollectRegistryAsync(string registry, CancellationToken cancellationToken)
+        {
+            string? last = null;
+            while (true)
+            {
+                var page = await owner._metadata.ListRepositoriesAsync(registry, PageSize, last, cancellationToken);
+                foreach (var name in page) await CollectRepositoryAsync(new RepositoryKey(registry, name), cancellationToken);
+                if (page.Count < PageSize) return;
+                last = page[^1];
+            }
+        }
+
+        private async Task CollectRepositoryAsync(RepositoryKey repository, CancellationToken cancellationToken)
+        {
+            var content = await owner._metadata.GetRepositoryContentAsync(repository, cancellationToken);
+            var live = Mark(content.Manifests, owner._options.DeleteUntaggedManifests, _cutoff);
+
+            // Sweep manifests. An index must go before its children and a subject before its referrers (the store refuses
+            // otherwise), so repeat passes until one removes nothing.
+            var garbage = content.Manifests.Where(m => !live.Contains(m.Digest)).Select(m => m.Digest).ToList();
+            var removed = new HashSet<Digest>();
+            for (var progress = true; progress && garbage.Count > removed.Count;)
+            {
+                progress = false;
+                foreach (var digest in garbage.Where(d => !removed.Contains(d)))
+                {
+                    if (!dryRun && !await owner._metadata.DeleteManifestIfUnusedAsync(repository, digest, _cutoff, cancellationToken)) continue;
+                    removed.Add(digest);
+                    progress = true;
+                    _manifestCount++;
+                    Add(_manifests, new CollectedManifest(repository.Registry, repository.Name, digest.ToString()));
+                }
+            }
+
+            // Sweep links: whatever a manifest still present references stays, as does any link younger than the grace period.
+            var referenced = content.Manifests.Where(m => !removed.Contains(m.Digest)).SelectMany(m => m.BlobReferences).ToHashSet();
+            foreach (var link in content.BlobLinks)
+            {
+                if (referenced.Contains(link.Digest) || link.CreatedAt >= _cutoff) continue;
+                if (!dryRun && !await owner._metadata.DeleteBlobLinkIfUnreferencedAsync(repository, link.Digest, _cutoff, cancellationToken)) continue;
+                _linkCount++;
+                _linksGone.Add((repository.Registry, repository.Name, link.Digest));
+                Add(_links, new CollectedBlobLink(repository.Registry, repository.Name, link.Digest.ToString(), link.Size));
+            }
+        }
+
+        public async Task CollectBlobsAsync(CancellationToken cancellationToken)
+        {
+            var batch = new List<StoredBlobInfo>(PageSize);
+            await foreach (var blob in owner._blobs.ListBlobsAsync(cancellationToken))
+            {
+                if (blob.Digest is null || blob.LastModified >= _cutoff) continue; // misplaced files are fsck's business
+                batch.Add(blob);
+                if (batch.Count == PageSize) await SweepBlobsAsync(batch, cancellationToken);
+            }
+            await SweepBlobsAsync(batch, cancellationToken);
+        }
+
+        private async Task SweepBlobsAsync(List<StoredBlobInfo> batch, CancellationToken cancellationToken)
+        {
+            if (batch.Count == 0) return;
+            var linked = (await owner._metadata.FindLinkedBlobsAsync(batch.Select(b => b.Digest!.Value).ToList(), cancellationToken)).ToHashSet();
+            foreach (var blob in batch)
+            {
+                var digest = blob.Digest!.Value;
+                if (linked.Contains(digest) && !(dryRun && await OnlyLinksThisRunRemovesAsync(digest, cancellationToken))) continue;
+                // Deleting bytes re-checks the links first: a mount or push may have linked the blob since the batch query.
+                if (!dryRun && ((await owner._metadata.FindLinkedBlobsAsync([digest], cancellationToken)).Count > 0
+                    || !await owner._blobs.DeleteIfUnmodifiedSinceAsync(digest, _cutoff, cancellationToken))) continue;
+                _blobCount++;
+                _blobBytes += blob.Size;
+                Add(_blobs, new CollectedBlob(digest.ToString(), blob.Size));
+            }
+            batch.Clear();
+        }
+
+        private async Task<bool> OnlyLinksThisRunRemovesAsync(Digest digest, CancellationToken cancellationToken)
+        {
+            if (!_linksGone.Any(l => l.Digest == digest)) return false;
+            foreach (var registry in await owner._registries.ListAsync(cancellationToken))
+            {
+                foreach (var repository in await owner._metadata.ListRepositoriesLinkingBlobAsync(registry.Name, digest, int.MaxValue, cancellationToken))
+                    if (!_linksGone.Contains((registry.Name, repository, digest))) return false;
+            }
+            return true;
+        }
+
+        public async Task CollectUploadsAsync(CancellationToken cancellationToken)
+        {
+            var expiredBefore = startedAt - owner._options.UploadExpiry;
+            var gone = new HashSet<string>();
+            while (true)
+            {
+                var page = (await owner._metadata.ListUploadsStartedBeforeAsync(expiredBefore, PageSize, cancellationToken)).Where(u => !gone.Contains(u.Id)).ToList();
+                foreach (var upload in page)
+                {
+                    var size = await owner._blobs.GetUploadSizeOrNullAsync(upload.Id, cancellationToken) ?? 0;
+                    if (!dryRun)
+                    {
+                        await owner._metadata.DeleteUploadAsync(upload.Id, cancellationToken);
+                        await owner._blobs.DeleteUploadAsync(upload.Id, cancellationToken);
+                    }
+                    gone.Add(upload.Id);
+                    AddUpload(new CollectedUpload(upload.Id, upload.Repository.Registry, upload.Repository.Name, size, Orphaned: false));
+                }
+                if (page.Count == 0 || dryRun) break;
+            }
+
+            // Upload bytes without a session: a crash between creating the upload area and its metadata, or after the
+            // metadata was removed. Their last write must also be older than the expiry, so a starting upload is safe.
+            await foreach (var upload in owner._blobs.ListUploadsAsync(cancellationToken))
+            {
+                if (upload.LastModified >= expiredBefore || gone.Contains(upload.Id)) continue;
+                if (await owner._metadata.GetUploadOrNullAsync(upload.Id, cancellationToken) is not null) continue;
+                if (!dryRun) await owner._blobs.DeleteUploadAsync(upload.Id, cancellationToken);
+                AddUpload(new CollectedUpload(upload.Id, null, null, upload.Size, Orphaned: true));
+            }
+        }
+
+        private void AddUpload(CollectedUpload upload)
+        {
+            _uploadCount++;
+            _uploadBytes += upload.Size;
+            Add(_uploads, upload);
+        }
+
+        private static void Add<T>(List<T> list, T item)
+        {
+            if (list.Count < ItemListLimit) list.Add(item);
+        }
+
+        public GarbageCollectionReport Report(string? registry) => new(
+            dryRun, registry, startedAt, Stopwatch.GetElapsedTime(_started).TotalSeconds,
+            _manifestCount, _linkCount, _blobCount, _blobBytes, _uploadCount, _uploadBytes,
+            _manifests, _links, _blobs, _uploads);
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Garbage collection {Summary}")]
+    private static partial void LogCollected(ILogger logger, string summary);
+}
