@@ -19,7 +19,7 @@ internal sealed class FileSystemBlobStore : IBlobStore
     {
         _blobRoot = Path.Combine(root, "blobs");
         _uploadRoot = Path.Combine(root, "uploads");
-        _quarantineRoot = quarantineRoot ?? Path.Combine(root, "quarantine");
+        _quarantineRoot = quarantineRoot ?? Path.GetFullPath(Path.Combine(root, "..", "quarantine"));
         _time = time ?? TimeProvider.System;
         Directory.CreateDirectory(_blobRoot);
         Directory.CreateDirectory(_uploadRoot);

@@ -23,6 +23,7 @@ public static class AccessControl
         }
         if (result.Principal is not { } principal)
         {
+            Operations.Audit.DataPlaneAuthenticationFailed(context, registry.Name, result.Failure);
             // Rejected credentials count against the client address, to slow password guessing over Basic on /v2.
             if (!await RequestThrottle.AdmitFailedCredentialsAsync(context, registry)) return null;
             await Challenges.WriteAsync(context, registry.LoginServer, required, insufficientScope: false, RequestAuthentication.RejectedMessage(registry, result));

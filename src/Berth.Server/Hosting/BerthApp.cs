@@ -49,6 +49,7 @@ public static class BerthApp
 
         var app = builder.Build();
         app.UseBerthRequestLogging();
+        app.UseBerthMetrics();
         Management.SignIn.SignInEndpoints.UseMetadataEndpointsDoubleSlash(app);
         app.MapOperations();
         app.MapTokenService();

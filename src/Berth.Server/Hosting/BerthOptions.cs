@@ -4,6 +4,7 @@ using Berth.Core.Identity;
 using Berth.Core.Registries;
 using Berth.Metadata.Sqlite;
 using Berth.Server.Management;
+using Berth.Server.Operations;
 using Berth.Storage.FileSystem;
 using Berth.Server.Throttling;
 
@@ -82,6 +83,7 @@ public static class BerthServiceCollectionExtensions
         services.AddBerthCaching();
         services.AddBerthManagementPlane(configuration, options);
         services.AddBerthThrottling(configuration);
+        services.AddBerthOperations(configuration);
         return services;
     }
 

@@ -39,6 +39,7 @@ internal static class ManagementAuthentication
             }
             failure = "Authentication failed. The access token is invalid, has expired, or was issued to a principal that no longer exists.";
         }
+        Operations.Audit.ManagementAuthenticationFailed(context, failure);
         var authority = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/adfs";
         context.Response.Headers.WWWAuthenticate =
             $"Bearer authorization_uri=\"{authority}\", error=\"invalid_token\", error_description=\"{failure.Replace("\"", "'")}\"";

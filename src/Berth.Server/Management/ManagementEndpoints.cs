@@ -21,6 +21,7 @@ public static class ManagementEndpoints
         app.MapManagementSignIn();
 
         var arm = app.MapGroup("")
+            .AddEndpointFilter(Operations.Audit.RecordManagementChangesAsync)
             .AddEndpointFilter(HandleErrorsAsync)
             .AddEndpointFilter(ManagementAuthentication.RequireCallerAsync);
 
@@ -69,6 +70,11 @@ public static class ManagementEndpoints
             IdentityHandlers.PatchScopeMapAsync(c, subscriptionId, resourceGroup, name, scopeMapName));
         arm.MapDelete(Registry + "/scopeMaps/{scopeMapName}", (HttpContext c, string subscriptionId, string resourceGroup, string name, string scopeMapName) =>
             IdentityHandlers.DeleteScopeMapAsync(c, subscriptionId, resourceGroup, name, scopeMapName));
+
+        // Berth extensions (not ACR): garbage collection and the integrity check, answered with their JSON reports.
+        arm.MapPost(Registry + "/garbageCollect", Operations.MaintenanceHandlers.GarbageCollectRegistryAsync);
+        arm.MapPost(Sub + "/providers/Microsoft.ContainerRegistry/garbageCollect", Operations.MaintenanceHandlers.GarbageCollectServerAsync);
+        arm.MapPost(Sub + "/providers/Microsoft.ContainerRegistry/checkIntegrity", Operations.MaintenanceHandlers.CheckIntegrityAsync);
 
         // Anything else under the management roots: authenticated first, then ARM's 404 (never the data plane's errors).
         arm.Map("/subscriptions/{**rest}", (HttpContext c, string? rest) => NotFoundAsync(c));

@@ -1,13 +1,23 @@
+using Berth.Core.Storage;
+
 namespace Berth.Server.Operations;
 
-/// <summary>Liveness and readiness probes. They are never behind authentication so orchestrators can reach them.</summary>
+/// <summary>Liveness and readiness probes and Prometheus metrics. They are never behind authentication so orchestrators and scrapers can reach them.</summary>
 public static class OperationsEndpoints
 {
     public static IEndpointRouteBuilder MapOperations(this IEndpointRouteBuilder app)
     {
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", async (Berth.Core.Storage.IMetadataStore metadata, CancellationToken ct) =>
+        app.MapGet("/readyz", async (IMetadataStore metadata, CancellationToken ct) =>
             await metadata.IsReadyAsync(ct) ? Results.Text("ready\n") : Results.Text("not ready\n", statusCode: 503));
+        app.MapGet("/metrics", async (BerthMetrics metrics, IBlobStore blobs, CancellationToken ct) =>
+        {
+            // Upload areas on the store are the sessions in progress (expired ones until garbage collection removes them).
+            long uploads = 0;
+            await foreach (var _ in blobs.ListUploadsAsync(ct)) uploads++;
+            var text = metrics.Render([("berth_upload_sessions_active", "Blob upload sessions in progress (upload areas in the blob store).", uploads)]);
+            return Results.Text(text, "text/plain; version=0.0.4; charset=utf-8");
+        });
         return app;
     }
 }

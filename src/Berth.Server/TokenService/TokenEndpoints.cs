@@ -124,6 +124,7 @@ public static class TokenEndpoints
         if (!await RequestThrottle.AdmitTokenRequestAsync(context, registry, result)) return;
         if (result.Principal is not { } principal)
         {
+            Operations.Audit.TokenRequestRefused(context, registry.Name, result.Failure);
             await Challenges.WriteUnauthorizedBodyAsync(context, RequestAuthentication.RejectedMessage(registry, result));
             return;
         }
@@ -137,6 +138,7 @@ public static class TokenEndpoints
         if (!await RequestThrottle.AdmitTokenRequestAsync(context, registry, result)) return;
         if (result.Principal is not { } principal)
         {
+            Operations.Audit.TokenRequestRefused(context, registry.Name, result.Failure);
             var message = result.Failure == AuthenticationFailure.AnonymousPullDisabled
                 ? Challenges.AuthenticationRequired
                 : RequestAuthentication.RejectedMessage(registry, result);

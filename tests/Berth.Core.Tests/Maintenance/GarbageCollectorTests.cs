@@ -287,6 +287,7 @@ public sealed class GarbageCollectorTests(ITestOutputHelper output)
                     var config = await f.PushBlobAsync(App, $"config-{i}", "application/vnd.oci.image.config.v1+json");
                     var shared = await f.PushBlobAsync(App, "a-layer-every-image-shares");
                     var own = await f.PushBlobAsync(App, $"layer-{i}");
+                    await f.PushBlobAsync(App, $"junk-{i}-{attempt}"); // garbage for the collector to work on meanwhile
                     var digest = await f.PushManifestAsync(App, $"t{i}", ContentFixture.ImageManifest(config, [shared, own]));
                     acknowledged.Add(($"t{i}", digest, [config.Digest, shared.Digest, own.Digest]));
                     return;
