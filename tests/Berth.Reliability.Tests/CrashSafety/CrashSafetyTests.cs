@@ -18,7 +18,7 @@ namespace Berth.Reliability.Tests.CrashSafety;
 /// </summary>
 public sealed class CrashSafetyTests(ITestOutputHelper output) : IDisposable
 {
-    private const int Rounds = 18;
+    private const int Rounds = 15;
     private const int Workers = 8;
     private static readonly string[] Repositories = ["crash/alpha", "crash/beta"];
     private static readonly string[] Tags = ["t0", "t1", "t2", "t3"];
