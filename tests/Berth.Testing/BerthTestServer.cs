@@ -52,7 +52,7 @@ public class BerthTestServer : IAsyncLifetime
     {
     }
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         Directory.CreateDirectory(DataPath);
         _app = BerthApp.Build(["--urls", "http://127.0.0.1:0", "--Berth:DataPath=" + DataPath, .. ExtraArguments]);

@@ -2,10 +2,8 @@ using Berth.Core.Caching;
 using Berth.Core.Content;
 using Berth.Core.Identity;
 using Berth.Core.Registries;
-using Berth.Metadata.Sqlite;
 using Berth.Server.Management;
 using Berth.Server.Operations;
-using Berth.Storage.FileSystem;
 using Berth.Server.Throttling;
 
 namespace Berth.Server.Hosting;
@@ -52,6 +50,12 @@ public sealed class BerthOptions
         return colon > 0 && value.IndexOf(':') == colon ? value[..colon] : value;
     }
 
+    /// <summary>Which metadata provider to use (<c>Berth:Database:Type</c>, <c>Berth:Database:ConnectionString</c>).</summary>
+    public DatabaseOptions Database { get; set; } = new();
+
+    /// <summary>Which blob storage provider to use (<c>Berth:Storage:Type</c>).</summary>
+    public StorageOptions Storage { get; set; } = new();
+
     public string LoginServerFor(string registryName) => $"{registryName.ToLowerInvariant()}.{LoginServerSuffix}";
 
     public string ResolvedDataPath => Path.GetFullPath(DataPath, Directory.GetCurrentDirectory());
@@ -77,9 +81,7 @@ public static class BerthServiceCollectionExtensions
         services.AddSingleton<RegistryResolver>();
         services.AddHostedService<DefaultRegistryBootstrap>();
         services.AddBerthContent();
-        services.AddFileSystemBlobStore(Path.Combine(dataPath, "storage"));
-        services.AddSqliteMetadataStore(Path.Combine(dataPath, "metadata", "berth.db"));
-        services.AddSqliteIdentityStore();
+        services.AddBerthProviders(options);
         services.AddBerthCaching();
         services.AddBerthManagementPlane(configuration, options);
         services.AddBerthThrottling(configuration);
@@ -96,5 +98,6 @@ public static class BerthServiceCollectionExtensions
             throw new InvalidOperationException($"Berth:DefaultRegistry \"{options.DefaultRegistry}\" is not a valid registry name (5-50 letters and digits).");
         if (string.IsNullOrWhiteSpace(options.LoginServerSuffix) || options.LoginServerSuffix.Contains('/'))
             throw new InvalidOperationException($"Berth:LoginServerSuffix \"{options.LoginServerSuffix}\" must be a host name suffix such as localhost or registry.example.com.");
+        BerthProviders.Validate(options);
     }
 }

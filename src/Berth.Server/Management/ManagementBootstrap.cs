@@ -154,7 +154,7 @@ internal sealed class ManagementBootstrap(
 
 public static class ManagementHostingExtensions
 {
-    /// <summary>The management plane's services: sign-in, tokens, the owner bootstrap and the service principal store.</summary>
+    /// <summary>The management plane's services: sign-in, tokens and the owner bootstrap (the metadata provider registers the service principal store).</summary>
     public static IServiceCollection AddBerthManagementPlane(this IServiceCollection services, IConfiguration configuration, BerthOptions options)
     {
         services.AddBerthManagement(management =>
@@ -162,7 +162,6 @@ public static class ManagementHostingExtensions
             configuration.GetSection($"{BerthOptions.Section}:Management").Bind(management);
             management.Directory = ManagementBootstrap.DirectoryPath(options);
         });
-        Berth.Metadata.Sqlite.SqliteManagementExtensions.AddSqliteServicePrincipalStore(services);
         services.AddHostedService<ManagementBootstrap>();
         services.AddHostedService<SignIn.AzureCliSetup>();
         return services;

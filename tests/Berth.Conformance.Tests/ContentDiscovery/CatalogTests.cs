@@ -7,7 +7,7 @@ namespace Berth.Conformance.Tests.ContentDiscovery;
 /// Docker Registry v2 catalog: <c>GET /v2/_catalog[?n=&amp;last=]</c>. Other tests of this class share the
 /// server, so each test works inside its own name prefix and uses <c>last</c> to reach it.
 /// </summary>
-public sealed class CatalogTests(RegistryFixture registry) : IClassFixture<RegistryFixture>
+public abstract class CatalogTests<TRegistry>(TRegistry registry) : IClassFixture<TRegistry> where TRegistry : RegistryFixture
 {
     private readonly HttpClient _client = registry.Client;
 
@@ -127,3 +127,9 @@ public sealed class CatalogTests(RegistryFixture registry) : IClassFixture<Regis
         using (response) response.LacksHeader("Link");
     }
 }
+
+/// <summary>The tests above against the default set-up (SQLite metadata, filesystem blobs).</summary>
+public sealed class CatalogTests(RegistryFixture registry) : CatalogTests<RegistryFixture>(registry);
+
+/// <summary>The tests above with the metadata in PostgreSQL.</summary>
+public sealed class CatalogOnPostgreSqlTests(PostgreSqlRegistryFixture registry) : CatalogTests<PostgreSqlRegistryFixture>(registry);

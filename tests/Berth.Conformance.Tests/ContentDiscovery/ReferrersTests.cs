@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace Berth.Conformance.Tests.ContentDiscovery;
 
 /// <summary>Content discovery: end-12a/12b <c>GET /v2/&lt;name&gt;/referrers/&lt;digest&gt;[?artifactType=]</c>.</summary>
-public sealed class ReferrersTests(RegistryFixture registry) : IClassFixture<RegistryFixture>
+public abstract class ReferrersTests<TRegistry>(TRegistry registry) : IClassFixture<TRegistry> where TRegistry : RegistryFixture
 {
     private const string Sbom = "application/vnd.example.sbom.v1";
     private const string Signature = "application/vnd.example.signature.v1";
@@ -247,3 +247,9 @@ public sealed class ReferrersTests(RegistryFixture registry) : IClassFixture<Reg
         await response.ExpectAsync(HttpStatusCode.BadRequest);
     }
 }
+
+/// <summary>The tests above against the default set-up (SQLite metadata, filesystem blobs).</summary>
+public sealed class ReferrersTests(RegistryFixture registry) : ReferrersTests<RegistryFixture>(registry);
+
+/// <summary>The tests above with the metadata in PostgreSQL.</summary>
+public sealed class ReferrersOnPostgreSqlTests(PostgreSqlRegistryFixture registry) : ReferrersTests<PostgreSqlRegistryFixture>(registry);

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace Berth.Conformance.Tests.ContentDiscovery;
 
 /// <summary>Content discovery: end-8a/8b <c>GET /v2/&lt;name&gt;/tags/list[?n=&amp;last=]</c>.</summary>
-public sealed class TagsListTests(RegistryFixture registry) : IClassFixture<RegistryFixture>
+public abstract class TagsListTests<TRegistry>(TRegistry registry) : IClassFixture<TRegistry> where TRegistry : RegistryFixture
 {
     private readonly HttpClient _client = registry.Client;
 
@@ -214,3 +214,9 @@ public sealed class TagsListTests(RegistryFixture registry) : IClassFixture<Regi
         using (response) Assert.Equal(["keep"], tags);
     }
 }
+
+/// <summary>The tests above against the default set-up (SQLite metadata, filesystem blobs).</summary>
+public sealed class TagsListTests(RegistryFixture registry) : TagsListTests<RegistryFixture>(registry);
+
+/// <summary>The tests above with the metadata in PostgreSQL.</summary>
+public sealed class TagsListOnPostgreSqlTests(PostgreSqlRegistryFixture registry) : TagsListTests<PostgreSqlRegistryFixture>(registry);

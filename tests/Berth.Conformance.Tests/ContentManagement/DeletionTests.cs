@@ -3,7 +3,7 @@ using System.Net;
 namespace Berth.Conformance.Tests.ContentManagement;
 
 /// <summary>Content management: end-9 <c>DELETE /v2/&lt;name&gt;/manifests/&lt;reference&gt;</c>, end-10 <c>DELETE /v2/&lt;name&gt;/blobs/&lt;digest&gt;</c>.</summary>
-public sealed class DeletionTests(RegistryFixture registry) : IClassFixture<RegistryFixture>
+public abstract class DeletionTests<TRegistry>(TRegistry registry) : IClassFixture<TRegistry> where TRegistry : RegistryFixture
 {
     private readonly HttpClient _client = registry.Client;
 
@@ -244,3 +244,9 @@ public sealed class DeletionTests(RegistryFixture registry) : IClassFixture<Regi
         await response.BodyEqualsAsync(blob.Bytes);
     }
 }
+
+/// <summary>The tests above against the default set-up (SQLite metadata, filesystem blobs).</summary>
+public sealed class DeletionTests(RegistryFixture registry) : DeletionTests<RegistryFixture>(registry);
+
+/// <summary>The tests above with the metadata in PostgreSQL.</summary>
+public sealed class DeletionOnPostgreSqlTests(PostgreSqlRegistryFixture registry) : DeletionTests<PostgreSqlRegistryFixture>(registry);

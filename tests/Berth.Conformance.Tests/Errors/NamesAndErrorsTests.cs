@@ -7,7 +7,7 @@ namespace Berth.Conformance.Tests.Errors;
 /// Repository-name grammar (<c>[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*</c>),
 /// path tricks, and the shape of error bodies. Paths here go out on a raw socket, exactly as written.
 /// </summary>
-public sealed class NamesAndErrorsTests(RegistryFixture registry) : IClassFixture<RegistryFixture>
+public abstract class NamesAndErrorsTests<TRegistry>(TRegistry registry) : IClassFixture<TRegistry> where TRegistry : RegistryFixture
 {
     private readonly HttpClient _client = registry.Client;
 
@@ -141,3 +141,9 @@ public sealed class NamesAndErrorsTests(RegistryFixture registry) : IClassFixtur
         await response.ExpectAsync(HttpStatusCode.MethodNotAllowed);
     }
 }
+
+/// <summary>The tests above against the default set-up (SQLite metadata, filesystem blobs).</summary>
+public sealed class NamesAndErrorsTests(RegistryFixture registry) : NamesAndErrorsTests<RegistryFixture>(registry);
+
+/// <summary>The tests above with the metadata in PostgreSQL.</summary>
+public sealed class NamesAndErrorsOnPostgreSqlTests(PostgreSqlRegistryFixture registry) : NamesAndErrorsTests<PostgreSqlRegistryFixture>(registry);

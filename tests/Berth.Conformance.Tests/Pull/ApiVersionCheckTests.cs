@@ -3,7 +3,7 @@ using System.Net;
 namespace Berth.Conformance.Tests.Pull;
 
 /// <summary>end-1: <c>GET /v2/</c>.</summary>
-public sealed class ApiVersionCheckTests(RegistryFixture registry) : IClassFixture<RegistryFixture>
+public abstract class ApiVersionCheckTests<TRegistry>(TRegistry registry) : IClassFixture<TRegistry> where TRegistry : RegistryFixture
 {
     private readonly HttpClient _client = registry.Client;
 
@@ -28,3 +28,9 @@ public sealed class ApiVersionCheckTests(RegistryFixture registry) : IClassFixtu
         await response.ExpectAsync(HttpStatusCode.OK);
     }
 }
+
+/// <summary>The tests above against the default set-up (SQLite metadata, filesystem blobs).</summary>
+public sealed class ApiVersionCheckTests(RegistryFixture registry) : ApiVersionCheckTests<RegistryFixture>(registry);
+
+/// <summary>The tests above with the metadata in PostgreSQL.</summary>
+public sealed class ApiVersionCheckOnPostgreSqlTests(PostgreSqlRegistryFixture registry) : ApiVersionCheckTests<PostgreSqlRegistryFixture>(registry);

@@ -4,7 +4,7 @@ using System.Net.Http.Headers;
 namespace Berth.Conformance.Tests.Pull;
 
 /// <summary>Pull: end-2 <c>GET</c>/<c>HEAD /v2/&lt;name&gt;/blobs/&lt;digest&gt;</c>, including <c>Range</c> (RFC 9110).</summary>
-public sealed class BlobPullTests(RegistryFixture registry) : IClassFixture<RegistryFixture>
+public abstract class BlobPullTests<TRegistry>(TRegistry registry) : IClassFixture<TRegistry> where TRegistry : RegistryFixture
 {
     private readonly HttpClient _client = registry.Client;
 
@@ -185,3 +185,9 @@ public sealed class BlobPullTests(RegistryFixture registry) : IClassFixture<Regi
         response.HasHeader("Docker-Content-Digest", empty.Digest);
     }
 }
+
+/// <summary>The tests above against the default set-up (SQLite metadata, filesystem blobs).</summary>
+public sealed class BlobPullTests(RegistryFixture registry) : BlobPullTests<RegistryFixture>(registry);
+
+/// <summary>The tests above with the metadata in PostgreSQL.</summary>
+public sealed class BlobPullOnPostgreSqlTests(PostgreSqlRegistryFixture registry) : BlobPullTests<PostgreSqlRegistryFixture>(registry);

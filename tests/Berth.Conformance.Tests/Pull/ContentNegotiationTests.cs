@@ -6,7 +6,7 @@ namespace Berth.Conformance.Tests.Pull;
 /// <c>Accept</c> on manifest pulls, as ACR does it: an OCI manifest is only served to a client that
 /// accepts OCI types (or anything); a Docker-only <c>Accept</c> gets MANIFEST_UNKNOWN saying why.
 /// </summary>
-public sealed class ContentNegotiationTests(RegistryFixture registry) : IClassFixture<RegistryFixture>
+public abstract class ContentNegotiationTests<TRegistry>(TRegistry registry) : IClassFixture<TRegistry> where TRegistry : RegistryFixture
 {
     private readonly HttpClient _client = registry.Client;
 
@@ -102,3 +102,9 @@ public sealed class ContentNegotiationTests(RegistryFixture registry) : IClassFi
         Assert.Equal(MediaTypes.DockerManifest, response.Content.Headers.ContentType?.MediaType);
     }
 }
+
+/// <summary>The tests above against the default set-up (SQLite metadata, filesystem blobs).</summary>
+public sealed class ContentNegotiationTests(RegistryFixture registry) : ContentNegotiationTests<RegistryFixture>(registry);
+
+/// <summary>The tests above with the metadata in PostgreSQL.</summary>
+public sealed class ContentNegotiationOnPostgreSqlTests(PostgreSqlRegistryFixture registry) : ContentNegotiationTests<PostgreSqlRegistryFixture>(registry);

@@ -3,7 +3,7 @@ using System.Net;
 namespace Berth.Conformance.Tests.Pull;
 
 /// <summary>Pull: end-3 <c>GET</c>/<c>HEAD /v2/&lt;name&gt;/manifests/&lt;reference&gt;</c>.</summary>
-public sealed class ManifestPullTests(RegistryFixture registry) : IClassFixture<RegistryFixture>
+public abstract class ManifestPullTests<TRegistry>(TRegistry registry) : IClassFixture<TRegistry> where TRegistry : RegistryFixture
 {
     private readonly HttpClient _client = registry.Client;
 
@@ -123,3 +123,9 @@ public sealed class ManifestPullTests(RegistryFixture registry) : IClassFixture<
         response.HasHeader("Docker-Content-Digest", second.Manifest.Digest);
     }
 }
+
+/// <summary>The tests above against the default set-up (SQLite metadata, filesystem blobs).</summary>
+public sealed class ManifestPullTests(RegistryFixture registry) : ManifestPullTests<RegistryFixture>(registry);
+
+/// <summary>The tests above with the metadata in PostgreSQL.</summary>
+public sealed class ManifestPullOnPostgreSqlTests(PostgreSqlRegistryFixture registry) : ManifestPullTests<PostgreSqlRegistryFixture>(registry);

@@ -3,7 +3,7 @@ using System.Net;
 namespace Berth.Conformance.Tests.Push;
 
 /// <summary>Push: end-11 <c>POST /v2/&lt;name&gt;/blobs/uploads/?mount=&lt;digest&gt;&amp;from=&lt;other&gt;</c>.</summary>
-public sealed class BlobMountTests(RegistryFixture registry) : IClassFixture<RegistryFixture>
+public abstract class BlobMountTests<TRegistry>(TRegistry registry) : IClassFixture<TRegistry> where TRegistry : RegistryFixture
 {
     private readonly HttpClient _client = registry.Client;
 
@@ -134,3 +134,9 @@ public sealed class BlobMountTests(RegistryFixture registry) : IClassFixture<Reg
             await response.ErrorAsync(HttpStatusCode.BadRequest, "DIGEST_INVALID");
     }
 }
+
+/// <summary>The tests above against the default set-up (SQLite metadata, filesystem blobs).</summary>
+public sealed class BlobMountTests(RegistryFixture registry) : BlobMountTests<RegistryFixture>(registry);
+
+/// <summary>The tests above with the metadata in PostgreSQL.</summary>
+public sealed class BlobMountOnPostgreSqlTests(PostgreSqlRegistryFixture registry) : BlobMountTests<PostgreSqlRegistryFixture>(registry);

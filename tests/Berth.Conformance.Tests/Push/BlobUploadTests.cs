@@ -7,7 +7,7 @@ namespace Berth.Conformance.Tests.Push;
 /// Push, blobs: end-4a/4b <c>POST /v2/&lt;name&gt;/blobs/uploads/</c>, end-5 <c>PATCH</c>, end-6 <c>PUT</c>,
 /// end-13 <c>GET</c> and end-14 <c>DELETE &lt;location&gt;</c>.
 /// </summary>
-public sealed class BlobUploadTests(RegistryFixture registry) : IClassFixture<RegistryFixture>
+public abstract class BlobUploadTests<TRegistry>(TRegistry registry) : IClassFixture<TRegistry> where TRegistry : RegistryFixture
 {
     private readonly HttpClient _client = registry.Client;
 
@@ -501,3 +501,9 @@ public sealed class BlobUploadTests(RegistryFixture registry) : IClassFixture<Re
         await response.ErrorAsync(HttpStatusCode.NotFound, "BLOB_UPLOAD_UNKNOWN");
     }
 }
+
+/// <summary>The tests above against the default set-up (SQLite metadata, filesystem blobs).</summary>
+public sealed class BlobUploadTests(RegistryFixture registry) : BlobUploadTests<RegistryFixture>(registry);
+
+/// <summary>The tests above with the metadata in PostgreSQL.</summary>
+public sealed class BlobUploadOnPostgreSqlTests(PostgreSqlRegistryFixture registry) : BlobUploadTests<PostgreSqlRegistryFixture>(registry);

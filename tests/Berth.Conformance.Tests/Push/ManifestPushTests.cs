@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace Berth.Conformance.Tests.Push;
 
 /// <summary>Push: end-7 <c>PUT /v2/&lt;name&gt;/manifests/&lt;reference&gt;</c> for every manifest kind, and its validation.</summary>
-public sealed class ManifestPushTests(RegistryFixture registry) : IClassFixture<RegistryFixture>
+public abstract class ManifestPushTests<TRegistry>(TRegistry registry) : IClassFixture<TRegistry> where TRegistry : RegistryFixture
 {
     private readonly HttpClient _client = registry.Client;
 
@@ -443,3 +443,9 @@ public sealed class ManifestPushTests(RegistryFixture registry) : IClassFixture<
         await response.ErrorAsync(HttpStatusCode.BadRequest, "TAG_INVALID", "MANIFEST_INVALID");
     }
 }
+
+/// <summary>The tests above against the default set-up (SQLite metadata, filesystem blobs).</summary>
+public sealed class ManifestPushTests(RegistryFixture registry) : ManifestPushTests<RegistryFixture>(registry);
+
+/// <summary>The tests above with the metadata in PostgreSQL.</summary>
+public sealed class ManifestPushOnPostgreSqlTests(PostgreSqlRegistryFixture registry) : ManifestPushTests<PostgreSqlRegistryFixture>(registry);

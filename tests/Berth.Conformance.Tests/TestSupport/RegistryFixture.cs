@@ -13,7 +13,7 @@ namespace Berth.Conformance.Tests.TestSupport;
 /// folder. One instance is shared by the tests of a class; tests keep apart by using their own
 /// repository names (<see cref="Repo.New"/>).
 /// </summary>
-public sealed class RegistryFixture : IAsyncLifetime
+public class RegistryFixture : IAsyncLifetime
 {
     private WebApplication? _app;
 
@@ -25,10 +25,13 @@ public sealed class RegistryFixture : IAsyncLifetime
     /// <summary>A client that follows no redirects, so the tests see the registry's own answers.</summary>
     public HttpClient Client { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    /// <summary>Extra configuration, as <c>--Key=value</c> arguments, for a fixture with another provider.</summary>
+    protected virtual IEnumerable<string> ExtraArguments => [];
+
+    public virtual async Task InitializeAsync()
     {
         Directory.CreateDirectory(DataPath);
-        _app = BerthApp.Build(["--urls", "http://127.0.0.1:0", "--Berth:DataPath=" + DataPath]);
+        _app = BerthApp.Build(["--urls", "http://127.0.0.1:0", "--Berth:DataPath=" + DataPath, .. ExtraArguments]);
         await _app.StartAsync();
         var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         BaseAddress = new Uri(addresses.First());
@@ -58,7 +61,7 @@ public sealed class RegistryFixture : IAsyncLifetime
         return "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{username}:{password}"));
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Client?.Dispose();
         if (_app is not null)

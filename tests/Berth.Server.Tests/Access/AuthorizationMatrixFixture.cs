@@ -10,7 +10,7 @@ namespace Berth.Server.Tests.Access;
 /// One server for the whole matrix, with every identity of <see cref="MatrixIdentity.All"/> created through the
 /// identity domain services (as the management plane does) and an image in the repository the cells address.
 /// </summary>
-public sealed class AuthorizationMatrixFixture : IAsyncLifetime
+public class AuthorizationMatrixFixture : IAsyncLifetime
 {
     public const string InsideRepository = "matrix/app";
     public const string OutsideRepository = "other/app";
@@ -35,7 +35,14 @@ public sealed class AuthorizationMatrixFixture : IAsyncLifetime
 
     private readonly Dictionary<string, string> _passwords = new();
 
-    public BerthTestServer Server { get; } = new UnthrottledBerthTestServer();
+    public AuthorizationMatrixFixture() : this(new UnthrottledBerthTestServer())
+    {
+    }
+
+    /// <summary>The same matrix on another server set-up (another provider).</summary>
+    protected AuthorizationMatrixFixture(BerthTestServer server) => Server = server;
+
+    public BerthTestServer Server { get; }
 
     public HttpClient Admin => Server.Client;
 
@@ -106,3 +113,6 @@ public sealed class AuthorizationMatrixFixture : IAsyncLifetime
         return response.StatusCode;
     }
 }
+
+/// <summary>The matrix with the metadata in PostgreSQL.</summary>
+public sealed class PostgreSqlAuthorizationMatrixFixture() : AuthorizationMatrixFixture(new PostgreSqlBerthTestServer(throttled: false));

@@ -12,7 +12,8 @@ namespace Berth.Server.Tests.Access;
 /// UNAUTHORIZED body with its <c>detail</c> list, and that the refused request changed nothing; on success the
 /// bytes or effect the endpoint must produce.
 /// </summary>
-public sealed class AuthorizationMatrixTests(AuthorizationMatrixFixture fixture, ITestOutputHelper output) : IClassFixture<AuthorizationMatrixFixture>
+public abstract class AuthorizationMatrixTests<TFixture>(TFixture fixture, ITestOutputHelper output) : IClassFixture<TFixture>
+    where TFixture : AuthorizationMatrixFixture
 {
     public static TheoryData<string, string> Cells()
     {
@@ -142,3 +143,11 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixFixture fixture,
             await arranged.VerifyDenied();
     }
 }
+
+/// <summary>The matrix against the default set-up (SQLite metadata, filesystem blobs).</summary>
+public sealed class AuthorizationMatrixTests(AuthorizationMatrixFixture fixture, ITestOutputHelper output)
+    : AuthorizationMatrixTests<AuthorizationMatrixFixture>(fixture, output);
+
+/// <summary>The matrix with the metadata in PostgreSQL.</summary>
+public sealed class AuthorizationMatrixOnPostgreSqlTests(PostgreSqlAuthorizationMatrixFixture fixture, ITestOutputHelper output)
+    : AuthorizationMatrixTests<PostgreSqlAuthorizationMatrixFixture>(fixture, output);

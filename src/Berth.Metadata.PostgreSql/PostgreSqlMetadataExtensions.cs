@@ -1,0 +1,43 @@
+using System.Runtime.CompilerServices;
+using Berth.Core.Content;
+using Berth.Core.Identity;
+using Berth.Core.Management;
+using Berth.Core.Registries;
+using Berth.Core.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Npgsql;
+
+[assembly: InternalsVisibleTo("Berth.Metadata.PostgreSql.Tests")]
+
+namespace Berth.Metadata.PostgreSql;
+
+public static class PostgreSqlMetadataExtensions
+{
+    /// <summary>
+    /// Keeps all metadata (content, registries, identities, management service principals) in the PostgreSQL database
+    /// at <paramref name="connectionString"/>. The schema is created or migrated when the database is first used, at
+    /// start-up; several nodes may share one database. Connections are pooled (Npgsql's pool options in the string apply).
+    /// </summary>
+    public static IServiceCollection AddPostgreSqlMetadata(this IServiceCollection services, string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        try
+        {
+            _ = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException e)
+        {
+            // Checked here, at start-up, rather than on the first request; the message leaves the string (it may hold a password) out.
+            throw new InvalidOperationException($"Berth:Database:ConnectionString is not a valid PostgreSQL connection string: {e.Message}", e);
+        }
+        services.AddSingleton(_ => new PostgreSqlDatabase(connectionString));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<IMetadataStore, PostgreSqlMetadataStore>();
+        services.AddSingleton<IRegistryStore, PostgreSqlRegistryStore>();
+        services.AddSingleton<IRepositoryDetailsStore, PostgreSqlRepositoryDetailsStore>();
+        services.AddSingleton<IIdentityStore, PostgreSqlIdentityStore>();
+        services.AddSingleton<IServicePrincipalStore, PostgreSqlServicePrincipalStore>();
+        return services;
+    }
+}

@@ -1,0 +1,392 @@
+using System.Data;
+using Berth.Core.Storage;
+using Berth.Oci;
+using Npgsql;
+using NpgsqlTypes;
+using static Berth.Metadata.PostgreSql.PostgreSqlCommands;
+
+namespace Berth.Metadata.PostgreSql;
+
+internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeProvider time) : IMetadataStore
+{
+    public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await database.OpenAsync(cancellationToken);
+            await ScalarAsync(connection, "SELECT 1;", cancellationToken);
+            return true;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    public async Task<long?> GetLinkedBlobSizeOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var size = await ScalarAsync(connection,
+            "SELECT size FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;", cancellationToken,
+            ("r", repository.Registry), ("n", repository.Name), ("d", digest.ToString()));
+        return size is null ? null : (long)size;
+    }
+
+    public async Task<IReadOnlyList<string>> ListRepositoriesLinkingBlobAsync(string registry, Digest digest, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await ListStringsAsync(connection,
+            "SELECT repository FROM blob_links WHERE registry=@r AND digest=@d ORDER BY repository LIMIT @limit;", cancellationToken,
+            ("r", registry), ("d", digest.ToString()), ("limit", limit));
+    }
+
+    public async Task LinkBlobAsync(RepositoryKey repository, Digest digest, long size, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await BeginWriteAsync(connection, repository, cancellationToken);
+        await EnsureRepositoryAsync(connection, repository, cancellationToken);
+        await ExecuteAsync(connection,
+            "INSERT INTO blob_links (registry, repository, digest, size, created_at) VALUES (@r, @n, @d, @s, @t) ON CONFLICT DO NOTHING;",
+            cancellationToken, ("r", repository.Registry), ("n", repository.Name), ("d", digest.ToString()), ("s", size), ("t", Now()));
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<bool> UnlinkBlobAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await ExecuteAsync(connection,
+            "DELETE FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;", cancellationToken,
+            ("r", repository.Registry), ("n", repository.Name), ("d", digest.ToString())) > 0;
+    }
+
+    public Task<IReadOnlyList<Digest>> FindUnlinkedBlobsAsync(RepositoryKey repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken) =>
+        FindMissingAsync(repository, digests, "blob_links", cancellationToken);
+
+    public Task<IReadOnlyList<Digest>> FindMissingManifestsAsync(RepositoryKey repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken) =>
+        FindMissingAsync(repository, digests, "manifests", cancellationToken);
+
+    /// <summary>One round trip for the whole set: the digests not present in <paramref name="table"/>, in the order given.</summary>
+    private async Task<IReadOnlyList<Digest>> FindMissingAsync(RepositoryKey repository, IReadOnlyCollection<Digest> digests, string table, CancellationToken cancellationToken)
+    {
+        if (digests.Count == 0) return [];
+        var distinct = digests.Distinct().ToList();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = Prepare(connection,
+            $"SELECT digest FROM {table} WHERE registry=@r AND repository=@n AND digest = ANY(@digests);",
+            ("r", repository.Registry), ("n", repository.Name));
+        command.Parameters.Add(new NpgsqlParameter("digests", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = distinct.Select(d => d.ToString()).ToArray() });
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken)) present.Add(reader.GetString(0));
+        }
+        return distinct.Where(d => !present.Contains(d.ToString())).ToList();
+    }
+
+    public async Task<StoredManifest?> GetManifestOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = Prepare(connection,
+            "SELECT media_type, content, artifact_type, subject, annotations, created_at FROM manifests WHERE registry=@r AND repository=@n AND digest=@d;",
+            ("r", repository.Registry), ("n", repository.Name), ("d", digest.ToString()));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken)) return null;
+        return new StoredManifest(
+            digest,
+            reader.GetString(0),
+            (byte[])reader.GetValue(1),
+            reader.IsDBNull(2) ? null : reader.GetString(2),
+            reader.IsDBNull(3) ? null : Digest.Parse(reader.GetString(3)),
+            reader.IsDBNull(4) ? null : reader.GetString(4),
+            Time(reader, 5));
+    }
+
+    public async Task<Digest?> GetTagOrNullAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var digest = await ScalarAsync(connection, "SELECT digest FROM tags WHERE registry=@r AND repository=@n AND tag=@t;", cancellationToken,
+            ("r", repository.Registry), ("n", repository.Name), ("t", tag));
+        return digest is null ? null : Digest.Parse((string)digest);
+    }
+
+    public async Task PutManifestAsync(RepositoryKey repository, ManifestWrite write, CancellationToken cancellationToken)
+    {
+        var manifest = write.Manifest;
+        var digest = manifest.Digest.ToString();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await BeginWriteAsync(connection, repository, cancellationToken);
+        await EnsureRepositoryAsync(connection, repository, cancellationToken);
+        await EnsureReferencesPresentAsync(connection, repository, write, cancellationToken);
+        var inserted = await ExecuteAsync(connection,
+            """
+            INSERT INTO manifests (registry, repository, digest, media_type, artifact_type, subject, annotations, content, created_at)
+            VALUES (@r, @n, @d, @m, @a, @s, @ann, @c, @t) ON CONFLICT DO NOTHING;
+            """, cancellationToken,
+            ("r", repository.Registry), ("n", repository.Name), ("d", digest), ("m", manifest.MediaType),
+            ("a", manifest.ArtifactType), ("s", manifest.Subject?.ToString()), ("ann", manifest.AnnotationsJson),
+            ("c", manifest.Content), ("t", manifest.CreatedAt.ToUnixTimeMilliseconds()));
+        if (inserted > 0)
+        {
+            foreach (var (referenced, kind) in write.BlobReferences.Select(d => (d, "blob")).Concat(write.ManifestReferences.Select(d => (d, "manifest"))))
+            {
+                await ExecuteAsync(connection,
+                    "INSERT INTO manifest_references (registry, repository, manifest, referenced, kind) VALUES (@r, @n, @m, @ref, @k) ON CONFLICT DO NOTHING;",
+                    cancellationToken, ("r", repository.Registry), ("n", repository.Name), ("m", digest), ("ref", referenced.ToString()), ("k", kind));
+            }
+        }
+        if (write.Tag is not null)
+        {
+            await ExecuteAsync(connection,
+                """
+                INSERT INTO tags (registry, repository, tag, digest, updated_at, created_at) VALUES (@r, @n, @tag, @d, @t, @t)
+                ON CONFLICT (registry, repository, tag) DO UPDATE SET digest=excluded.digest, updated_at=excluded.updated_at;
+                """, cancellationToken,
+                ("r", repository.Registry), ("n", repository.Name), ("tag", write.Tag), ("d", digest), ("t", Now()));
+        }
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<bool> DeleteManifestAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await BeginWriteAsync(connection, repository, cancellationToken);
+        var parameters = new (string, object?)[] { ("r", repository.Registry), ("n", repository.Name), ("d", digest.ToString()) };
+        var deleted = await ExecuteAsync(connection, "DELETE FROM manifests WHERE registry=@r AND repository=@n AND digest=@d;", cancellationToken, parameters);
+        // Locks belong to the manifest and its tags; they go with them, so a later push of the same name starts unlocked.
+        await ExecuteAsync(connection,
+            """
+            DELETE FROM content_attributes WHERE registry=@r AND repository=@n AND (
+                (kind='manifest' AND key=@d) OR
+                (kind='tag' AND key IN (SELECT tag FROM tags WHERE registry=@r AND repository=@n AND digest=@d)));
+            """, cancellationToken, parameters);
+        await ExecuteAsync(connection, "DELETE FROM tags WHERE registry=@r AND repository=@n AND digest=@d;", cancellationToken, parameters);
+        await ExecuteAsync(connection, "DELETE FROM manifest_references WHERE registry=@r AND repository=@n AND manifest=@d;", cancellationToken, parameters);
+        await transaction.CommitAsync(cancellationToken);
+        return deleted > 0;
+    }
+
+    public async Task<bool> DeleteTagAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await BeginWriteAsync(connection, repository, cancellationToken);
+        var parameters = new (string, object?)[] { ("r", repository.Registry), ("n", repository.Name), ("t", tag) };
+        var deleted = await ExecuteAsync(connection, "DELETE FROM tags WHERE registry=@r AND repository=@n AND tag=@t;", cancellationToken, parameters);
+        await ExecuteAsync(connection, "DELETE FROM content_attributes WHERE registry=@r AND repository=@n AND kind='tag' AND key=@t;", cancellationToken, parameters);
+        await transaction.CommitAsync(cancellationToken);
+        return deleted > 0;
+    }
+
+    public async Task<IReadOnlyList<string>> ListTagsAsync(RepositoryKey repository, int limit, string? last, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await ListStringsAsync(connection,
+            "SELECT tag FROM tags WHERE registry=@r AND repository=@n AND tag > @last ORDER BY tag LIMIT @limit;", cancellationToken,
+            ("r", repository.Registry), ("n", repository.Name), ("last", last ?? ""), ("limit", limit));
+    }
+
+    public async Task<bool> RepositoryExistsAsync(RepositoryKey repository, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await ScalarAsync(connection, "SELECT 1 FROM repositories WHERE registry=@r AND name=@n;", cancellationToken,
+            ("r", repository.Registry), ("n", repository.Name)) is not null;
+    }
+
+    public async Task<IReadOnlyList<string>> ListRepositoriesAsync(string registry, int limit, string? last, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await ListStringsAsync(connection,
+            "SELECT name FROM repositories WHERE registry=@r AND name > @last ORDER BY name LIMIT @limit;", cancellationToken,
+            ("r", registry), ("last", last ?? ""), ("limit", limit));
+    }
+
+    public async Task<IReadOnlyList<ReferrerRecord>> ListReferrersAsync(RepositoryKey repository, Digest subject, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = Prepare(connection,
+            "SELECT digest, media_type, octet_length(content), artifact_type, annotations FROM manifests WHERE registry=@r AND repository=@n AND subject=@s ORDER BY created_at, digest;",
+            ("r", repository.Registry), ("n", repository.Name), ("s", subject.ToString()));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var result = new List<ReferrerRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result.Add(new ReferrerRecord(Digest.Parse(reader.GetString(0)), reader.GetString(1), reader.GetInt32(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+        }
+        return result;
+    }
+
+    public async Task CreateUploadAsync(UploadSession session, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await ExecuteAsync(connection, "INSERT INTO uploads (id, registry, repository, started_at) VALUES (@id, @r, @n, @t);", cancellationToken,
+            ("id", session.Id), ("r", session.Repository.Registry), ("n", session.Repository.Name), ("t", session.StartedAt.ToUnixTimeMilliseconds()));
+    }
+
+    public async Task<UploadSession?> GetUploadOrNullAsync(string uploadId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = Prepare(connection, "SELECT registry, repository, started_at FROM uploads WHERE id=@id;", ("id", uploadId));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken)) return null;
+        return new UploadSession(uploadId, new RepositoryKey(reader.GetString(0), reader.GetString(1)), Time(reader, 2));
+    }
+
+    public async Task DeleteUploadAsync(string uploadId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await ExecuteAsync(connection, "DELETE FROM uploads WHERE id=@id;", cancellationToken, ("id", uploadId));
+    }
+
+    public async Task DeleteRegistryContentAsync(string registry, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        foreach (var table in new[] { "tags", "manifest_references", "manifests", "blob_links", "uploads", "repositories", "content_attributes" })
+            await ExecuteAsync(connection, $"DELETE FROM {table} WHERE registry=@r;", cancellationToken, ("r", registry));
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// ManifestService checked the references before this transaction; garbage collection may have removed a link or an
+    /// untagged manifest since. Checking again under the repository's lock means a manifest never lands pointing at nothing.
+    /// </summary>
+    private static async Task EnsureReferencesPresentAsync(NpgsqlConnection connection, RepositoryKey repository, ManifestWrite write, CancellationToken cancellationToken)
+    {
+        foreach (var (referenced, sql) in write.BlobReferences.Select(d => (d, "SELECT 1 FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;"))
+                     .Concat(write.ManifestReferences.Select(d => (d, "SELECT 1 FROM manifests WHERE registry=@r AND repository=@n AND digest=@d;"))))
+        {
+            if (await ScalarAsync(connection, sql, cancellationToken, ("r", repository.Registry), ("n", repository.Name), ("d", referenced.ToString())) is null)
+                throw new OciException(OciErrorCode.ManifestBlobUnknown, $"{referenced} is no longer in repository {repository.Name}; push it again before the manifest",
+                    new { digest = referenced.ToString() });
+        }
+    }
+
+    public async Task<RepositoryContent> GetRepositoryContentAsync(RepositoryKey repository, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        // REPEATABLE READ: one snapshot across the three queries, as SQLite's WAL read transaction gives.
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        var parameters = new (string, object?)[] { ("r", repository.Registry), ("n", repository.Name) };
+
+        var references = new Dictionary<string, (List<Digest> Manifests, List<Digest> Blobs)>();
+        await using (var command = Prepare(connection, "SELECT manifest, referenced, kind FROM manifest_references WHERE registry=@r AND repository=@n;", parameters))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var manifest = reader.GetString(0);
+                if (!references.TryGetValue(manifest, out var lists)) references[manifest] = lists = ([], []);
+                (reader.GetString(2) == "manifest" ? lists.Manifests : lists.Blobs).Add(Digest.Parse(reader.GetString(1)));
+            }
+        }
+
+        var manifests = new List<ManifestNode>();
+        await using (var command = Prepare(connection,
+            """
+            SELECT m.digest, m.created_at, m.subject,
+                   EXISTS (SELECT 1 FROM tags t WHERE t.registry=m.registry AND t.repository=m.repository AND t.digest=m.digest)
+            FROM manifests m WHERE m.registry=@r AND m.repository=@n;
+            """, parameters))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var digest = reader.GetString(0);
+                references.TryGetValue(digest, out var lists);
+                manifests.Add(new ManifestNode(Digest.Parse(digest), Time(reader, 1), reader.GetBoolean(3),
+                    reader.IsDBNull(2) ? null : Digest.Parse(reader.GetString(2)), lists.Manifests ?? [], lists.Blobs ?? []));
+            }
+        }
+
+        var links = new List<BlobLinkInfo>();
+        await using (var command = Prepare(connection, "SELECT digest, size, created_at FROM blob_links WHERE registry=@r AND repository=@n;", parameters))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+                links.Add(new BlobLinkInfo(Digest.Parse(reader.GetString(0)), reader.GetInt64(1), Time(reader, 2)));
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return new RepositoryContent(manifests, links);
+    }
+
+    public async Task<bool> DeleteManifestIfUnusedAsync(RepositoryKey repository, Digest digest, DateTimeOffset createdBefore, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await BeginWriteAsync(connection, repository, cancellationToken);
+        var parameters = new (string, object?)[] { ("r", repository.Registry), ("n", repository.Name), ("d", digest.ToString()), ("before", createdBefore.ToUnixTimeMilliseconds()) };
+        var deleted = await ExecuteAsync(connection,
+            """
+            DELETE FROM manifests WHERE registry=@r AND repository=@n AND digest=@d AND created_at < @before
+              AND NOT EXISTS (SELECT 1 FROM tags WHERE registry=@r AND repository=@n AND digest=@d)
+              AND NOT EXISTS (SELECT 1 FROM manifest_references WHERE registry=@r AND repository=@n AND referenced=@d AND kind='manifest')
+              AND (subject IS NULL OR NOT EXISTS (SELECT 1 FROM manifests s WHERE s.registry=@r AND s.repository=@n AND s.digest=manifests.subject));
+            """, cancellationToken, parameters);
+        if (deleted == 0) return false;
+        await ExecuteAsync(connection, "DELETE FROM manifest_references WHERE registry=@r AND repository=@n AND manifest=@d;", cancellationToken, parameters);
+        await ExecuteAsync(connection, "DELETE FROM content_attributes WHERE registry=@r AND repository=@n AND kind='manifest' AND key=@d;", cancellationToken, parameters);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    public async Task<bool> DeleteBlobLinkIfUnreferencedAsync(RepositoryKey repository, Digest digest, DateTimeOffset createdBefore, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        // Under the repository's lock, so a manifest PUT that has checked this link cannot commit its references after the check below.
+        await using var transaction = await BeginWriteAsync(connection, repository, cancellationToken);
+        var deleted = await ExecuteAsync(connection,
+            """
+            DELETE FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d AND created_at < @before
+              AND NOT EXISTS (SELECT 1 FROM manifest_references WHERE registry=@r AND repository=@n AND referenced=@d AND kind='blob');
+            """, cancellationToken,
+            ("r", repository.Registry), ("n", repository.Name), ("d", digest.ToString()), ("before", createdBefore.ToUnixTimeMilliseconds())) > 0;
+        await transaction.CommitAsync(cancellationToken);
+        return deleted;
+    }
+
+    public async Task<IReadOnlyList<Digest>> FindLinkedBlobsAsync(IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken)
+    {
+        if (digests.Count == 0) return [];
+        var distinct = digests.Distinct().ToList();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        // The digest index leads with the registry; PostgreSQL's skip over it is a join with the registries that have links.
+        await using var command = Prepare(connection,
+            """
+            SELECT DISTINCT l.digest FROM (SELECT DISTINCT registry FROM blob_links) r
+            JOIN blob_links l ON l.registry = r.registry AND l.digest = ANY(@digests);
+            """);
+        command.Parameters.Add(new NpgsqlParameter("digests", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = distinct.Select(d => d.ToString()).ToArray() });
+        var linked = new HashSet<string>(StringComparer.Ordinal);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken)) linked.Add(reader.GetString(0));
+        }
+        return distinct.Where(d => linked.Contains(d.ToString())).ToList();
+    }
+
+    public async Task<IReadOnlyList<UploadSession>> ListUploadsStartedBeforeAsync(DateTimeOffset startedBefore, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = Prepare(connection,
+            "SELECT id, registry, repository, started_at FROM uploads WHERE started_at < @before ORDER BY started_at LIMIT @limit;",
+            ("before", startedBefore.ToUnixTimeMilliseconds()), ("limit", limit));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var result = new List<UploadSession>();
+        while (await reader.ReadAsync(cancellationToken))
+            result.Add(new UploadSession(reader.GetString(0), new RepositoryKey(reader.GetString(1), reader.GetString(2)), Time(reader, 3)));
+        return result;
+    }
+
+    private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private Task EnsureRepositoryAsync(NpgsqlConnection connection, RepositoryKey repository, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, "INSERT INTO repositories (registry, name, created_at) VALUES (@r, @n, @t) ON CONFLICT DO NOTHING;", cancellationToken,
+            ("r", repository.Registry), ("n", repository.Name), ("t", Now()));
+
+    /// <summary>A write transaction holding the repository's lock (see <see cref="PostgreSqlCommands.LockRepositoryAsync"/>).</summary>
+    private static async Task<NpgsqlTransaction> BeginWriteAsync(NpgsqlConnection connection, RepositoryKey repository, CancellationToken cancellationToken)
+    {
+        var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await LockRepositoryAsync(connection, repository.Registry, repository.Name, cancellationToken);
+        return transaction;
+    }
+}

@@ -1,0 +1,77 @@
+using Berth.Metadata.PostgreSql;
+using Berth.Metadata.Sqlite;
+using Berth.Storage.FileSystem;
+
+namespace Berth.Server.Hosting;
+
+/// <summary>The <c>Berth:Database</c> section: which metadata provider keeps repositories, tags, identities and registries.</summary>
+public sealed class DatabaseOptions
+{
+    /// <summary><c>Sqlite</c> (default: a file under the data folder, no service needed) or <c>PostgreSql</c> (shared by several nodes).</summary>
+    public string Type { get; set; } = BerthProviders.Sqlite;
+
+    /// <summary>The PostgreSQL connection string (Npgsql syntax); used with <c>PostgreSql</c> only.</summary>
+    public string? ConnectionString { get; set; }
+}
+
+/// <summary>The <c>Berth:Storage</c> section: which blob provider keeps layer and upload bytes.</summary>
+public sealed class StorageOptions
+{
+    /// <summary><c>FileSystem</c> (default: under the data folder).</summary>
+    public string Type { get; set; } = BerthProviders.FileSystem;
+}
+
+/// <summary>
+/// The one place that maps the provider names of the configuration to the providers' registration methods, so the rest
+/// of the host never names a concrete provider. Each provider registers everything it implements with one call.
+/// </summary>
+public static class BerthProviders
+{
+    public const string Sqlite = "Sqlite";
+    public const string PostgreSql = "PostgreSql";
+    public const string FileSystem = "FileSystem";
+
+    private static readonly Dictionary<string, Action<IServiceCollection, BerthOptions>> MetadataProviders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [Sqlite] = (services, options) => services
+            .AddSqliteMetadataStore(Path.Combine(options.ResolvedDataPath, "metadata", "berth.db"))
+            .AddSqliteIdentityStore()
+            .AddSqliteServicePrincipalStore(),
+        [PostgreSql] = (services, options) => services.AddPostgreSqlMetadata(options.Database.ConnectionString!),
+    };
+
+    private static readonly Dictionary<string, Action<IServiceCollection, BerthOptions>> StorageProviders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [FileSystem] = (services, options) => services.AddFileSystemBlobStore(Path.Combine(options.ResolvedDataPath, "storage")),
+    };
+
+    /// <summary>Registers the configured blob and metadata providers (call <see cref="Validate"/> first; caching decorators go after).</summary>
+    public static IServiceCollection AddBerthProviders(this IServiceCollection services, BerthOptions options)
+    {
+        StorageProviders[options.Storage.Type.Trim()](services, options);
+        MetadataProviders[options.Database.Type.Trim()](services, options);
+        return services;
+    }
+
+    /// <summary>Stops start-up with a message naming the setting and the values it takes.</summary>
+    public static void Validate(BerthOptions options)
+    {
+        var database = options.Database ?? throw new InvalidOperationException("Berth:Database is missing.");
+        var storage = options.Storage ?? throw new InvalidOperationException("Berth:Storage is missing.");
+        if (!MetadataProviders.ContainsKey(database.Type?.Trim() ?? ""))
+            throw new InvalidOperationException(
+                $"Berth:Database:Type \"{database.Type}\" is not a metadata provider; use one of: {string.Join(", ", MetadataProviders.Keys)}.");
+        if (!StorageProviders.ContainsKey(storage.Type?.Trim() ?? ""))
+            throw new InvalidOperationException(
+                $"Berth:Storage:Type \"{storage.Type}\" is not a blob storage provider; use one of: {string.Join(", ", StorageProviders.Keys)}.");
+        var usesConnectionString = string.Equals(database.Type!.Trim(), PostgreSql, StringComparison.OrdinalIgnoreCase);
+        if (usesConnectionString && string.IsNullOrWhiteSpace(database.ConnectionString))
+            throw new InvalidOperationException(
+                "Berth:Database:ConnectionString is required when Berth:Database:Type is PostgreSql " +
+                "(for example \"Host=db.example.com;Database=berth;Username=berth;Password=...\").");
+        if (!usesConnectionString && !string.IsNullOrWhiteSpace(database.ConnectionString))
+            throw new InvalidOperationException(
+                $"Berth:Database:ConnectionString is set but Berth:Database:Type is {database.Type}, which keeps its database under Berth:DataPath; " +
+                "set Berth:Database:Type=PostgreSql to use the connection string, or remove it.");
+    }
+}

@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace Berth.Testing;
+
+/// <summary>
+/// Debian's PostgreSQL, started once per test process by the first test that needs it: <c>initdb</c> into a fresh
+/// temporary folder and <c>pg_ctl start</c> on a free loopback port, with its socket in that folder too, so it never
+/// touches the machine's own cluster. PostgreSQL refuses to run as root, so as root the folder is handed to the
+/// <c>postgres</c> user and every command runs through <c>runuser</c>. Each test class takes its own database
+/// (<see cref="CreateDatabaseAsync"/>). The server is stopped and its folder removed when the test process exits, and
+/// a later run removes what a killed run left behind.
+/// </summary>
+public sealed class PostgreSqlServer
+{
+    private const string FolderPrefix = "berth-pg-";
+    private static readonly Lazy<Task<PostgreSqlServer>> SharedServer = new(StartAsync);
+
+    private readonly string _folder;
+    private readonly string _binDirectory;
+    private readonly string? _runAs;
+
+    private PostgreSqlServer(string folder, string binDirectory, string? runAs, int port)
+    {
+        _folder = folder;
+        _binDirectory = binDirectory;
+        _runAs = runAs;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    private string DataDirectory => Path.Combine(_folder, "data");
+
+    /// <summary>The server of this test process, started on first use.</summary>
+    public static Task<PostgreSqlServer> GetAsync() => SharedServer.Value;
+
+    /// <summary>The connection string of a database in this server (no password: trust authentication on loopback only).</summary>
+    public string ConnectionString(string database) =>
+        new NpgsqlConnectionStringBuilder
+        {
+            Host = "127.0.0.1",
+            Port = Port,
+            Username = "postgres",
+            Database = database,
+            // Test servers come and go; keep each one's pool small so many of them fit under max_connections.
+            MaxPoolSize = 20,
+        }.ConnectionString;
+
+    /// <summary>Creates an empty database with a fresh name and returns its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync(string prefix = "berth")
+    {
+        var name = $"{prefix}_{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 33, 63)].ToLowerInvariant();
+        await AdminAsync($"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C';");
+        return ConnectionString(name);
+    }
+
+    /// <summary>Drops a database made by <see cref="CreateDatabaseAsync"/>, closing whatever connections are still open to it.</summary>
+    public async Task DropDatabaseAsync(string connectionString)
+    {
+        var name = new NpgsqlConnectionStringBuilder(connectionString).Database!;
+        await AdminAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE);");
+    }
+
+    private async Task AdminAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString("postgres") + ";Pooling=false");
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<PostgreSqlServer> StartAsync()
+    {
+        var binDirectory = FindBinDirectory();
+        RemoveLeftovers(binDirectory);
+        var folder = Path.Combine(Path.GetTempPath(), FolderPrefix + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(folder);
+        await File.WriteAllTextAsync(Path.Combine(folder, "owner.pid"), Environment.ProcessId.ToString());
+        var runAs = Environment.UserName == "root" || Environment.GetEnvironmentVariable("USER") == "root" || IsRoot() ? "postgres" : null;
+        if (runAs is not null)
+        {
+            (await ExternalTool.RunAsync("chown", ["-R", $"{runAs}:", folder])).EnsureSuccess();
+            // The postgres user must be able to reach the folder: /tmp is world-searchable, TMPDIR may not be.
+            File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        var server = new PostgreSqlServer(folder, binDirectory, runAs, FreePort());
+        try
+        {
+            (await server.RunAsync("initdb", ["-D", server.DataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"])).EnsureSuccess();
+            // A throw-away cluster: durability settings off for speed; enough connections for several servers' pools.
+            var options = string.Join(' ',
+                "-c listen_addresses=127.0.0.1", $"-p {server.Port}", $"-k {folder}", "-c max_connections=300",
+                "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off", "-c shared_buffers=32MB");
+            var started = await server.RunAsync("pg_ctl", ["start", "-D", server.DataDirectory, "-w", "-t", "60", "-l", Path.Combine(folder, "server.log"), "-o", options]);
+            if (started.ExitCode != 0)
+            {
+                var log = File.Exists(Path.Combine(folder, "server.log")) ? await File.ReadAllTextAsync(Path.Combine(folder, "server.log")) : "";
+                throw new InvalidOperationException(started.Describe() + "\n--- server.log ---\n" + log);
+            }
+        }
+        catch
+        {
+            server.Stop();
+            throw;
+        }
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop();
+        return server;
+    }
+
+    /// <summary>
+    /// Stops the server at once (its data is thrown away anyway) and removes its folder, from a shell of its own so the
+    /// clean-up finishes even when the test host is ended right after its exit handlers start.
+    /// </summary>
+    private void Stop()
+    {
+        var (file, arguments) = Command(_binDirectory, _runAs, "pg_ctl", ["stop", "-D", DataDirectory, "-m", "immediate", "-w", "-t", "20"]);
+        var stop = string.Join(' ', new[] { file }.Concat(arguments).Select(a => "'" + a.Replace("'", "'\\''") + "'"));
+        var startInfo = new ProcessStartInfo("sh") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        startInfo.ArgumentList.Add("-c");
+        startInfo.ArgumentList.Add($"if [ -f '{DataDirectory}/postmaster.pid' ]; then {stop}; fi; rm -rf '{_folder}'");
+        using var process = Process.Start(startInfo);
+        process?.WaitForExit(25_000);
+    }
+
+    private static void StopCluster(string binDirectory, string dataDirectory, string? runAs)
+    {
+        if (!File.Exists(Path.Combine(dataDirectory, "postmaster.pid"))) return;
+        var (file, arguments) = Command(binDirectory, runAs, "pg_ctl", ["stop", "-D", dataDirectory, "-m", "immediate", "-w", "-t", "20"]);
+        var startInfo = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments) startInfo.ArgumentList.Add(argument);
+        using var process = Process.Start(startInfo);
+        process?.WaitForExit(25_000);
+    }
+
+    /// <summary>Folders of earlier runs whose test process is gone (killed before it could clean up): stop and remove.</summary>
+    private static void RemoveLeftovers(string binDirectory)
+    {
+        foreach (var folder in Directory.GetDirectories(Path.GetTempPath(), FolderPrefix + "*"))
+        {
+            try
+            {
+                var ownerFile = Path.Combine(folder, "owner.pid");
+                if (File.Exists(ownerFile) && int.TryParse(File.ReadAllText(ownerFile), out var owner) && IsAlive(owner)) continue;
+                StopCluster(binDirectory, Path.Combine(folder, "data"), IsRoot() ? "postgres" : null);
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Someone else's folder; leave it.
+            }
+        }
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private Task<ExternalToolResult> RunAsync(string tool, IEnumerable<string> arguments)
+    {
+        var (file, all) = Command(_binDirectory, _runAs, tool, arguments);
+        return ExternalTool.RunAsync(file, all, timeout: TimeSpan.FromMinutes(2), workingDirectory: _folder);
+    }
+
+    private static (string File, IReadOnlyList<string> Arguments) Command(string binDirectory, string? runAs, string tool, IEnumerable<string> arguments)
+    {
+        var path = Path.Combine(binDirectory, tool);
+        return runAs is null ? (path, arguments.ToList()) : ("runuser", ["-u", runAs, "--", path, .. arguments]);
+    }
+
+    /// <summary>Debian keeps the server binaries off PATH, in /usr/lib/postgresql/&lt;version&gt;/bin; the newest wins.</summary>
+    private static string FindBinDirectory()
+    {
+        var candidates = Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql")
+                .Select(d => (Directory: Path.Combine(d, "bin"), Version: int.TryParse(Path.GetFileName(d), out var v) ? v : 0))
+                .Where(c => File.Exists(Path.Combine(c.Directory, "initdb")) && File.Exists(Path.Combine(c.Directory, "pg_ctl")))
+                .OrderByDescending(c => c.Version)
+                .Select(c => c.Directory)
+            : [];
+        var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Where(d => File.Exists(Path.Combine(d, "initdb")) && File.Exists(Path.Combine(d, "pg_ctl")));
+        return candidates.Concat(onPath).FirstOrDefault()
+            ?? throw new InvalidOperationException(
+                "PostgreSQL's server binaries (initdb, pg_ctl) were not found in /usr/lib/postgresql/*/bin or on PATH; " +
+                "install Debian's postgresql package (scripts/test.sh does this).");
+    }
+
+    private static bool IsRoot()
+    {
+        try
+        {
+            return File.ReadAllLines("/proc/self/status").Any(l => l.StartsWith("Uid:", StringComparison.Ordinal) && l.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1] == "0");
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
