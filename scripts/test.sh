@@ -13,7 +13,12 @@ declare -A package_for=(
   [podman]=podman
   [umoci]=umoci
   [jq]=jq
+  [pg_ctlcluster]=postgresql
 )
+
+# PostgreSQL's server binaries (initdb, pg_ctl) live in /usr/lib/postgresql/<version>/bin, off PATH; the tests that
+# need a database start their own throw-away cluster from there.
+have_postgres_server() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null 2>&1; }
 
 missing_packages=()
 for tool in "${!package_for[@]}"; do
@@ -21,6 +26,9 @@ for tool in "${!package_for[@]}"; do
     missing_packages+=("${package_for[$tool]}")
   fi
 done
+if ! have_postgres_server && [[ " ${missing_packages[*]} " != *" postgresql "* ]]; then
+  missing_packages+=(postgresql)
+fi
 
 if ((${#missing_packages[@]} > 0)); then
   echo "==> Installing missing Debian packages: ${missing_packages[*]}"
@@ -41,6 +49,7 @@ still_missing=()
 for tool in "${!package_for[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || still_missing+=("$tool")
 done
+have_postgres_server || still_missing+=("initdb (postgresql)")
 if ((${#still_missing[@]} > 0)); then
   echo "error: still missing after install: ${still_missing[*]}" >&2
   exit 1
