@@ -3,140 +3,18 @@ using Berth.Metadata.Sqlite;
 
 namespace Berth.Core.Tests.Identity;
 
-public sealed class SqliteIdentityStoreTests : IDisposable
+/// <summary>The identity store contract on the SQLite provider, over a database file in a temporary folder.</summary>
+public sealed class SqliteIdentityStoreTests : IdentityStoreContractTests
 {
-    private static readonly DateTimeOffset Created = new(2026, 1, 2, 3, 4, 5, 678, TimeSpan.Zero);
     private readonly IdentityFixture _fixture = new();
-    private IIdentityStore Store => _fixture.Store;
 
-    public void Dispose() => _fixture.Dispose();
+    protected override Task<IIdentityStore> CreateStoreAsync() => Task.FromResult<IIdentityStore>(_fixture.Store);
 
-    private static TokenRecord Token(string name = "mytoken", string scopeMap = "_repositories_pull") =>
-        new("reg1", name, scopeMap, true, Created, new StoredPassword("hash1", Created, Created.AddDays(30)), null, 0);
+    protected override IIdentityStore Reopen() => new SqliteIdentityStore(new SqliteDatabase(Path.Combine(_fixture.FolderPath, "berth.db")));
 
-    [Fact]
-    public async Task MissingToken_IsNull()
+    public override Task DisposeAsync()
     {
-        Assert.Null(await Store.GetTokenOrNullAsync("reg1", "nothere", default));
-    }
-
-    [Fact]
-    public async Task PutToken_RoundTripsEveryField()
-    {
-        var stored = await Store.PutTokenAsync(Token(), default);
-        var read = await Store.GetTokenOrNullAsync("reg1", "mytoken", default);
-        Assert.Equal(stored, read);
-        Assert.Equal(Created.AddDays(30), read!.Password1!.Expiry);
-        Assert.Null(read.Password2);
-        Assert.True(read.Version > 0);
-    }
-
-    [Fact]
-    public async Task TokenLookup_IsCaseInsensitiveAndKeepsSpelling()
-    {
-        await Store.PutTokenAsync(Token("MyToken"), default);
-        Assert.Equal("MyToken", (await Store.GetTokenOrNullAsync("reg1", "mytoken", default))?.Name);
-    }
-
-    [Fact]
-    public async Task EveryPut_BumpsVersion()
-    {
-        var first = await Store.PutTokenAsync(Token(), default);
-        var second = await Store.PutTokenAsync(first with { Enabled = false }, default);
-        Assert.True(second.Version > first.Version);
-    }
-
-    [Fact]
-    public async Task RecreatedToken_GetsNewVersion()
-    {
-        var first = await Store.PutTokenAsync(Token(), default);
-        await Store.DeleteTokenAsync("reg1", "mytoken", default);
-        var again = await Store.PutTokenAsync(Token(), default);
-        Assert.NotEqual(first.Version, again.Version);
-    }
-
-    [Fact]
-    public async Task Tokens_AreScopedByRegistry()
-    {
-        await Store.PutTokenAsync(Token(), default);
-        Assert.Null(await Store.GetTokenOrNullAsync("reg2", "mytoken", default));
-        Assert.Equal(0, await Store.CountTokensAsync("reg2", default));
-        Assert.Equal(1, await Store.CountTokensAsync("reg1", default));
-    }
-
-    [Fact]
-    public async Task ListTokens_IsOrderedByName()
-    {
-        await Store.PutTokenAsync(Token("tokenb"), default);
-        await Store.PutTokenAsync(Token("tokena"), default);
-        Assert.Equal(["tokena", "tokenb"], (await Store.ListTokensAsync("reg1", default)).Select(t => t.Name));
-    }
-
-    [Fact]
-    public async Task DeleteToken_ReportsWhetherItExisted()
-    {
-        await Store.PutTokenAsync(Token(), default);
-        Assert.True(await Store.DeleteTokenAsync("reg1", "mytoken", default));
-        Assert.False(await Store.DeleteTokenAsync("reg1", "mytoken", default));
-    }
-
-    [Fact]
-    public async Task TokensUsingScopeMap_AreListed()
-    {
-        await Store.PutTokenAsync(Token("tokena", "mymap1"), default);
-        await Store.PutTokenAsync(Token("tokenb", "othermap"), default);
-        Assert.Equal(["tokena"], await Store.ListTokensUsingScopeMapAsync("reg1", "MYMAP1", 10, default));
-    }
-
-    [Fact]
-    public async Task PutScopeMap_RoundTripsActions()
-    {
-        var map = new ScopeMapRecord("reg1", "mymap1", "desc", ["repositories/a/content/read", "repositories/b/*/content/write"], Created, 0);
-        var stored = await Store.PutScopeMapAsync(map, default);
-        var read = await Store.GetScopeMapOrNullAsync("reg1", "mymap1", default);
-        Assert.Equal(map.Actions, read!.Actions);
-        Assert.Equal("desc", read.Description);
-        Assert.Equal(Created, read.CreatedAt);
-        Assert.Equal(stored.Version, read.Version);
-    }
-
-    [Fact]
-    public async Task ScopeMapCount_AndDelete()
-    {
-        await Store.PutScopeMapAsync(new ScopeMapRecord("reg1", "mymap1", null, ["repositories/a/content/read"], Created, 0), default);
-        Assert.Equal(1, await Store.CountScopeMapsAsync("reg1", default));
-        Assert.True(await Store.DeleteScopeMapAsync("reg1", "MyMap1", default));
-        Assert.Empty(await Store.ListScopeMapsAsync("reg1", default));
-    }
-
-    [Fact]
-    public async Task AdminUser_RoundTrips()
-    {
-        var admin = new AdminUserRecord("reg1", true, new StoredPassword("enc1", Created, null), new StoredPassword("enc2", Created, null), 0);
-        var stored = await Store.PutAdminUserAsync(admin, default);
-        Assert.Equal(stored, await Store.GetAdminUserOrNullAsync("reg1", default));
-        Assert.Null(await Store.GetAdminUserOrNullAsync("reg2", default));
-    }
-
-    [Fact]
-    public async Task DeleteRegistry_RemovesAllItsIdentities()
-    {
-        await Store.PutTokenAsync(Token(), default);
-        await Store.PutTokenAsync(Token() with { Registry = "reg2" }, default);
-        await Store.PutScopeMapAsync(new ScopeMapRecord("reg1", "mymap1", null, ["repositories/a/content/read"], Created, 0), default);
-        await Store.PutAdminUserAsync(new AdminUserRecord("reg1", true, null, null, 0), default);
-        await Store.DeleteRegistryAsync("reg1", default);
-        Assert.Empty(await Store.ListTokensAsync("reg1", default));
-        Assert.Empty(await Store.ListScopeMapsAsync("reg1", default));
-        Assert.Null(await Store.GetAdminUserOrNullAsync("reg1", default));
-        Assert.Single(await Store.ListTokensAsync("reg2", default));
-    }
-
-    [Fact]
-    public async Task Data_SurvivesReopeningTheDatabase()
-    {
-        await Store.PutTokenAsync(Token(), default);
-        var reopened = new SqliteIdentityStore(new SqliteDatabase(Path.Combine(_fixture.FolderPath, "berth.db")));
-        Assert.NotNull(await reopened.GetTokenOrNullAsync("reg1", "mytoken", default));
+        _fixture.Dispose();
+        return Task.CompletedTask;
     }
 }

@@ -1,0 +1,23 @@
+using Berth.Core.Identity;
+using Berth.Core.Tests.Identity;
+
+namespace Berth.Metadata.PostgreSql.Tests;
+
+/// <summary>The identity store contract (the same tests as SQLite's) on the PostgreSQL provider, one database per test.</summary>
+public sealed class PostgreSqlIdentityStoreTests : IdentityStoreContractTests
+{
+    private TestDatabase? _database;
+
+    protected override async Task<IIdentityStore> CreateStoreAsync()
+    {
+        _database = await TestDatabase.CreateAsync();
+        return new PostgreSqlIdentityStore(_database.Open());
+    }
+
+    protected override IIdentityStore Reopen() => new PostgreSqlIdentityStore(_database!.Open());
+
+    public override async Task DisposeAsync()
+    {
+        if (_database is not null) await _database.DisposeAsync();
+    }
+}
