@@ -31,6 +31,7 @@ public static class BerthApp
         // https listen addresses: Berth's local CA (Berth:Tls:Mode=LocalCa) or Kestrel's certificate configuration.
         var tls = Tls.BerthTls.Configure(builder, builder.Configuration.GetSection(BerthOptions.Section).Get<BerthOptions>() ?? new BerthOptions());
         builder.Services.AddSingleton(tls);
+        builder.Services.AddSingleton<IStartupFilter, EncodedSlashPaths>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // Blob uploads are streamed to storage; the size of one request is bounded by storage, not memory.

@@ -1,0 +1,119 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using Berth.Azure.Tests.Infrastructure;
+using Berth.Testing;
+using Xunit.Abstractions;
+
+namespace Berth.Azure.Tests;
+
+/// <summary>
+/// The Azure SDK for JavaScript (<c>@azure/container-registry</c>, pinned in node/package.json) against a Berth
+/// process over HTTPS, trusting Berth's CA through <c>NODE_EXTRA_CA_CERTS</c>: node/sdk-test.js lists repositories
+/// and tags and downloads a manifest and a blob anonymously while anonymous pull is on, is refused with 401 once it is
+/// off, and does the same with a credential (owner service principal → /oauth2/exchange → refresh token).
+/// </summary>
+public sealed class NodeSdkTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const string Repository = "library/hello";
+    private const string Tag = "v1";
+    private HttpsBerthServer _server = null!;
+
+    public static string NodeFolder =>
+        typeof(NodeSdkTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "NodeTestFolder").Value!;
+
+    public async Task InitializeAsync()
+    {
+        if (!ExternalTool.IsInstalled("node") || !ExternalTool.IsInstalled("npm"))
+            throw new InvalidOperationException("node and npm are needed: apt-get install -y nodejs npm (scripts/test.sh installs them).");
+        await EnsureNodeModulesAsync();
+        _server = await HttpsBerthServer.StartAsync();
+        using var admin = _server.CreateAdminClient();
+        await admin.PushImageAsync(Repository, new TestImage(payloadSize: 64 * 1024), Tag);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_server is not null) await _server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ContainerRegistryClient_reads_anonymously_only_while_anonymous_pull_is_on_and_always_with_a_credential()
+    {
+        await SetAnonymousPullAsync(true);
+        var anonymous = await RunSdkAsync("anonymous");
+        Assert.True(anonymous.ExitCode == 0, anonymous.Describe());
+        Assert.Contains($"repositories: {Repository}", anonymous.StandardOutput);
+        Assert.Contains($"tags: {Tag}", anonymous.StandardOutput);
+        Assert.Contains("blob: sha256:", anonymous.StandardOutput);
+
+        await SetAnonymousPullAsync(false);
+        var refused = await RunSdkAsync("anonymous-refused");
+        Assert.True(refused.ExitCode == 0, refused.Describe());
+        Assert.Contains("refused: 401", refused.StandardOutput);
+        Assert.Contains("manifest refused: 401", refused.StandardOutput);
+
+        var authenticated = await RunSdkAsync("authenticated");
+        Assert.True(authenticated.ExitCode == 0, authenticated.Describe());
+        Assert.Contains($"repositories: {Repository}", authenticated.StandardOutput);
+        Assert.Contains("manifest: sha256:", authenticated.StandardOutput);
+        Assert.Contains("blob: sha256:", authenticated.StandardOutput);
+        Assert.Contains("POST /oauth2/exchange", _server.Output);
+    }
+
+    private async Task<ExternalToolResult> RunSdkAsync(string mode)
+    {
+        var result = await ExternalTool.RunAsync("node", [Path.Combine(NodeFolder, "sdk-test.js")], new Dictionary<string, string>
+        {
+            ["NODE_EXTRA_CA_CERTS"] = _server.CaCertificatePath,
+            ["BERTH_ENDPOINT"] = $"https://127.0.0.1:{_server.Port}",
+            ["BERTH_MODE"] = mode,
+            ["BERTH_REPOSITORY"] = Repository,
+            ["BERTH_TAG"] = Tag,
+            ["BERTH_TOKEN_ENDPOINT"] = $"https://127.0.0.1:{_server.Port}/adfs/oauth2/token",
+            ["BERTH_CLIENT_ID"] = _server.OwnerClientId,
+            ["BERTH_CLIENT_SECRET"] = _server.OwnerClientSecret,
+            ["BERTH_AUDIENCE"] = $"https://127.0.0.1:{_server.Port}",
+            ["HTTPS_PROXY"] = "",
+            ["HTTP_PROXY"] = "",
+        }, [_server.OwnerClientSecret], TimeSpan.FromMinutes(2), NodeFolder);
+        output.WriteLine(result.Describe());
+        return result;
+    }
+
+    /// <summary><c>az acr update --anonymous-pull-enabled</c>'s request, sent with an owner token from the ADFS-style sign-in.</summary>
+    private async Task SetAnonymousPullAsync(bool enabled)
+    {
+        using var client = _server.CreateClient();
+        using var owner = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_server.DataDirectory, "management", "owner.json")));
+        using var signIn = await client.PostAsync("adfs/oauth2/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = _server.OwnerClientId,
+            ["client_secret"] = _server.OwnerClientSecret,
+            ["scope"] = $"https://management.localhost:{_server.Port}//.default",
+        }));
+        signIn.EnsureSuccessStatusCode();
+        var token = (await signIn.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("access_token").GetString();
+        var path = $"subscriptions/{owner.RootElement.GetProperty("subscriptionId").GetString()}/resourceGroups/{owner.RootElement.GetProperty("resourceGroup").GetString()}" +
+                   "/providers/Microsoft.ContainerRegistry/registries/myregistry?api-version=2022-02-01-preview";
+        using var request = new HttpRequestMessage(HttpMethod.Patch, path)
+        {
+            Content = new StringContent($"{{\"properties\":{{\"anonymousPullEnabled\":{(enabled ? "true" : "false")}}}}}", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await client.SendAsync(request);
+        Assert.True(response.IsSuccessStatusCode, $"PATCH anonymousPullEnabled={enabled}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>npm ci from the committed package-lock.json when node_modules is missing (it is never committed).</summary>
+    private static async Task EnsureNodeModulesAsync()
+    {
+        if (File.Exists(Path.Combine(NodeFolder, "node_modules", "@azure", "container-registry", "package.json")))
+            return;
+        var install = await ExternalTool.RunAsync("npm", ["ci", "--no-audit", "--no-fund"], timeout: TimeSpan.FromMinutes(5), workingDirectory: NodeFolder);
+        Assert.True(install.ExitCode == 0, install.Describe());
+    }
+}
