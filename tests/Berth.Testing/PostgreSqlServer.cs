@@ -108,7 +108,21 @@ public sealed class PostgreSqlServer
             throw;
         }
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop();
+        server.StartWatchdog();
         return server;
+    }
+
+    /// <summary>
+    /// The test host is not always given time for its exit handlers (the runner may kill it): a detached shell, outside
+    /// the host's process tree, waits for the host to go and then stops the server and removes its folder.
+    /// </summary>
+    private void StartWatchdog()
+    {
+        var startInfo = new ProcessStartInfo("setsid") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var argument in new[] { "-f", "sh", "-c", $"exec </dev/null >/dev/null 2>&1; while kill -0 {Environment.ProcessId}; do sleep 1; done; {StopScript()}" })
+            startInfo.ArgumentList.Add(argument);
+        using var process = Process.Start(startInfo);
+        process?.WaitForExit(5_000);
     }
 
     /// <summary>
@@ -117,13 +131,19 @@ public sealed class PostgreSqlServer
     /// </summary>
     private void Stop()
     {
-        var (file, arguments) = Command(_binDirectory, _runAs, "pg_ctl", ["stop", "-D", DataDirectory, "-m", "immediate", "-w", "-t", "20"]);
-        var stop = string.Join(' ', new[] { file }.Concat(arguments).Select(a => "'" + a.Replace("'", "'\\''") + "'"));
         var startInfo = new ProcessStartInfo("sh") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         startInfo.ArgumentList.Add("-c");
-        startInfo.ArgumentList.Add($"if [ -f '{DataDirectory}/postmaster.pid' ]; then {stop}; fi; rm -rf '{_folder}'");
+        startInfo.ArgumentList.Add(StopScript());
         using var process = Process.Start(startInfo);
         process?.WaitForExit(25_000);
+    }
+
+    /// <summary>Shell commands that stop the server if it runs and remove its folder.</summary>
+    private string StopScript()
+    {
+        var (file, arguments) = Command(_binDirectory, _runAs, "pg_ctl", ["stop", "-D", DataDirectory, "-m", "immediate", "-w", "-t", "20"]);
+        var stop = string.Join(' ', new[] { file }.Concat(arguments).Select(a => "'" + a.Replace("'", "'\\''") + "'"));
+        return $"if [ -f '{DataDirectory}/postmaster.pid' ]; then {stop}; fi; rm -rf '{_folder}'";
     }
 
     private static void StopCluster(string binDirectory, string dataDirectory, string? runAs)
