@@ -15,7 +15,7 @@ namespace Berth.Server.Management.SignIn;
 /// so a user goes from nothing to <c>az acr update --name myregistry --anonymous-pull-enabled</c> by copy-paste.
 /// Secrets are never printed: the service principal line reads the secret from <c>owner.json</c> when it runs.
 /// </summary>
-internal sealed class AzureCliSetup(
+public sealed class AzureCliSetup(
     BerthOptions options,
     BerthTlsState tls,
     ManagementSignIn signIn,
