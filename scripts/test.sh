@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one command that runs Berth's whole test suite on a fresh Debian 12 machine with the .NET SDK.
-# It installs the real clients the end-to-end tests drive (skopeo, podman, umoci) when they are missing,
+# It installs the real clients the end-to-end tests drive (skopeo, podman, umoci, azure-cli, nodejs/npm) when they are missing,
 # then runs every test project in Berth.slnx. Extra arguments go to `dotnet test` (e.g. --filter ...).
 set -euo pipefail
 
@@ -72,6 +72,13 @@ export BERTH_E2E_MEASUREMENTS="$measurements"
 
 test_log="$(mktemp "${TMPDIR:-/tmp}/berth-test-log.XXXXXX")"
 trap 'rm -f "$measurements" "$test_log"' EXIT
+
+# The Azure SDK test's npm packages (pinned by package-lock.json; node_modules is never committed).
+azure_node="$repo_root/tests/Berth.Azure.Tests/node"
+if [[ -f "$azure_node/package-lock.json" && ! -d "$azure_node/node_modules" ]]; then
+  echo "==> npm ci in tests/Berth.Azure.Tests/node"
+  (cd "$azure_node" && npm ci --no-audit --no-fund)
+fi
 
 echo "==> dotnet test Berth.slnx"
 status=0
