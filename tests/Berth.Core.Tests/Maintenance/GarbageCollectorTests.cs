@@ -105,7 +105,7 @@ public sealed class GarbageCollectorTests(ITestOutputHelper output)
         Assert.Equal(new[] { g.C2.Digest, g.L3.Digest, g.Unreferenced.Digest, g.CrashedBlob }.Select(d => d.ToString()).Order(),
             report.Blobs.Select(b => b.Digest).Order());
         Assert.Equal(g.C2.Size + g.L3.Size + g.Unreferenced.Size + g.CrashedBlobSize, report.BlobBytesRemoved);
-        Assert.Equal([g.ExpiredUpload, g.OrphanUploadFile], report.Uploads.Select(u => u.Id).Order());
+        Assert.Equal(new[] { g.ExpiredUpload, g.OrphanUploadFile }.Order(), report.Uploads.Select(u => u.Id).Order());
         Assert.Equal(g.ExpiredUploadSize + g.OrphanUploadSize, report.UploadBytesRemoved);
         Assert.Equal((2, 4, 4, 2), (report.ManifestsRemoved, report.BlobLinksRemoved, report.BlobsRemoved, report.UploadsRemoved));
 
