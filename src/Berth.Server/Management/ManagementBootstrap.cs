@@ -19,6 +19,7 @@ namespace Berth.Server.Management;
 internal sealed class ManagementBootstrap(
     ManagementSignIn signIn,
     BerthOptions options,
+    Berth.Server.Hosting.Tls.BerthTlsState tls,
     IServer server,
     IHostApplicationLifetime lifetime,
     ILogger<ManagementBootstrap> logger) : IHostedService
@@ -84,6 +85,8 @@ internal sealed class ManagementBootstrap(
                 resourceGroup = options.DefaultResourceGroup,
                 defaultRegistry = options.DefaultRegistry,
                 loginServerSuffix = options.LoginServerSuffix,
+                // The local CA that signed the https certificate (Berth:Tls:Mode=LocalCa), for clients on this machine to trust; null otherwise.
+                caCertificate = tls.CaCertificatePath,
                 processId = Environment.ProcessId,
             });
         }
