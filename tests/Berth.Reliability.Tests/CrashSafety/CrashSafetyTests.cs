@@ -121,7 +121,7 @@ public sealed class CrashSafetyTests(ITestOutputHelper output) : IDisposable
             using var body = new ByteArrayContent(content, offset, length);
             body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
             using var patch = new HttpRequestMessage(HttpMethod.Patch, location) { Content = body };
-            patch.Headers.TryAddWithoutValidation("Content-Range", $"{offset}-{offset + length - 1}");
+            patch.Content!.Headers.TryAddWithoutValidation("Content-Range", $"{offset}-{offset + length - 1}");
             using var response = await client.SendAsync(patch);
             if (response.StatusCode != HttpStatusCode.Accepted) throw new InvalidOperationException($"PATCH answered {(int)response.StatusCode}");
             upload.Acknowledged = offset + length;
@@ -271,7 +271,7 @@ public sealed class CrashSafetyTests(ITestOutputHelper output) : IDisposable
                 using var body = new ByteArrayContent(upload.Content, (int)offset, upload.Content.Length - (int)offset);
                 body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
                 using var patch = new HttpRequestMessage(HttpMethod.Patch, upload.Location) { Content = body };
-                patch.Headers.TryAddWithoutValidation("Content-Range", $"{offset}-{upload.Content.Length - 1}");
+                patch.Content!.Headers.TryAddWithoutValidation("Content-Range", $"{offset}-{upload.Content.Length - 1}");
                 using var patched = await client.SendAsync(patch);
                 if (patched.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && offset != candidates[^1]) continue;
                 Assert.Equal(HttpStatusCode.Accepted, patched.StatusCode);

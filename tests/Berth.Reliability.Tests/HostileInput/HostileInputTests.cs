@@ -128,8 +128,7 @@ public sealed class HostileInputTests(UnthrottledBerthTestServer server) : IClas
     {
         var location = await server.Client.StartUploadAsync("hostile/content-range");
         using var patch = new HttpRequestMessage(HttpMethod.Patch, location) { Content = Octets(new byte[6]) };
-        patch.Content.Headers.TryAddWithoutValidation("Content-Range", contentRange);
-        patch.Headers.TryAddWithoutValidation("Content-Range", contentRange);
+        Assert.True(patch.Content!.Headers.TryAddWithoutValidation("Content-Range", contentRange));
         using var response = await server.Client.SendAsync(patch);
         Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, response.StatusCode);
         Assert.Contains(await CodeAsync(response), new[] { "RANGE_INVALID", "BLOB_UPLOAD_INVALID", "SIZE_INVALID" });
@@ -141,7 +140,7 @@ public sealed class HostileInputTests(UnthrottledBerthTestServer server) : IClas
     {
         var location = await server.Client.StartUploadAsync("hostile/length-vs-range");
         using var patch = new HttpRequestMessage(HttpMethod.Patch, location) { Content = Octets(new byte[100]) };
-        patch.Headers.TryAddWithoutValidation("Content-Range", "0-49");
+        patch.Content!.Headers.TryAddWithoutValidation("Content-Range", "0-49");
         using var response = await server.Client.SendAsync(patch);
         Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, response.StatusCode);
         Assert.Equal(0, UploadFileLength(location));
@@ -258,9 +257,21 @@ public sealed class HostileInputTests(UnthrottledBerthTestServer server) : IClas
 
     // ---- names ----
 
+    [Fact]
+    public async Task DotSegmentPath_NormalizedInsideV2BeforeRouting()
+    {
+        // RFC 3986 dot-segment removal happens in Kestrel before routing: "hostile/../dotseg" is the repository "dotseg",
+        // never a path outside /v2 or a name containing "..".
+        var manifest = Encoding.UTF8.GetBytes("""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}""");
+        var response = await RawHttp.SendAsync(server.BaseAddress,
+            $"PUT /v2/hostile/../dotseg/manifests/latest HTTP/1.1\nHost: {server.Host}\nAuthorization: {Basic}\nContent-Type: application/vnd.oci.image.index.v1+json\nContent-Length: {manifest.Length}\n", manifest);
+        Assert.Equal(201, response.Status);
+        Assert.Contains("Location: /v2/dotseg/manifests/sha256:", response.Head);
+        Assert.DoesNotContain("..", await CatalogAsync());
+    }
+
     [Theory]
-    [InlineData("/v2/hostile/../etc/manifests/latest")]
-    [InlineData("/v2/hostile/%2e%2e/%2e%2e/etc/manifests/latest")]
+    [InlineData("/v2/hostile/%2e%2e/%2e%2e/%2e%2e/manifests/latest")]
     [InlineData("/v2/%2e%2e/manifests/latest")]
     [InlineData("/v2/hostile/..%2fescape/manifests/latest")]
     [InlineData("/v2/hostile%2f..%2f..%2fescape/manifests/latest")]
@@ -414,7 +425,7 @@ public sealed class HostileInputTests(UnthrottledBerthTestServer server) : IClas
         Assert.Equal(0, UploadFileLength(location));
         var content = RandomNumberGenerator.GetBytes(3000);
         using var patch = new HttpRequestMessage(HttpMethod.Patch, location) { Content = Octets(content) };
-        patch.Headers.TryAddWithoutValidation("Content-Range", "0-2999");
+        patch.Content!.Headers.TryAddWithoutValidation("Content-Range", "0-2999");
         using var patched = await server.Client.SendAsync(patch);
         Assert.Equal(HttpStatusCode.Accepted, patched.StatusCode);
         var digest = TestImage.DigestOf(content);

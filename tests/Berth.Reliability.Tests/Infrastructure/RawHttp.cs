@@ -23,7 +23,8 @@ public static class RawHttp
         await client.ConnectAsync(server.Host, server.Port);
         var stream = client.GetStream();
         var text = head.Replace("\r\n", "\n").Replace("\n", "\r\n");
-        if (!text.EndsWith("\r\n\r\n")) text = text.TrimEnd('\r', '\n') + "\r\n\r\n";
+        // One request per connection, so the answer ends where the connection does (bodies may be chunked).
+        text = text.TrimEnd('\r', '\n') + "\r\nConnection: close\r\n\r\n";
         await stream.WriteAsync(Encoding.Latin1.GetBytes(text));
         if (body is not null) await stream.WriteAsync(body);
         if (closeAfterSending) client.Client.Shutdown(SocketShutdown.Send);

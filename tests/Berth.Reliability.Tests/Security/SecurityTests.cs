@@ -126,11 +126,13 @@ public sealed class SecurityTests(LogCapturingServer server) : IClassFixture<Log
     public void KeyFiles_AreOwnerReadWriteOnly()
     {
         var checkedFiles = 0;
-        foreach (var folder in new[] { "keys", "management", "tls" })
+        // Signing keys and CA keys (all of keys/ and tls/), the owner's client secret and the admin password file.
+        var secretFiles = new[] { "keys", "tls" }.Select(f => Path.Combine(server.DataPath, f)).Where(Directory.Exists)
+            .SelectMany(f => Directory.EnumerateFiles(f, "*", SearchOption.AllDirectories).Where(n => !n.EndsWith(".crt") && !n.EndsWith("cert.pem")))
+            .Concat([server.OwnerFilePath(), Path.Combine(server.DataPath, "admin-credentials.json")]);
+        foreach (var file in secretFiles)
         {
-            var path = Path.Combine(server.DataPath, folder);
-            if (!Directory.Exists(path)) continue;
-            foreach (var file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories))
+            var folder = Path.GetFileName(Path.GetDirectoryName(file));
             {
                 var mode = File.GetUnixFileMode(file);
                 Assert.True((mode & ~(UnixFileMode.UserRead | UnixFileMode.UserWrite)) == 0, $"{folder}/{Path.GetFileName(file)} has mode {mode}");
