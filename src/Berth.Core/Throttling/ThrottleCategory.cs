@@ -40,6 +40,11 @@ public readonly record struct BucketLimit(double Capacity, double RefillPerSecon
 /// </summary>
 public readonly record struct ThrottleDecision(bool Allowed, long Remaining, TimeSpan RetryAfter)
 {
-    /// <summary>Whole seconds for a <c>Retry-After</c> header: rounded up, never below one.</summary>
-    public int RetryAfterSeconds => Math.Max(1, (int)Math.Min(int.MaxValue, Math.Ceiling(RetryAfter.TotalSeconds)));
+    /// <summary>
+    /// Whole seconds for a <c>Retry-After</c> header: rounded up, never below one, with a little slack so that a client
+    /// whose timer fires a few milliseconds early (timers are coarser than the bucket's clock) is still admitted.
+    /// </summary>
+    public int RetryAfterSeconds => Math.Max(1, (int)Math.Min(int.MaxValue, Math.Ceiling(RetryAfter.TotalSeconds + RetrySlackSeconds)));
+
+    private const double RetrySlackSeconds = 0.05;
 }

@@ -42,6 +42,18 @@ public sealed class TokenBucketTests
     }
 
     [Fact]
+    public void RetryAfterSeconds_ForAWholeSecondWait_LeavesSlackForEarlyTimers()
+    {
+        var onePerSecond = new BucketLimit(Capacity: 1, RefillPerSecond: 1);
+        var bucket = Drained(onePerSecond);
+
+        var refused = bucket.TryTake(onePerSecond, 0, Frequency, take: true);
+
+        Assert.Equal(1.0, refused.RetryAfter.TotalSeconds, precision: 6);
+        Assert.Equal(2, refused.RetryAfterSeconds);
+    }
+
+    [Fact]
     public void RetryAfterSeconds_RoundsUp()
     {
         var slow = new BucketLimit(Capacity: 1, RefillPerSecond: 0.4);
