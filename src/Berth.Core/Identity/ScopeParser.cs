@@ -45,7 +45,9 @@ public static class ScopeParser
     public static bool TryParse(string value, out AccessScope scope)
     {
         scope = null!;
-        if (value.Length is 0 or > MaxScopeLength)
+        // Control characters are never part of a real scope; refusing them here keeps them out of every
+        // token claim and challenge header built from a parsed scope.
+        if (value.Length is 0 or > MaxScopeLength || value.Any(char.IsControl))
             return false;
         var first = value.IndexOf(':');
         var last = value.LastIndexOf(':');

@@ -13,6 +13,13 @@ public sealed class ScopeParserTests
         Assert.Equal(["pull", "push"], scope.Actions);
     }
 
+    [Theory]
+    [InlineData("repository:app:pull\r\nX-Injected: 1")]
+    [InlineData("repository:a\u0000pp:pull")]
+    [InlineData("repository:app:pu\u007fll")]
+    public void ScopeWithControlCharacters_IsDropped(string scope) =>
+        Assert.Empty(ScopeParser.Parse(scope));
+
     [Fact]
     public void CatalogScope_Parses()
     {
