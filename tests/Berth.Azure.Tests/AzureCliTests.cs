@@ -37,6 +37,11 @@ public sealed class AzureCliTests(AzureFixture fixture, ITestOutputHelper output
             Assert.Contains("helloreader", await az.OkAsync("acr", "scope-map", "list", "-r", "myregistry", "--query", "[].name", "-o", "tsv"));
             Assert.Contains($"repositories/{AzureFixture.Repository}/content/read",
                 await az.OkAsync("acr", "scope-map", "show", "-n", "helloreader", "-r", "myregistry", "--query", "actions", "-o", "tsv"));
+            // scope-map update: az reads the map, adds the actions and PATCHes the whole list back.
+            await az.OkAsync("acr", "scope-map", "update", "-n", "helloreader", "-r", "myregistry", "--add-repository", "samples/other", "content/read", "-o", "none");
+            var updatedActions = await az.OkAsync("acr", "scope-map", "show", "-n", "helloreader", "-r", "myregistry", "--query", "actions", "-o", "tsv");
+            Assert.Contains("repositories/samples/other/content/read", updatedActions);
+            Assert.Contains($"repositories/{AzureFixture.Repository}/content/read", updatedActions);
             using var token = JsonDocument.Parse(await az.OkAsync("acr", "token", "create", "-n", "hellotoken", "-r", "myregistry", "--scope-map", "helloreader", "-o", "json"));
             var tokenPassword = token.RootElement.GetProperty("credentials").GetProperty("passwords")[0].GetProperty("value").GetString()!;
             var tokenPull = await fixture.SkopeoPullAsync($"{AzureFixture.Repository}:1", $"hellotoken:{tokenPassword}");
