@@ -18,6 +18,7 @@ public static class BerthApp
 
     public static WebApplication Build(string[] args)
     {
+        EnsureThreadsForBlockingStores();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             Args = args,
@@ -58,5 +59,17 @@ public static class BerthApp
         app.MapDataPlane();
         app.MapAcrApi();
         return app;
+    }
+
+    /// <summary>
+    /// SQLite's ADO.NET provider completes its "async" calls synchronously, and a writer waiting for the database's
+    /// single write lock sleeps on its thread. Under bursts of concurrent pushes that can hold many pool threads at
+    /// once; the pool then grows only slowly, and meanwhile Kestrel cannot read other requests' headers in time.
+    /// Starting with more threads absorbs such bursts.
+    /// </summary>
+    private static void EnsureThreadsForBlockingStores()
+    {
+        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), completionPorts);
     }
 }

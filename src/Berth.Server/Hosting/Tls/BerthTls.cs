@@ -22,7 +22,10 @@ public static class BerthTls
         builder.WebHost.UseKestrelHttpsConfiguration();
         var tls = builder.Configuration.GetSection(TlsOptions.Section).Get<TlsOptions>() ?? new TlsOptions();
         if (tls.Mode != TlsMode.LocalCa)
+        {
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(RefuseOldProtocols));
             return new BerthTlsState(tls.Mode, null, []);
+        }
 
         var directory = string.IsNullOrWhiteSpace(tls.Directory)
             ? Path.Combine(options.ResolvedDataPath, "tls")
@@ -30,9 +33,20 @@ public static class BerthTls
         var ca = LocalCertificateAuthority.LoadOrCreate(directory);
         var names = ServerNames(options, tls);
         var certificate = ca.IssueServerCertificate(names);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https =>
+        {
+            RefuseOldProtocols(https);
+            https.ServerCertificate = certificate;
+        }));
         return new BerthTlsState(tls.Mode, ca.CaCertificatePath, names);
     }
+
+    /// <summary>
+    /// TLS 1.2 and 1.3 only, whatever the machine's OpenSSL policy allows: every client Berth serves speaks them, and
+    /// the older versions have known weaknesses. Applies to Kestrel-configured certificates too (HTTPS defaults).
+    /// </summary>
+    private static void RefuseOldProtocols(Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions https) =>
+        https.SslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
 
     /// <summary>
     /// The names the server certificate covers: the management and sign-in hosts, <c>*.&lt;suffix&gt;</c> (a bare
