@@ -244,21 +244,13 @@ public sealed class AcrApiTests(BerthTestServer server) : IClassFixture<BerthTes
     {
         var layer = RandomNumberGenerator.GetBytes(64);
         var config = Encoding.UTF8.GetBytes("{\"architecture\":\"amd64\",\"os\":\"linux\"}");
-        var layerDigest = await PushBlobAsync(repository, layer);
-        var configDigest = await PushBlobAsync(repository, config);
+        var layerDigest = await server.Client.PushBlobAsync(repository, layer);
+        var configDigest = await server.Client.PushBlobAsync(repository, config);
         var manifest = Encoding.UTF8.GetBytes(
             $"{{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"{configDigest}\",\"size\":{config.Length}}},\"layers\":[{{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"{layerDigest}\",\"size\":{layer.Length}}}]}}");
         using var content = new ByteArrayContent(manifest);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/vnd.oci.image.manifest.v1+json");
         using var response = await server.Client.PutAsync($"/v2/{repository}/manifests/{tag}", content);
         return (response.StatusCode, await response.Content.ReadAsStringAsync(), "sha256:" + Convert.ToHexStringLower(SHA256.HashData(manifest)));
-    }
-
-    private async Task<string> PushBlobAsync(string repository, byte[] bytes)
-    {
-        var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
-        using var response = await server.Client.PostAsync($"/v2/{repository}/blobs/uploads/?digest={digest}", new ByteArrayContent(bytes));
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return digest;
     }
 }

@@ -268,8 +268,8 @@ public sealed class AnonymousPullTests(BerthTestServer server) : IClassFixture<B
     {
         var layer = Encoding.UTF8.GetBytes("layer of " + repository + Guid.NewGuid());
         var config = Encoding.UTF8.GetBytes("{\"architecture\":\"amd64\",\"os\":\"linux\"}");
-        var layerDigest = await PushBlobAsync(repository, layer);
-        var configDigest = await PushBlobAsync(repository, config);
+        var layerDigest = await server.Client.PushBlobAsync(repository, layer);
+        var configDigest = await server.Client.PushBlobAsync(repository, config);
         var manifest = Encoding.UTF8.GetBytes(
             $"{{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"{configDigest}\",\"size\":{config.Length}}},\"layers\":[{{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"{layerDigest}\",\"size\":{layer.Length}}}]}}");
         using var content = new ByteArrayContent(manifest);
@@ -277,14 +277,5 @@ public sealed class AnonymousPullTests(BerthTestServer server) : IClassFixture<B
         using var response = await server.Client.PutAsync($"/v2/{repository}/manifests/v1", content);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return new PushedImage("v1", manifest, layer, layerDigest);
-    }
-
-    private async Task<string> PushBlobAsync(string repository, byte[] bytes)
-    {
-        var digest = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
-        using var content = new ByteArrayContent(bytes);
-        using var response = await server.Client.PostAsync($"/v2/{repository}/blobs/uploads/?digest={digest}", content);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return digest;
     }
 }
