@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one command that runs Berth's whole test suite on a fresh Debian 12 machine with the .NET SDK.
-# It installs the real clients the end-to-end tests drive (skopeo, podman, umoci, azure-cli, nodejs/npm) when they are missing,
-# then runs every test project in Berth.slnx. Extra arguments go to `dotnet test` (e.g. --filter ...).
+# It installs the real clients the end-to-end tests drive (skopeo, podman, umoci, azure-cli, nodejs/npm) and the services the
+# scale-out tests start on loopback (postgresql, redis-server, nginx, and Azurite from npm) when they are missing, then runs every test project in Berth.slnx. Extra arguments go to `dotnet test` (e.g. --filter ...).
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,6 +14,8 @@ declare -A package_for=(
   [umoci]=umoci
   [jq]=jq
   [pg_ctlcluster]=postgresql
+  [redis-server]=redis-server
+  [nginx]=nginx-light
 )
 
 # PostgreSQL's server binaries (initdb, pg_ctl) live in /usr/lib/postgresql/<version>/bin, off PATH; the tests that
@@ -73,12 +75,15 @@ export BERTH_E2E_MEASUREMENTS="$measurements"
 test_log="$(mktemp "${TMPDIR:-/tmp}/berth-test-log.XXXXXX")"
 trap 'rm -f "$measurements" "$test_log"' EXIT
 
-# The Azure SDK test's npm packages (pinned by package-lock.json; node_modules is never committed).
-azure_node="$repo_root/tests/Berth.Azure.Tests/node"
-if [[ -f "$azure_node/package-lock.json" && ! -d "$azure_node/node_modules" ]]; then
-  echo "==> npm ci in tests/Berth.Azure.Tests/node"
-  (cd "$azure_node" && npm ci --no-audit --no-fund)
-fi
+# npm packages the tests use (the Azure SDK for JavaScript, Azurite), each folder pinned by its package-lock.json;
+# node_modules is never committed.
+while IFS= read -r lock; do
+  node_dir="$(dirname "$lock")"
+  if [[ ! -d "$node_dir/node_modules" ]]; then
+    echo "==> npm ci in ${node_dir#"$repo_root"/}"
+    (cd "$node_dir" && npm ci --no-audit --no-fund)
+  fi
+done < <(find "$repo_root/tests" -name package-lock.json -not -path '*/node_modules/*')
 
 echo "==> dotnet test Berth.slnx"
 status=0
