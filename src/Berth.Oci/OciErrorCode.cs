@@ -23,6 +23,9 @@ public enum OciErrorCode
 
     /// <summary>ACR's /acr/v1 answer for a tag that does not exist.</summary>
     TagUnknown,
+
+    /// <summary>A service the registry depends on cannot be reached (distribution's code for 503).</summary>
+    Unavailable,
 }
 
 public static class OciErrorCodes
@@ -47,6 +50,7 @@ public static class OciErrorCodes
         OciErrorCode.TagInvalid => "TAG_INVALID",
         OciErrorCode.PaginationNumberInvalid => "PAGINATION_NUMBER_INVALID",
         OciErrorCode.TagUnknown => "TAG_UNKNOWN",
+        OciErrorCode.Unavailable => "UNAVAILABLE",
         _ => throw new ArgumentOutOfRangeException(nameof(code)),
     };
 
@@ -63,6 +67,7 @@ public static class OciErrorCodes
         OciErrorCode.Unsupported => 405,
         OciErrorCode.TooManyRequests => 429,
         OciErrorCode.RangeInvalid => 416,
+        OciErrorCode.Unavailable => 503,
         _ => 400,
     };
 }

@@ -52,6 +52,7 @@ public static class BerthApp
         var app = builder.Build();
         app.UseBerthRequestLogging();
         app.UseBerthMetrics();
+        app.UseProviderUnavailableResponses();
         Management.SignIn.SignInEndpoints.UseMetadataEndpointsDoubleSlash(app);
         app.MapOperations();
         app.MapTokenService();

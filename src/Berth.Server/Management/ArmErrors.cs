@@ -59,5 +59,9 @@ internal static class ArmResults
     public static Task WriteErrorAsync(HttpContext context, int status, string code, string message) =>
         WriteJsonAsync(context, new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["message"] = message } }, status);
 
+    /// <summary>The OAuth 2.0 error shape (RFC 6749 §5.2) the sign-in endpoints answer with.</summary>
+    public static Task WriteOAuthErrorAsync(HttpContext context, int status, string error, string description) =>
+        WriteJsonAsync(context, new JsonObject { ["error"] = error, ["error_description"] = description }, status);
+
     public static JsonObject List(IEnumerable<JsonNode> items) => new() { ["value"] = new JsonArray(items.ToArray()) };
 }

@@ -47,13 +47,13 @@ public static class ManagedIdentityEndpoint
         var signIn = context.RequestServices.GetRequiredService<ManagementSignIn>();
         if (!signIn.ManagedIdentityEnabled)
         {
-            await ErrorAsync(context, StatusCodes.Status404NotFound, "not_found",
+            await ArmResults.WriteOAuthErrorAsync(context, StatusCodes.Status404NotFound, "not_found",
                 "The managed-identity endpoint is off. Start Berth with --Berth:Management:ManagedIdentityEnabled=true to use 'az login --identity' from this machine.");
             return;
         }
         if (!IsDirectLoopbackCaller(context))
         {
-            await ErrorAsync(context, StatusCodes.Status403Forbidden, "forbidden",
+            await ArmResults.WriteOAuthErrorAsync(context, StatusCodes.Status403Forbidden, "forbidden",
                 "The managed-identity endpoint answers direct connections from this machine's loopback interface only.");
             return;
         }
@@ -61,7 +61,7 @@ public static class ManagedIdentityEndpoint
         if (!string.Equals(context.Request.Headers["Metadata"].ToString(), "true", StringComparison.OrdinalIgnoreCase)
             && string.IsNullOrEmpty(context.Request.Headers["secret"].ToString()))
         {
-            await ErrorAsync(context, StatusCodes.Status400BadRequest, "invalid_request", "Required metadata header not specified");
+            await ArmResults.WriteOAuthErrorAsync(context, StatusCodes.Status400BadRequest, "invalid_request", "Required metadata header not specified");
             return;
         }
 
@@ -73,12 +73,12 @@ public static class ManagedIdentityEndpoint
         var resource = Parameter("resource");
         if (string.IsNullOrWhiteSpace(resource))
         {
-            await ErrorAsync(context, StatusCodes.Status400BadRequest, "invalid_request", "Required query variable 'resource' is missing");
+            await ArmResults.WriteOAuthErrorAsync(context, StatusCodes.Status400BadRequest, "invalid_request", "Required query variable 'resource' is missing");
             return;
         }
         if (await signIn.GetOwnerOrNullAsync(context.RequestAborted) is not { } owner)
         {
-            await ErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "temporarily_unavailable", "The owner identity does not exist yet; try again once the server has started.");
+            await ArmResults.WriteOAuthErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "temporarily_unavailable", "The owner identity does not exist yet; try again once the server has started.");
             return;
         }
         // User-assigned identities (az login --identity --username ...): only the owner exists.
@@ -87,7 +87,7 @@ public static class ManagedIdentityEndpoint
             var value = Parameter(selector);
             if (value.Length > 0 && !string.Equals(value, owner.ClientId, StringComparison.OrdinalIgnoreCase))
             {
-                await ErrorAsync(context, StatusCodes.Status400BadRequest, "invalid_request",
+                await ArmResults.WriteOAuthErrorAsync(context, StatusCodes.Status400BadRequest, "invalid_request",
                     $"Identity not found: this server has one managed identity, {owner.ClientId}.");
                 return;
             }
@@ -109,6 +109,4 @@ public static class ManagedIdentityEndpoint
         });
     }
 
-    private static Task ErrorAsync(HttpContext context, int status, string error, string description) =>
-        ArmResults.WriteJsonAsync(context, new JsonObject { ["error"] = error, ["error_description"] = description }, status);
 }

@@ -68,14 +68,14 @@ public static class SignInEndpoints
         context.Response.Headers.CacheControl = "no-store";
         if (!context.Request.HasFormContentType)
         {
-            await OAuthErrorAsync(context, StatusCodes.Status400BadRequest, "invalid_request", "The body must be application/x-www-form-urlencoded.");
+            await ArmResults.WriteOAuthErrorAsync(context, StatusCodes.Status400BadRequest, "invalid_request", "The body must be application/x-www-form-urlencoded.");
             return;
         }
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         var grantType = form["grant_type"].ToString();
         if (grantType != "client_credentials")
         {
-            await OAuthErrorAsync(context, StatusCodes.Status400BadRequest, "unsupported_grant_type",
+            await ArmResults.WriteOAuthErrorAsync(context, StatusCodes.Status400BadRequest, "unsupported_grant_type",
                 $"grant_type '{grantType}' is not supported; use client_credentials with a service principal's client id and secret.");
             return;
         }
@@ -91,7 +91,7 @@ public static class SignInEndpoints
         var principal = await signIn.AuthenticateClientAsync(clientId, clientSecret, context.RequestAborted);
         if (principal is null)
         {
-            await OAuthErrorAsync(context, StatusCodes.Status401Unauthorized, "invalid_client",
+            await ArmResults.WriteOAuthErrorAsync(context, StatusCodes.Status401Unauthorized, "invalid_client",
                 "Client authentication failed: unknown client_id or wrong client_secret.");
             return;
         }
@@ -173,7 +173,4 @@ public static class SignInEndpoints
             },
         }));
     }
-
-    private static Task OAuthErrorAsync(HttpContext context, int status, string error, string description) =>
-        ArmResults.WriteJsonAsync(context, new JsonObject { ["error"] = error, ["error_description"] = description }, status);
 }

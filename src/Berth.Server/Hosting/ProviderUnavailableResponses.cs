@@ -1,0 +1,54 @@
+using Berth.Core.Storage;
+using Berth.Oci;
+using Berth.Server.DataPlane;
+using Berth.Server.Management;
+
+namespace Berth.Server.Hosting;
+
+/// <summary>
+/// The one place that turns <see cref="ProviderUnavailableException"/> (the database, blob storage or Redis cannot be
+/// reached) into 503 with <c>Retry-After</c> and the error shape the caller's API speaks: OCI errors on the registry,
+/// token and ACR APIs, ARM error JSON on the management plane, OAuth errors on its sign-in endpoints. Clients then retry instead of seeing a 500, and the log
+/// gets one warning line naming the service rather than a stack trace per request.
+/// </summary>
+public static partial class ProviderUnavailableResponses
+{
+    /// <summary>Seconds a client is asked to wait; long enough for a restarted service, short enough for pushes to resume.</summary>
+    public const int RetryAfterSeconds = 5;
+
+    public static IApplicationBuilder UseProviderUnavailableResponses(this IApplicationBuilder app)
+    {
+        var logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("Berth.Providers");
+        return app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context);
+            }
+            catch (ProviderUnavailableException error) when (!context.Response.HasStarted)
+            {
+                LogUnavailable(logger, error.Provider, context.Request.Method, context.Request.Path.Value ?? "", error.Message);
+                context.Response.Clear();
+                context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString();
+                var message = error.Message + "; retry later.";
+                var path = context.Request.Path;
+                if (path.StartsWithSegments("/subscriptions") || path.StartsWithSegments("/providers"))
+                {
+                    await ArmResults.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "ServiceUnavailable", message);
+                }
+                else if (path.StartsWithSegments("/adfs") || path.StartsWithSegments("/msi") || path.StartsWithSegments("/metadata"))
+                {
+                    await ArmResults.WriteOAuthErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "temporarily_unavailable", message);
+                }
+                else
+                {
+                    DataPlaneResults.AddRegistryHeaders(context.Response);
+                    await DataPlaneResults.WriteErrorAsync(context, new OciException(OciErrorCode.Unavailable, message));
+                }
+            }
+        });
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "{Provider} unavailable; answered {Method} {Path} with 503: {Reason}")]
+    private static partial void LogUnavailable(ILogger logger, string provider, string method, string path, string reason);
+}
