@@ -5,9 +5,16 @@ namespace Berth.Metadata.PostgreSql;
 /// <summary>
 /// The PostgreSQL database: one pooled <see cref="NpgsqlDataSource"/> for the process, with <see cref="PostgreSqlSchema"/>
 /// migrations applied once when it is first created (at start-up, by the first service that needs metadata).
+/// Unless the connection string says otherwise, connecting gives up after <see cref="DefaultConnectTimeoutSeconds"/>.
 /// </summary>
 public sealed class PostgreSqlDatabase : IDisposable
 {
+    /// <summary>
+    /// Npgsql waits 15 seconds by default; a request waiting that long for a database that is down holds its client
+    /// past most client timeouts, where a prompt 503 with Retry-After lets it retry.
+    /// </summary>
+    public const int DefaultConnectTimeoutSeconds = 4;
+
     private readonly NpgsqlDataSource _dataSource;
 
     public PostgreSqlDatabase(string connectionString)
@@ -21,6 +28,7 @@ public sealed class PostgreSqlDatabase : IDisposable
         {
             throw new InvalidOperationException($"Berth:Database:ConnectionString is not a valid PostgreSQL connection string: {e.Message}", e);
         }
+        if (!SetsConnectTimeout(connectionString)) builder.Timeout = DefaultConnectTimeoutSeconds;
         _dataSource = NpgsqlDataSource.Create(builder);
         try
         {
@@ -38,5 +46,15 @@ public sealed class PostgreSqlDatabase : IDisposable
     public async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken) =>
         await _dataSource.OpenConnectionAsync(cancellationToken);
 
+    /// <summary>Closes the pool's idle connections, and each busy one when it is returned (after a connection failure).</summary>
+    public void ClearPool() => _dataSource.Clear();
+
     public void Dispose() => _dataSource.Dispose();
+
+    private static bool SetsConnectTimeout(string connectionString)
+    {
+        // The raw keys, not NpgsqlConnectionStringBuilder, which reports its default as if it had been given.
+        var keys = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        return keys.ContainsKey("Timeout");
+    }
 }

@@ -33,11 +33,16 @@ public static class PostgreSqlMetadataExtensions
         }
         services.AddSingleton(_ => new PostgreSqlDatabase(connectionString));
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<IMetadataStore, PostgreSqlMetadataStore>();
-        services.AddSingleton<IRegistryStore, PostgreSqlRegistryStore>();
-        services.AddSingleton<IRepositoryDetailsStore, PostgreSqlRepositoryDetailsStore>();
-        services.AddSingleton<IIdentityStore, PostgreSqlIdentityStore>();
-        services.AddSingleton<IServicePrincipalStore, PostgreSqlServicePrincipalStore>();
+        AddGuarded<IMetadataStore, PostgreSqlMetadataStore>(services);
+        AddGuarded<IRegistryStore, PostgreSqlRegistryStore>(services);
+        AddGuarded<IRepositoryDetailsStore, PostgreSqlRepositoryDetailsStore>(services);
+        AddGuarded<IIdentityStore, PostgreSqlIdentityStore>(services);
+        AddGuarded<IServicePrincipalStore, PostgreSqlServicePrincipalStore>(services);
         return services;
     }
+
+    /// <summary>Registers a store behind <see cref="PostgreSqlUnavailability"/>, so an unreachable database surfaces as one exception type.</summary>
+    private static void AddGuarded<TService, TStore>(IServiceCollection services) where TService : class where TStore : class, TService =>
+        services.AddSingleton(provider => PostgreSqlUnavailability.Guard<TService>(
+            ActivatorUtilities.CreateInstance<TStore>(provider), provider.GetRequiredService<PostgreSqlDatabase>()));
 }

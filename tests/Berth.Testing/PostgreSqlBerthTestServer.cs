@@ -8,6 +8,9 @@ public class PostgreSqlBerthTestServer(bool throttled = true) : BerthTestServer
 {
     private PostgreSqlServer? _postgres;
 
+    /// <summary>The PostgreSQL server holding the database.</summary>
+    public PostgreSqlServer Postgres => _postgres ?? throw new InvalidOperationException("The server is not running.");
+
     /// <summary>The connection string the server was given.</summary>
     public string ConnectionString { get; private set; } = null!;
 
@@ -20,10 +23,13 @@ public class PostgreSqlBerthTestServer(bool throttled = true) : BerthTestServer
 
     public override async Task InitializeAsync()
     {
-        _postgres = await PostgreSqlServer.GetAsync();
+        _postgres = await GetPostgreSqlServerAsync();
         ConnectionString = await _postgres.CreateDatabaseAsync();
         await base.InitializeAsync();
     }
+
+    /// <summary>The process's shared server; a subclass that stops the database gives it a dedicated one.</summary>
+    protected virtual Task<PostgreSqlServer> GetPostgreSqlServerAsync() => PostgreSqlServer.GetAsync();
 
     public override async Task DisposeAsync()
     {

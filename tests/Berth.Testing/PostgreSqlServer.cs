@@ -11,19 +11,22 @@ namespace Berth.Testing;
 /// touches the machine's own cluster. PostgreSQL refuses to run as root, so as root the folder is handed to the
 /// <c>postgres</c> user and every command runs through <c>runuser</c>. Each test class takes its own database
 /// (<see cref="CreateDatabaseAsync"/>). The server is stopped and its folder removed when the test process exits, and
-/// a later run removes what a killed run left behind.
+/// a later run removes what a killed run left behind. A test that stops the database takes a cluster of its own
+/// (<see cref="StartDedicatedAsync"/>).
 /// </summary>
-public sealed class PostgreSqlServer
+public sealed class PostgreSqlServer : IAsyncDisposable
 {
     private const string FolderPrefix = "berth-pg-";
-    private static readonly Lazy<Task<PostgreSqlServer>> SharedServer = new(StartAsync);
+    private static readonly Lazy<Task<PostgreSqlServer>> SharedServer = new(CreateSharedAsync);
 
     private readonly string _folder;
     private readonly string _binDirectory;
     private readonly string? _runAs;
+    private readonly bool _dedicated;
 
-    private PostgreSqlServer(string folder, string binDirectory, string? runAs, int port)
+    private PostgreSqlServer(string folder, string binDirectory, string? runAs, int port, bool dedicated)
     {
+        _dedicated = dedicated;
         _folder = folder;
         _binDirectory = binDirectory;
         _runAs = runAs;
@@ -72,7 +75,15 @@ public sealed class PostgreSqlServer
         await command.ExecuteNonQueryAsync();
     }
 
-    private static async Task<PostgreSqlServer> StartAsync()
+    /// <summary>
+    /// A cluster of its own, for a test that stops and starts the database (<see cref="StopAsync"/>, <see cref="StartAsync"/>)
+    /// and so must not share the process's server with other tests. Dispose it when done.
+    /// </summary>
+    public static Task<PostgreSqlServer> StartDedicatedAsync() => CreateAsync(dedicated: true);
+
+    private static Task<PostgreSqlServer> CreateSharedAsync() => CreateAsync(dedicated: false);
+
+    private static async Task<PostgreSqlServer> CreateAsync(bool dedicated)
     {
         var binDirectory = FindBinDirectory();
         RemoveLeftovers(binDirectory);
@@ -87,20 +98,11 @@ public sealed class PostgreSqlServer
             File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
-        var server = new PostgreSqlServer(folder, binDirectory, runAs, FreePort());
+        var server = new PostgreSqlServer(folder, binDirectory, runAs, FreePort(), dedicated);
         try
         {
             (await server.RunAsync("initdb", ["-D", server.DataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"])).EnsureSuccess();
-            // A throw-away cluster: durability settings off for speed; enough connections for several servers' pools.
-            var options = string.Join(' ',
-                "-c listen_addresses=127.0.0.1", $"-p {server.Port}", $"-k {folder}", "-c max_connections=300",
-                "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off", "-c shared_buffers=32MB");
-            var started = await server.RunAsync("pg_ctl", ["start", "-D", server.DataDirectory, "-w", "-t", "60", "-l", Path.Combine(folder, "server.log"), "-o", options]);
-            if (started.ExitCode != 0)
-            {
-                var log = File.Exists(Path.Combine(folder, "server.log")) ? await File.ReadAllTextAsync(Path.Combine(folder, "server.log")) : "";
-                throw new InvalidOperationException(started.Describe() + "\n--- server.log ---\n" + log);
-            }
+            await server.StartAsync();
         }
         catch
         {
@@ -110,6 +112,35 @@ public sealed class PostgreSqlServer
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop();
         server.StartWatchdog();
         return server;
+    }
+
+    /// <summary>Starts the cluster (again) on its port and data folder; returns once it accepts connections.</summary>
+    public async Task StartAsync()
+    {
+        // A throw-away cluster: durability settings off for speed; enough connections for several servers' pools.
+        var options = string.Join(' ',
+            "-c listen_addresses=127.0.0.1", $"-p {Port}", $"-k {_folder}", "-c max_connections=300",
+            "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off", "-c shared_buffers=32MB");
+        var started = await RunAsync("pg_ctl", ["start", "-D", DataDirectory, "-w", "-t", "60", "-l", Path.Combine(_folder, "server.log"), "-o", options]);
+        if (started.ExitCode != 0)
+        {
+            var log = File.Exists(Path.Combine(_folder, "server.log")) ? await File.ReadAllTextAsync(Path.Combine(_folder, "server.log")) : "";
+            throw new InvalidOperationException(started.Describe() + "\n--- server.log ---\n" + log);
+        }
+    }
+
+    /// <summary>
+    /// Stops the cluster the way an operator's shutdown does (<c>pg_ctl stop -m fast</c>: open sessions are ended with
+    /// "terminating connection due to administrator command"); the data stays for <see cref="StartAsync"/>.
+    /// </summary>
+    public async Task StopAsync() =>
+        (await RunAsync("pg_ctl", ["stop", "-D", DataDirectory, "-m", "fast", "-w", "-t", "60"])).EnsureSuccess();
+
+    /// <summary>Stops a dedicated cluster and removes its folder; the shared server lives as long as the test process.</summary>
+    public ValueTask DisposeAsync()
+    {
+        if (_dedicated) Stop();
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>
