@@ -22,6 +22,9 @@ internal sealed class Bench(Config config)
     private readonly Registry _berth = new("berth", config.Berth.Url, config.Berth.Pid,
         (config.Berth.Username, config.Berth.Password), config.Berth.Service);
     private readonly Registry _distribution = new("distribution", config.Distribution.Url, config.Distribution.Pid, null, null);
+    private readonly Registry? _scaleOut = config.ScaleOut is { } scaleOut
+        ? new("scale-out", scaleOut.Url, 0, (scaleOut.Username, scaleOut.Password), scaleOut.Service)
+        : null;
     private readonly LoadGenerator _load = new(config.Wrk, config.Scratch);
     private readonly Sizes _sizes = config.Sizes;
     private long _nonce = DateTime.UtcNow.Ticks;
@@ -36,7 +39,7 @@ internal sealed class Bench(Config config)
     public List<string> Notes { get; } = [];
 
     private Registry[] Registries => [_berth, _distribution];
-    private static string Key(Registry registry) => registry.Name == "berth" ? "b" : "d";
+    private static string Key(Registry registry) => registry.Name switch { "berth" => "b", "scale-out" => "s", _ => "d" };
 
     public async Task RunAsync()
     {
@@ -199,7 +202,7 @@ internal sealed class Bench(Config config)
         var monolithic = new PatternBlob(size, Interlocked.Increment(ref _nonce));
         var chunked = new PatternBlob(size, Interlocked.Increment(ref _nonce));
         var buffer = new byte[1 << 20];
-        foreach (var registry in Registries)
+        foreach (var registry in _scaleOut is null ? Registries : [.. Registries, _scaleOut])
         {
             var k = Key(registry);
             await registry.AuthAsync(Registry.Push(BlobRepo));
@@ -211,11 +214,13 @@ internal sealed class Bench(Config config)
                 var read = await registry.PullAsync(BlobRepo, monolithic.Digest, buffer);
                 if (read != size) throw new BenchException($"{registry.Name}: pulled {read} bytes of {size}");
             });
+            Log($"{registry.Name}: push {values[$"{k}.push.mono"]:F0} MB/s, chunked {values[$"{k}.push.chunked"]:F0} MB/s, pull {values[$"{k}.pull"]:F0} MB/s");
+            if (registry == _scaleOut) continue; // the scale-out set-up is measured for throughput only
             var heads = new List<double>();
             for (var i = 0; i < _sizes.Heads; i++) heads.Add(await registry.HeadMillisecondsAsync(BlobRepo, monolithic.Digest));
             values[$"{k}.head.p50"] = Stats.Percentile(heads, 50);
             values[$"{k}.head.p99"] = Stats.Percentile(heads, 99);
-            Log($"{registry.Name}: push {values[$"{k}.push.mono"]:F0} MB/s, chunked {values[$"{k}.push.chunked"]:F0} MB/s, pull {values[$"{k}.pull"]:F0} MB/s, HEAD p50 {values[$"{k}.head.p50"]:F2} ms");
+            Log($"{registry.Name}: HEAD p50 {values[$"{k}.head.p50"]:F2} ms");
         }
     }
 

@@ -18,6 +18,9 @@ internal sealed class Config
     public BerthEndpoint Berth { get; set; } = new();
     public Endpoint Distribution { get; set; } = new();
     public NginxEndpoint? Nginx { get; set; }
+
+    /// <summary>Several Berth nodes over shared services behind a load balancer (bench/run.sh --scale-out); null when not started.</summary>
+    public ScaleOutEndpoint? ScaleOut { get; set; }
     public Sizes Sizes { get; set; } = new();
 
     public static Config Load(string path) =>
@@ -45,6 +48,16 @@ internal sealed class BerthEndpoint : Endpoint
 
     /// <summary>"on" when anonymous pull was switched on; otherwise why it could not be.</summary>
     public string Anonymous { get; set; } = "";
+}
+
+internal sealed class ScaleOutEndpoint : Endpoint
+{
+    public string Username { get; set; } = "";
+    public string Password { get; set; } = "";
+    public string Service { get; set; } = "";
+
+    /// <summary>How the set-up is built, for the report ("2 nodes behind nginx; Azurite, PostgreSQL, Redis").</summary>
+    public string Description { get; set; } = "";
 }
 
 internal sealed class NginxEndpoint : Endpoint

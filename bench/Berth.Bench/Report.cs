@@ -186,6 +186,7 @@ internal sealed class Report(Config config, Bench bench, Dictionary<string, stri
         text.AppendLine();
         text.AppendLine("\"Berth advantage\" is Berth ÷ distribution for rates and distribution ÷ Berth for latencies and memory: above 1× Berth is better. " +
                         "\"Berth share of limit\" is Berth ÷ limit for rates, limit ÷ Berth for latencies. ✔/✘: the bar holds / does not; ? : not measurable in this run.");
+        if (config.ScaleOut is { } scaleOut) AppendScaleOut(text, scaleOut);
         var notes = config.Notes.Concat(bench.Notes).Distinct().ToList();
         if (notes.Count > 0)
         {
@@ -194,6 +195,27 @@ internal sealed class Report(Config config, Bench bench, Dictionary<string, stri
             foreach (var note in notes) text.AppendLine($"- {note}");
         }
         return text.ToString();
+    }
+
+    /// <summary>Push and pull through the load balancer in front of several nodes, against the single embedded node.</summary>
+    private void AppendScaleOut(StringBuilder text, ScaleOutEndpoint scaleOut)
+    {
+        var s = config.Sizes;
+        text.AppendLine();
+        text.AppendLine($"Scale-out ({scaleOut.Description}), same client, same run:");
+        text.AppendLine();
+        text.AppendLine("| Measurement | unit | scale-out | single node (embedded default) | scale-out ÷ single node |");
+        text.AppendLine("|---|---|---:|---:|---:|");
+        foreach (var (label, key) in new[]
+        {
+            ($"Blob push {s.BlobMiB} MiB, monolithic (POST + PUT)", "push.mono"),
+            ($"Blob push {s.BlobMiB} MiB, chunked ({s.ChunkMiB} MiB PATCHes)", "push.chunked"),
+            ($"Blob pull {s.BlobMiB} MiB", "pull"),
+        })
+        {
+            var ratio = Median(Ratio(K($"s.{key}"), K($"b.{key}")));
+            text.AppendLine($"| {label} | MB/s | {Cell(Median(K($"s.{key}")), "MB/s")} | {Cell(Median(K($"b.{key}")), "MB/s")} | {Times(ratio)} |");
+        }
     }
 
     public string Json(string startedAt, string loadEnd) => JsonSerializer.Serialize(new
