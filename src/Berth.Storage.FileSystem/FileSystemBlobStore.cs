@@ -49,6 +49,9 @@ internal sealed class FileSystemBlobStore : IBlobStore
         }
     }
 
+    /// <summary>Local files have no URL of their own; downloads go through Berth (with sendfile).</summary>
+    public Task<Uri?> GetDownloadRedirectOrNullAsync(Digest digest, CancellationToken cancellationToken) => Task.FromResult<Uri?>(null);
+
     public Task DeleteAsync(Digest digest, CancellationToken cancellationToken)
     {
         File.Delete(BlobPath(digest));

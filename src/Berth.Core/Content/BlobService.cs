@@ -16,6 +16,15 @@ public sealed class BlobService(IBlobStore blobs, IMetadataStore metadata, Conte
         return await blobs.OpenOrNullAsync(digest, cancellationToken) ?? throw BlobUnknown(digest);
     }
 
+    /// <summary>Where the client may fetch the blob directly (see <see cref="IBlobStore.GetDownloadRedirectOrNullAsync"/>), once the repository is known to link it.</summary>
+    public async Task<Uri?> GetDownloadRedirectOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
+    {
+        // The store answers without I/O, so a store that never redirects costs no extra metadata lookup.
+        var location = await blobs.GetDownloadRedirectOrNullAsync(digest, cancellationToken);
+        if (location is not null) await GetSizeAsync(repository, digest, cancellationToken);
+        return location;
+    }
+
     /// <summary>Repositories consulted for a mount without <c>from</c>; enough for any real registry, bounded for a hostile one.</summary>
     private const int MountCandidateLimit = 100;
 

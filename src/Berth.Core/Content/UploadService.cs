@@ -153,11 +153,16 @@ public sealed class UploadService(IBlobStore blobs, IMetadataStore metadata, Con
             while (read > 0);
             await target.FlushAsync(cancellationToken);
         }
-        catch
+        catch (Exception error)
         {
             // A chunk that did not arrive whole is not part of the upload: roll back so the client can resend it.
             _hashes.TryRemove(uploadId, out _);
-            if (target.CanSeek) target.SetLength(offset);
+            target.SetLength(offset);
+            if (error is UploadConflictException)
+            {
+                throw new OciException(OciErrorCode.RangeInvalid,
+                    "another request appended to this upload at the same time; ask for the upload's offset and resend from there", status: 416);
+            }
             throw;
         }
         finally

@@ -29,12 +29,24 @@ public interface IBlobStore
 
     Task<BlobContent?> OpenOrNullAsync(Digest digest, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A time-limited, read-only URL the client can download the blob from directly (it honours <c>Range</c>), or null
+    /// when downloads go through Berth (the store cannot sign such URLs, or redirects are turned off). Answered without a
+    /// round trip to the storage service, so asking costs nothing when the answer is null.
+    /// </summary>
+    Task<Uri?> GetDownloadRedirectOrNullAsync(Digest digest, CancellationToken cancellationToken);
+
     Task DeleteAsync(Digest digest, CancellationToken cancellationToken);
 
     /// <summary>Creates an empty upload area for a new session.</summary>
     Task CreateUploadAsync(string uploadId, CancellationToken cancellationToken);
 
-    /// <summary>Opens the upload for appending at its current end; null when the upload is unknown.</summary>
+    /// <summary>
+    /// Opens the upload for appending at its current end (the stream's <see cref="Stream.Position"/>); null when the
+    /// upload is unknown. Flushing or disposing the stream makes the appended bytes part of the upload for every node;
+    /// <see cref="Stream.SetLength"/> back to the starting position drops them instead (a chunk that did not arrive
+    /// whole). When another writer appended at the same time, flushing throws <see cref="UploadConflictException"/>.
+    /// </summary>
     Task<Stream?> OpenUploadForAppendOrNullAsync(string uploadId, CancellationToken cancellationToken);
 
     Task<Stream?> OpenUploadForReadOrNullAsync(string uploadId, CancellationToken cancellationToken);

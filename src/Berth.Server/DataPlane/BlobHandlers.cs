@@ -13,6 +13,18 @@ internal static class BlobHandlers
         var blobs = context.RequestServices.GetRequiredService<BlobService>();
         var response = context.Response;
         response.Headers[DataPlaneResults.ContentDigestHeader] = digest.ToString();
+
+        // A GET may be sent to the object store (authorization has already run); HEAD is answered here, from metadata.
+        if (HttpMethods.IsGet(context.Request.Method)
+            && await blobs.GetDownloadRedirectOrNullAsync(repository, digest, context.RequestAborted) is { } location)
+        {
+            // No Cache-Control: the URL expires, so a cache must not keep this answer past its life.
+            response.StatusCode = StatusCodes.Status307TemporaryRedirect;
+            response.Headers.Location = location.AbsoluteUri;
+            response.ContentLength = 0;
+            return;
+        }
+
         response.Headers.ETag = $"\"{digest}\"";
         response.Headers.AcceptRanges = "bytes";
         // Blobs never change, so they can be cached anywhere for as long as anyone likes.

@@ -1,5 +1,6 @@
 using Berth.Metadata.PostgreSql;
 using Berth.Metadata.Sqlite;
+using Berth.Storage.AzureBlob;
 using Berth.Storage.FileSystem;
 
 namespace Berth.Server.Hosting;
@@ -17,8 +18,11 @@ public sealed class DatabaseOptions
 /// <summary>The <c>Berth:Storage</c> section: which blob provider keeps layer and upload bytes.</summary>
 public sealed class StorageOptions
 {
-    /// <summary><c>FileSystem</c> (default: under the data folder).</summary>
+    /// <summary><c>FileSystem</c> (default: under the data folder) or <c>AzureBlob</c> (a container shared by several nodes).</summary>
     public string Type { get; set; } = BerthProviders.FileSystem;
+
+    /// <summary>The <c>Berth:Storage:AzureBlob</c> settings; used with <c>AzureBlob</c> only.</summary>
+    public AzureBlobStorageOptions AzureBlob { get; set; } = new();
 }
 
 /// <summary>
@@ -30,6 +34,7 @@ public static class BerthProviders
     public const string Sqlite = "Sqlite";
     public const string PostgreSql = "PostgreSql";
     public const string FileSystem = "FileSystem";
+    public const string AzureBlob = "AzureBlob";
 
     private static readonly Dictionary<string, Action<IServiceCollection, BerthOptions>> MetadataProviders = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -43,6 +48,7 @@ public static class BerthProviders
     private static readonly Dictionary<string, Action<IServiceCollection, BerthOptions>> StorageProviders = new(StringComparer.OrdinalIgnoreCase)
     {
         [FileSystem] = (services, options) => services.AddFileSystemBlobStore(Path.Combine(options.ResolvedDataPath, "storage")),
+        [AzureBlob] = (services, options) => services.AddAzureBlobStore(options.Storage.AzureBlob),
     };
 
     /// <summary>Registers the configured blob and metadata providers (call <see cref="Validate"/> first; caching decorators go after).</summary>
@@ -64,6 +70,8 @@ public static class BerthProviders
         if (!StorageProviders.ContainsKey(storage.Type?.Trim() ?? ""))
             throw new InvalidOperationException(
                 $"Berth:Storage:Type \"{storage.Type}\" is not a blob storage provider; use one of: {string.Join(", ", StorageProviders.Keys)}.");
+        if (string.Equals(storage.Type!.Trim(), AzureBlob, StringComparison.OrdinalIgnoreCase))
+            AzureBlobStorageExtensions.Validate(storage.AzureBlob ?? new AzureBlobStorageOptions());
         var usesConnectionString = string.Equals(database.Type!.Trim(), PostgreSql, StringComparison.OrdinalIgnoreCase);
         if (usesConnectionString && string.IsNullOrWhiteSpace(database.ConnectionString))
             throw new InvalidOperationException(
