@@ -12,6 +12,8 @@ namespace Berth.Reliability.Tests.Infrastructure;
 /// A Berth server as its own process (<c>dotnet berth.dll serve</c>) over a data folder that outlives it, so a test
 /// can SIGKILL it and start it again on the same data. Each start takes a fresh loopback port. Throttling is off:
 /// the crash workload is one identity sending many writes, and the test is about durability, not budgets.
+/// With <see cref="Https"/> it serves https with its local CA; <see cref="Environment"/> adds to its environment
+/// (e.g. an OpenSSL configuration, which is process-wide and so cannot be tried in the test process).
 /// </summary>
 public sealed class ServerProcess : IDisposable
 {
@@ -23,9 +25,13 @@ public sealed class ServerProcess : IDisposable
 
     public string DataDirectory { get; }
 
+    public bool Https { get; init; }
+
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
     public int Port { get; private set; }
 
-    public Uri BaseAddress => new($"http://127.0.0.1:{Port}/");
+    public Uri BaseAddress => new($"{(Https ? "https" : "http")}://127.0.0.1:{Port}/");
 
     public string Credentials { get; private set; } = "";
 
@@ -39,7 +45,7 @@ public sealed class ServerProcess : IDisposable
     {
         get
         {
-            var fromEnvironment = Environment.GetEnvironmentVariable("BERTH_SERVER_DLL");
+            var fromEnvironment = System.Environment.GetEnvironmentVariable("BERTH_SERVER_DLL");
             if (!string.IsNullOrEmpty(fromEnvironment)) return fromEnvironment;
             return typeof(ServerProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
                 .FirstOrDefault(a => a.Key == "BerthServerDll")?.Value
@@ -58,14 +64,17 @@ public sealed class ServerProcess : IDisposable
             UseShellExecute = false,
             WorkingDirectory = DataDirectory,
         };
-        foreach (var argument in new[]
-                 {
-                     ServerDllPath, "serve", "--urls", $"http://127.0.0.1:{Port}", "--data", DataDirectory,
-                     "--Berth:Throttling:Enabled=false", "--Logging:LogLevel:Default=Warning",
-                 })
+        string[] arguments =
+        [
+            ServerDllPath, "serve", "--urls", BaseAddress.ToString().TrimEnd('/'), "--data", DataDirectory,
+            "--Berth:Throttling:Enabled=false", "--Logging:LogLevel:Default=Warning",
+            .. Https ? ["--Berth:Tls:Mode=LocalCa"] : Array.Empty<string>(),
+        ];
+        foreach (var argument in arguments)
             startInfo.ArgumentList.Add(argument);
         startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         startInfo.Environment.Remove("ASPNETCORE_URLS");
+        foreach (var (name, value) in Environment) startInfo.Environment[name] = value;
 
         var process = new Process { StartInfo = startInfo };
         process.OutputDataReceived += (_, e) => Remember(e.Data);
@@ -75,7 +84,12 @@ public sealed class ServerProcess : IDisposable
         process.BeginErrorReadLine();
         _process = process;
 
-        using var probe = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(2) };
+        // The probe only waits for the listener; whoever asked for https checks the certificate and protocol themselves.
+        using var probe = new HttpClient(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
+        }) { Timeout = TimeSpan.FromSeconds(2) };
         var clock = Stopwatch.StartNew();
         while (true)
         {
