@@ -18,6 +18,7 @@ public static class BerthApp
 
     public static WebApplication Build(string[] args)
     {
+        NativeHeap.LimitArenas();
         EnsureThreadsForBlockingStores();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -43,6 +44,9 @@ public static class BerthApp
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
             kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
             kestrel.AddServerHeader = false;
+            // Blob downloads are written in 1 MiB pieces; a response buffer of two pieces lets the next piece be read
+            // from the page cache while the socket still sends the previous one, instead of waiting for it to drain.
+            kestrel.Limits.MaxResponseBufferSize = 2 << 20;
         });
 
         // Berth writes one line per request itself; ASP.NET Core's own per-request lines would double them.
