@@ -10,6 +10,8 @@
 #   bench/run.sh --update-docs   also refresh the results table in docs/performance.md
 #   bench/run.sh --populate-budget 900   seconds each registry may spend creating the tags / repositories (default 90;
 #                                a full 100,000 tags in distribution takes about 500 s on 2 cores)
+#   bench/run.sh --scale-out     also push and pull through nginx in front of two Berth nodes sharing Azurite, PostgreSQL
+#                                and Redis (needs `npm ci` in tests/Berth.Testing/node, which scripts/test.sh runs)
 #
 # Results: bench/results/<timestamp>-<hostname>.md and .json. See docs/performance.md.
 set -euo pipefail
@@ -23,6 +25,7 @@ RUNS=""
 BUILD=1
 UPDATE_DOCS=0
 POPULATE_BUDGET=""
+SCALE_OUT=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -30,8 +33,9 @@ while [[ $# -gt 0 ]]; do
     --runs=*) RUNS="${1#--runs=}" ;;
     --no-build) BUILD=0 ;;
     --update-docs) UPDATE_DOCS=1 ;;
+    --scale-out) SCALE_OUT=1 ;;
     --populate-budget) POPULATE_BUDGET="$2"; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -51,6 +55,12 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v curl >/dev/null || need+=(curl)
 command -v jq >/dev/null || need+=(jq)
 command -v ss >/dev/null || need+=(iproute2)
+if [[ $SCALE_OUT == 1 ]]; then
+  command -v redis-server >/dev/null || need+=(redis-server)
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+  AZURITE="$ROOT/tests/Berth.Testing/node/node_modules/.bin/azurite-blob"
+  [[ -x "$AZURITE" ]] || { echo "bench: --scale-out needs Azurite: run 'npm ci' in tests/Berth.Testing/node (scripts/test.sh does)" >&2; exit 1; }
+fi
 if [[ ${#need[@]} -gt 0 ]]; then
   log "installing from Debian: ${need[*]}"
   # Keep package scripts from starting the Debian services (docker-registry on :5000, nginx on :80).
@@ -78,8 +88,10 @@ fi
 WORK="$(mktemp -d /tmp/berth-bench.XXXXXX)"
 chmod 711 "$WORK" # nginx's workers (not root) must reach nginx/html; secrets inside keep their own modes
 PIDS=()
+PG_STOP=()
 cleanup() {
   local pid
+  if [[ ${#PG_STOP[@]} -gt 0 ]]; then "${PG_STOP[@]}" >/dev/null 2>&1 || true; fi
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -212,6 +224,84 @@ PIDS+=("$NGINX_PID")
 wait_http "http://127.0.0.1:$NGINX_PORT/manifest.json" nginx "$NGINX_PID"
 log "nginx pid $NGINX_PID on 127.0.0.1:$NGINX_PORT"
 
+# ---- optional: two Berth nodes behind nginx over shared Azurite, PostgreSQL and Redis ---------------------------------
+SCALE_OUT_JSON=null
+if [[ $SCALE_OUT == 1 ]]; then
+  SO="$WORK/scale-out"
+  mkdir -p "$SO/pg" "$SO/azurite" "$SO/keys" "$SO/nginx/logs"
+  # PostgreSQL refuses to run as root: the cluster belongs to the postgres user; its socket stays in our folder.
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  as_pg=()
+  if [[ "$(id -u)" == 0 ]]; then
+    chown postgres: "$SO/pg"
+    chmod 711 "$SO"
+    as_pg=(runuser -u postgres --)
+  fi
+  PG_PORT=$(free_port)
+  "${as_pg[@]}" "$PG_BIN/initdb" -D "$SO/pg/data" -U postgres --auth=trust -E UTF8 --locale=C >"$SO/initdb.log" 2>&1
+  "${as_pg[@]}" "$PG_BIN/pg_ctl" start -D "$SO/pg/data" -w -t 60 -l "$SO/pg/server.log" \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $SO/pg -c max_connections=200" >/dev/null
+  PG_STOP=("${as_pg[@]}" "$PG_BIN/pg_ctl" stop -D "$SO/pg/data" -m fast -w)
+  "${as_pg[@]}" "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE berth" >/dev/null
+  REDIS_PORT=$(free_port)
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no --daemonize no >"$SO/redis.log" 2>&1 &
+  PIDS+=($!)
+  AZ_PORT=$(free_port)
+  "$AZURITE" --blobHost 127.0.0.1 --blobPort "$AZ_PORT" --location "$SO/azurite" --silent --skipApiVersionCheck --disableTelemetry >"$SO/azurite.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 150); do
+    [[ -n "$(ss -Hltn "sport = :$AZ_PORT")" && -n "$(ss -Hltn "sport = :$REDIS_PORT")" ]] && break
+    sleep 0.2
+  done
+  # Azurite's well-known development account (published by Azure for the emulator).
+  AZ_KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+  NODE_FLAGS=(--Berth:Throttling:Enabled=false
+    --Berth:Database:Type=PostgreSql "--Berth:Database:ConnectionString=Host=127.0.0.1;Port=$PG_PORT;Database=berth;Username=postgres"
+    --Berth:Storage:Type=AzureBlob
+    "--Berth:Storage:AzureBlob:ConnectionString=DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$AZ_KEY;BlobEndpoint=http://127.0.0.1:$AZ_PORT/devstoreaccount1;"
+    "--Berth:Redis:Configuration=127.0.0.1:$REDIS_PORT" "--Berth:KeyPath=$SO/keys")
+  NODE_PORTS=()
+  for node in a b; do
+    port=$(free_port)
+    extra=()
+    [[ $node == b ]] && extra=(--Berth:Management:ReissueLostOwnerSecret=false)
+    dotnet "$BERTH_DLL" serve --urls "http://127.0.0.1:$port" --data "$SO/node-$node" "${NODE_FLAGS[@]}" "${extra[@]}" >"$WORK/node-$node.log" 2>&1 &
+    pid=$!
+    PIDS+=("$pid")
+    wait_http "http://127.0.0.1:$port/healthz" "node-$node" "$pid"
+    NODE_PORTS+=("$port")
+  done
+  SO_PORT=$(free_port)
+  {
+    echo "worker_processes auto; daemon off; pid $SO/nginx/nginx.pid; error_log $SO/nginx/logs/error.log error;"
+    echo "events { worker_connections 1024; }"
+    echo "http {"
+    echo "  access_log off;"
+    for temp in client_body proxy fastcgi uwsgi scgi; do echo "  ${temp}_temp_path $SO/nginx/tmp-$temp;"; done
+    echo "  upstream berth { server 127.0.0.1:${NODE_PORTS[0]}; server 127.0.0.1:${NODE_PORTS[1]}; }"
+    echo "  server {"
+    echo "    listen 127.0.0.1:$SO_PORT;"
+    echo "    client_max_body_size 0;"
+    echo "    location / {"
+    echo "      proxy_pass http://berth; proxy_http_version 1.1;"
+    echo "      proxy_set_header Host \$http_host; proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;"
+    echo "      proxy_request_buffering off; proxy_buffering off;"
+    echo "    }"
+    echo "  }"
+    echo "}"
+  } >"$SO/nginx/nginx.conf"
+  nginx -p "$SO/nginx" -c "$SO/nginx/nginx.conf" >"$WORK/nginx-scale-out.log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  wait_http "http://127.0.0.1:$SO_PORT/healthz" nginx-scale-out "$pid"
+  SO_CREDS="$SO/node-a/admin-credentials.json"
+  SCALE_OUT_JSON=$(jq -n --arg url "http://127.0.0.1:$SO_PORT" --arg user "$(jq -r .username "$SO_CREDS")" \
+    --arg password "$(jq -r .password "$SO_CREDS")" --arg service "$(jq -r .loginServer "$SO_CREDS")" \
+    --arg description "2 Berth nodes behind nginx round-robin; blobs in Azurite, metadata in PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), Redis $(redis-server --version | awk '{print $3}' | sed 's/v=//')" \
+    '{url: $url, pid: 0, username: $user, password: $password, service: $service, description: $description}')
+  log "scale-out: nginx on 127.0.0.1:$SO_PORT in front of nodes on ${NODE_PORTS[*]}"
+fi
+
 # ---- sizes and the hand-over to the load tool -------------------------------------------------------------------------
 if [[ $QUICK == 1 ]]; then
   SIZES='{"blobMiB":64,"chunkMiB":16,"bigBlobMiB":256,"smallBlobs":200,"tags":2000,"repositories":300,"pageSize":100,
@@ -238,6 +328,7 @@ jq -n \
   --arg distUrl "http://127.0.0.1:$DIST_PORT" --argjson distPid "$DIST_PID" \
   --arg nginxUrl "http://127.0.0.1:$NGINX_PORT" --argjson nginxPid "$NGINX_PID" --arg nginxRoot "$WORK/nginx/html" \
   --argjson sizes "$SIZES" \
+  --argjson scaleOut "$SCALE_OUT_JSON" \
   --arg berthVersion "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || echo ' + uncommitted changes in src/')" \
   --arg distVersion "$(docker-registry --version 2>/dev/null | awk '{print $3}')" \
   --arg nginxVersion "$(nginx -v 2>&1 | sed 's/.*nginx\///')" \
@@ -251,6 +342,7 @@ jq -n \
     berth: {url: $berthUrl, pid: $berthPid, username: $user, password: $password, service: $service, anonymous: $anonymous},
     distribution: {url: $distUrl, pid: $distPid},
     nginx: {url: $nginxUrl, pid: $nginxPid, root: $nginxRoot},
+    scaleOut: $scaleOut,
     sizes: $sizes
   }' "${NOTES[@]}" >"$WORK/config.json"
 chmod 600 "$WORK/config.json"

@@ -68,13 +68,8 @@ internal sealed class FileSystemBlobStore : IBlobStore
     {
         try
         {
-            Stream stream = new FileStream(UploadPath(uploadId), new FileStreamOptions
-            {
-                Mode = FileMode.Open, Access = FileAccess.Write, Share = FileShare.None,
-                BufferSize = 0, Options = FileOptions.Asynchronous,
-            });
-            stream.Seek(0, SeekOrigin.End);
-            return Task.FromResult<Stream?>(stream);
+            var handle = File.OpenHandle(UploadPath(uploadId), FileMode.Open, FileAccess.Write, FileShare.None);
+            return Task.FromResult<Stream?>(new UploadFileStream(handle));
         }
         catch (FileNotFoundException)
         {
