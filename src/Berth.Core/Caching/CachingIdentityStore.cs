@@ -15,13 +15,13 @@ internal sealed class CachingIdentityStore(IIdentityStore inner, ChangeGeneratio
     private readonly GenerationCache<(string, string), ScopeMapRecord?> _scopeMaps = new(Capacity);
 
     public Task<AdminUserRecord?> GetAdminUserOrNullAsync(string registry, CancellationToken cancellationToken) =>
-        _admins.GetOrLoadAsync(registry.ToLowerInvariant(), Generation(registry), () => inner.GetAdminUserOrNullAsync(registry, cancellationToken));
+        _admins.GetOrLoadAsync(registry.ToLowerInvariant(), Generation(registry, cancellationToken), () => inner.GetAdminUserOrNullAsync(registry, cancellationToken));
 
     public Task<TokenRecord?> GetTokenOrNullAsync(string registry, string name, CancellationToken cancellationToken) =>
-        _tokens.GetOrLoadAsync((registry.ToLowerInvariant(), name.ToLowerInvariant()), Generation(registry), () => inner.GetTokenOrNullAsync(registry, name, cancellationToken));
+        _tokens.GetOrLoadAsync((registry.ToLowerInvariant(), name.ToLowerInvariant()), Generation(registry, cancellationToken), () => inner.GetTokenOrNullAsync(registry, name, cancellationToken));
 
     public Task<ScopeMapRecord?> GetScopeMapOrNullAsync(string registry, string name, CancellationToken cancellationToken) =>
-        _scopeMaps.GetOrLoadAsync((registry.ToLowerInvariant(), name.ToLowerInvariant()), Generation(registry), () => inner.GetScopeMapOrNullAsync(registry, name, cancellationToken));
+        _scopeMaps.GetOrLoadAsync((registry.ToLowerInvariant(), name.ToLowerInvariant()), Generation(registry, cancellationToken), () => inner.GetScopeMapOrNullAsync(registry, name, cancellationToken));
 
     public Task<AdminUserRecord> PutAdminUserAsync(AdminUserRecord adminUser, CancellationToken cancellationToken) =>
         ChangingAsync(adminUser.Registry, () => inner.PutAdminUserAsync(adminUser, cancellationToken));
@@ -47,11 +47,12 @@ internal sealed class CachingIdentityStore(IIdentityStore inner, ChangeGeneratio
     public Task<IReadOnlyList<ScopeMapRecord>> ListScopeMapsAsync(string registry, CancellationToken cancellationToken) => inner.ListScopeMapsAsync(registry, cancellationToken);
     public Task<int> CountScopeMapsAsync(string registry, CancellationToken cancellationToken) => inner.CountScopeMapsAsync(registry, cancellationToken);
 
-    private long Generation(string registry) => generations.Current(registry, ChangeKind.Identity);
+    private ValueTask<long> Generation(string registry, CancellationToken cancellationToken) =>
+        generations.CurrentAsync(registry, ChangeKind.Identity, cancellationToken);
 
     private async Task<T> ChangingAsync<T>(string registry, Func<Task<T>> write)
     {
         try { return await write(); }
-        finally { generations.Bump(registry, ChangeKind.Identity); }
+        finally { await generations.BumpAsync(registry, ChangeKind.Identity); }
     }
 }

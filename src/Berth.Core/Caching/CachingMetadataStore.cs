@@ -14,11 +14,11 @@ internal sealed class CachingMetadataStore(IMetadataStore inner, ChangeGeneratio
     private readonly GenerationCache<(string, string, Digest), StoredManifest?> _manifests = new(Capacity);
 
     public Task<Digest?> GetTagOrNullAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken) =>
-        _tags.GetOrLoadAsync((repository.Registry, repository.Name, tag), Generation(repository),
+        _tags.GetOrLoadAsync((repository.Registry, repository.Name, tag), Generation(repository, cancellationToken),
             () => inner.GetTagOrNullAsync(repository, tag, cancellationToken));
 
     public Task<StoredManifest?> GetManifestOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) =>
-        _manifests.GetOrLoadAsync((repository.Registry, repository.Name, digest), Generation(repository),
+        _manifests.GetOrLoadAsync((repository.Registry, repository.Name, digest), Generation(repository, cancellationToken),
             () => inner.GetManifestOrNullAsync(repository, digest, cancellationToken));
 
     public Task PutManifestAsync(RepositoryKey repository, ManifestWrite write, CancellationToken cancellationToken) =>
@@ -57,17 +57,18 @@ internal sealed class CachingMetadataStore(IMetadataStore inner, ChangeGeneratio
     public Task<IReadOnlyList<Digest>> FindLinkedBlobsAsync(IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken) => inner.FindLinkedBlobsAsync(digests, cancellationToken);
     public Task<IReadOnlyList<UploadSession>> ListUploadsStartedBeforeAsync(DateTimeOffset startedBefore, int limit, CancellationToken cancellationToken) => inner.ListUploadsStartedBeforeAsync(startedBefore, limit, cancellationToken);
 
-    private long Generation(RepositoryKey repository) => generations.Current(repository.Registry, ChangeKind.Content);
+    private ValueTask<long> Generation(RepositoryKey repository, CancellationToken cancellationToken) =>
+        generations.CurrentAsync(repository.Registry, ChangeKind.Content, cancellationToken);
 
     private async Task ChangingAsync(string registry, Func<Task> write)
     {
         try { await write(); }
-        finally { generations.Bump(registry, ChangeKind.Content); }
+        finally { await generations.BumpAsync(registry, ChangeKind.Content); }
     }
 
     private async Task<T> ChangingAsync<T>(string registry, Func<Task<T>> write)
     {
         try { return await write(); }
-        finally { generations.Bump(registry, ChangeKind.Content); }
+        finally { await generations.BumpAsync(registry, ChangeKind.Content); }
     }
 }

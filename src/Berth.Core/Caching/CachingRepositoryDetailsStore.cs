@@ -13,19 +13,19 @@ internal sealed class CachingRepositoryDetailsStore(IRepositoryDetailsStore inne
     private readonly GenerationCache<(string, string, string?, Digest?), EffectiveAttributes> _attributes = new(50_000);
 
     public Task<EffectiveAttributes> GetEffectiveAttributesAsync(RepositoryKey repository, string? tag, Digest? manifest, CancellationToken cancellationToken) =>
-        _attributes.GetOrLoadAsync((repository.Registry, repository.Name, tag, manifest), generations.Current(repository.Registry, ChangeKind.Content),
+        _attributes.GetOrLoadAsync((repository.Registry, repository.Name, tag, manifest), generations.CurrentAsync(repository.Registry, ChangeKind.Content, cancellationToken),
             () => inner.GetEffectiveAttributesAsync(repository, tag, manifest, cancellationToken));
 
     public async Task<bool> SetAttributesAsync(RepositoryKey repository, AttributeTarget target, string key, ContentAttributes attributes, CancellationToken cancellationToken)
     {
         try { return await inner.SetAttributesAsync(repository, target, key, attributes, cancellationToken); }
-        finally { generations.Bump(repository.Registry, ChangeKind.Content); }
+        finally { await generations.BumpAsync(repository.Registry, ChangeKind.Content); }
     }
 
     public async Task<(IReadOnlyList<string> Manifests, IReadOnlyList<string> Tags)?> DeleteRepositoryAsync(RepositoryKey repository, CancellationToken cancellationToken)
     {
         try { return await inner.DeleteRepositoryAsync(repository, cancellationToken); }
-        finally { generations.Bump(repository.Registry, ChangeKind.Content); }
+        finally { await generations.BumpAsync(repository.Registry, ChangeKind.Content); }
     }
 
     public Task<RepositoryDetails?> GetRepositoryOrNullAsync(RepositoryKey repository, CancellationToken cancellationToken) => inner.GetRepositoryOrNullAsync(repository, cancellationToken);

@@ -27,9 +27,13 @@ internal sealed class GenerationCache<TKey, TValue>(int capacity) where TKey : n
         _entries[key] = (generation, value);
     }
 
-    /// <summary>Reads through the cache: <paramref name="load"/> runs on a miss and its result is kept for this generation.</summary>
-    public async Task<TValue> GetOrLoadAsync(TKey key, long generation, Func<Task<TValue>> load)
+    /// <summary>
+    /// Reads through the cache: <paramref name="load"/> runs on a miss and its result is kept for the generation, which
+    /// is taken before the load starts (so a change during the load leaves an entry that is already out of date).
+    /// </summary>
+    public async Task<TValue> GetOrLoadAsync(TKey key, ValueTask<long> currentGeneration, Func<Task<TValue>> load)
     {
+        var generation = await currentGeneration;
         if (TryGet(key, generation, out var value)) return value;
         value = await load();
         Set(key, generation, value);

@@ -57,6 +57,7 @@ public static class BerthApp
         app.UseBerthRequestLogging();
         app.UseBerthMetrics();
         app.UseProviderUnavailableResponses();
+        app.UseSharedChangeGenerations();
         Management.SignIn.SignInEndpoints.UseMetadataEndpointsDoubleSlash(app);
         app.MapOperations();
         app.MapTokenService();

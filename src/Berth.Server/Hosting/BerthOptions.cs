@@ -2,6 +2,7 @@ using Berth.Core.Caching;
 using Berth.Core.Content;
 using Berth.Core.Identity;
 using Berth.Core.Registries;
+using Berth.Redis;
 using Berth.Server.Management;
 using Berth.Server.Operations;
 using Berth.Server.Throttling;
@@ -55,6 +56,9 @@ public sealed class BerthOptions
 
     /// <summary>Which blob storage provider to use (<c>Berth:Storage:Type</c>).</summary>
     public StorageOptions Storage { get; set; } = new();
+
+    /// <summary>Redis shared by several nodes, for throttling and cache invalidation (<c>Berth:Redis:Configuration</c>, <c>Berth:Redis:KeyPrefix</c>); unset, both stay in memory.</summary>
+    public RedisOptions Redis { get; set; } = new();
 
     public string LoginServerFor(string registryName) => $"{registryName.ToLowerInvariant()}.{LoginServerSuffix}";
 

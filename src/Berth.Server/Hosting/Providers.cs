@@ -1,5 +1,6 @@
 using Berth.Metadata.PostgreSql;
 using Berth.Metadata.Sqlite;
+using Berth.Redis;
 using Berth.Storage.AzureBlob;
 using Berth.Storage.FileSystem;
 
@@ -56,6 +57,8 @@ public static class BerthProviders
     {
         StorageProviders[options.Storage.Type.Trim()](services, options);
         MetadataProviders[options.Database.Type.Trim()](services, options);
+        // Optional: without it, throttling buckets and cache generations stay in this process (one node).
+        if (options.Redis is { IsConfigured: true } redis) services.AddBerthRedis(redis);
         return services;
     }
 
@@ -72,6 +75,8 @@ public static class BerthProviders
                 $"Berth:Storage:Type \"{storage.Type}\" is not a blob storage provider; use one of: {string.Join(", ", StorageProviders.Keys)}.");
         if (string.Equals(storage.Type!.Trim(), AzureBlob, StringComparison.OrdinalIgnoreCase))
             AzureBlobStorageExtensions.Validate(storage.AzureBlob ?? new AzureBlobStorageOptions());
+        if (options.Redis is { IsConfigured: true } redis)
+            RedisConnection.Parse(redis);
         var usesConnectionString = string.Equals(database.Type!.Trim(), PostgreSql, StringComparison.OrdinalIgnoreCase);
         if (usesConnectionString && string.IsNullOrWhiteSpace(database.ConnectionString))
             throw new InvalidOperationException(

@@ -1,3 +1,4 @@
+using Berth.Core.Caching;
 using Berth.Core.Registries;
 
 namespace Berth.Server.Hosting;
@@ -6,7 +7,7 @@ namespace Berth.Server.Hosting;
 /// Chooses the registry a request addresses from its Host header: the registry whose login server matches
 /// (with or without the port), else the configured default registry, so <c>127.0.0.1:5000</c> works with no set-up.
 /// </summary>
-public sealed class RegistryResolver(RegistryDirectory directory, BerthOptions options)
+public sealed class RegistryResolver(RegistryDirectory directory, ChangeGenerations generations, BerthOptions options)
 {
     private const string ItemKey = "Berth.Registry";
 
@@ -14,6 +15,15 @@ public sealed class RegistryResolver(RegistryDirectory directory, BerthOptions o
     {
         if (context.Items.TryGetValue(ItemKey, out var cached)) return (Registry)cached!;
         var host = context.Request.Host;
+        if (generations.IsShared)
+        {
+            // With generations shared between nodes, the resolution below reads the registry list's generation and then
+            // the registry's own: two round trips. Reading the registry the cached map most likely gives first takes
+            // both in one; the resolution then checks the guess like any cached answer.
+            var guess = (host.HasValue ? directory.GuessNameByLoginServer(host.Value) ?? directory.GuessNameByLoginServer(host.Host) : null)
+                ?? options.DefaultRegistry;
+            await generations.RefreshAsync(guess, context.RequestAborted);
+        }
         var registry = (host.HasValue ? await directory.FindByLoginServerOrNullAsync(host.Value, context.RequestAborted) : null)
             ?? (host.HasValue && host.Port is not null ? await directory.FindByLoginServerOrNullAsync(host.Host, context.RequestAborted) : null)
             ?? await directory.GetOrNullAsync(options.DefaultRegistry, context.RequestAborted)
