@@ -21,7 +21,8 @@ public class BerthTestServer : IAsyncLifetime
 {
     private WebApplication? _app;
 
-    public string DataPath { get; } = Path.Combine(Path.GetTempPath(), "berth-test-" + Guid.NewGuid().ToString("N")[..12]);
+    /// <summary>The data folder; several servers given the same one (and one database) act as nodes of one installation.</summary>
+    public string DataPath { get; protected init; } = Path.Combine(Path.GetTempPath(), "berth-test-" + Guid.NewGuid().ToString("N")[..12]);
 
     public Uri BaseAddress { get; private set; } = null!;
 

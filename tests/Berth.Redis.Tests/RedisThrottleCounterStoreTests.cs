@@ -1,0 +1,116 @@
+using Berth.Core.Throttling;
+using Berth.Redis.Tests.Infrastructure;
+
+namespace Berth.Redis.Tests;
+
+/// <summary>The shared token bucket against a real Redis: the same answers as the in-memory store gives.</summary>
+public sealed class RedisThrottleCounterStoreTests(RedisFixture redis) : IClassFixture<RedisFixture>
+{
+    private readonly RedisThrottleCounterStore _store = new(redis.Connection);
+
+    private static ThrottleKey NewKey(ThrottleSubject subject = ThrottleSubject.Token) =>
+        new("myregistry", subject, "t" + Guid.NewGuid().ToString("N")[..8], UInt128.Zero, ThrottleCategory.Read);
+
+    [Fact]
+    public async Task NewBucket_AdmitsItsCapacityCountingDown_ThenRefuses()
+    {
+        var key = NewKey();
+        var limit = new BucketLimit(5, 0.001);
+        for (var remaining = 4; remaining >= 0; remaining--)
+        {
+            var decision = await _store.TryAcquireAsync(key, limit, CancellationToken.None);
+            Assert.True(decision.Allowed);
+            Assert.Equal(remaining, decision.Remaining);
+        }
+        var refused = await _store.TryAcquireAsync(key, limit, CancellationToken.None);
+        Assert.False(refused.Allowed);
+        Assert.Equal(0, refused.Remaining);
+    }
+
+    [Fact]
+    public async Task Refusal_RetryAfterIsTheTimeUntilOneRequestHasRefilled()
+    {
+        var key = NewKey();
+        var limit = new BucketLimit(1, 0.5);
+        Assert.True((await _store.TryAcquireAsync(key, limit, CancellationToken.None)).Allowed);
+
+        var refused = await _store.TryAcquireAsync(key, limit, CancellationToken.None);
+
+        Assert.False(refused.Allowed);
+        Assert.InRange(refused.RetryAfter.TotalSeconds, 1.5, 2.0);
+    }
+
+    [Fact]
+    public async Task DrainedBucket_RefillsAtItsRate_UpToItsCapacity()
+    {
+        var key = NewKey();
+        var limit = new BucketLimit(2, 20);
+        Assert.True((await _store.TryAcquireAsync(key, limit, CancellationToken.None)).Allowed);
+        Assert.True((await _store.TryAcquireAsync(key, limit, CancellationToken.None)).Allowed);
+
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+
+        // 300 ms at 20 a second would be 6, but the bucket holds 2.
+        Assert.Equal(1, (await _store.TryAcquireAsync(key, limit, CancellationToken.None)).Remaining);
+        Assert.Equal(0, (await _store.TryAcquireAsync(key, limit, CancellationToken.None)).Remaining);
+        Assert.False((await _store.TryAcquireAsync(key, limit, CancellationToken.None)).Allowed);
+    }
+
+    [Fact]
+    public async Task Peek_NeverTakes_AndAnUnusedBucketIsFullWithoutAKey()
+    {
+        var key = NewKey(ThrottleSubject.FailedCredentialsAddress);
+        var limit = new BucketLimit(3, 0.001);
+
+        var fresh = await _store.PeekAsync(key, limit, CancellationToken.None);
+
+        Assert.True(fresh.Allowed);
+        Assert.Equal(3, fresh.Remaining);
+        Assert.False(await redis.Inspect.KeyExistsAsync(redis.KeyPrefix + RedisThrottleCounterStore.KeyFor(key)));
+        for (var i = 0; i < 3; i++) await _store.TryAcquireAsync(key, limit, CancellationToken.None);
+        Assert.False((await _store.PeekAsync(key, limit, CancellationToken.None)).Allowed);
+        Assert.False((await _store.PeekAsync(key, limit, CancellationToken.None)).Allowed);
+    }
+
+    [Fact]
+    public async Task UsedBucket_ExpiresWhenItWouldBeFullAgain()
+    {
+        var key = NewKey();
+        var redisKey = redis.KeyPrefix + RedisThrottleCounterStore.KeyFor(key);
+
+        await _store.TryAcquireAsync(key, new BucketLimit(10, 10), CancellationToken.None);
+
+        // One request refills in 100 ms; the key is kept a second longer than that, then a missing bucket is a full one.
+        var ttl = await redis.Inspect.KeyTimeToLiveAsync(redisKey);
+        Assert.NotNull(ttl);
+        Assert.InRange(ttl!.Value.TotalMilliseconds, 900, 1100);
+        await Task.Delay(TimeSpan.FromMilliseconds(1300));
+        Assert.False(await redis.Inspect.KeyExistsAsync(redisKey));
+        Assert.Equal(9, (await _store.TryAcquireAsync(key, new BucketLimit(10, 10), CancellationToken.None)).Remaining);
+    }
+
+    [Fact]
+    public async Task ConcurrentTakes_AdmitExactlyTheCapacity()
+    {
+        var key = NewKey(ThrottleSubject.Anonymous);
+        var limit = new BucketLimit(20, 0.001);
+
+        var decisions = await Task.WhenAll(Enumerable.Range(0, 60).Select(_ => _store.TryAcquireAsync(key, limit, CancellationToken.None).AsTask()));
+
+        Assert.Equal(20, decisions.Count(d => d.Allowed));
+    }
+
+    [Fact]
+    public async Task Buckets_AreSeparatePerSubjectNameAddressAndCategory()
+    {
+        var limit = new BucketLimit(1, 0.001);
+        var key = new ThrottleKey("myregistry", ThrottleSubject.AnonymousAddress, "", UInt128.Parse("2130706433"), ThrottleCategory.Read);
+        Assert.True((await _store.TryAcquireAsync(key, limit, CancellationToken.None)).Allowed);
+        Assert.False((await _store.TryAcquireAsync(key, limit, CancellationToken.None)).Allowed);
+
+        Assert.True((await _store.TryAcquireAsync(key with { Address = key.Address + 1 }, limit, CancellationToken.None)).Allowed);
+        Assert.True((await _store.TryAcquireAsync(key with { Category = ThrottleCategory.Token }, limit, CancellationToken.None)).Allowed);
+        Assert.True((await _store.TryAcquireAsync(key with { Subject = ThrottleSubject.FailedCredentialsAddress }, limit, CancellationToken.None)).Allowed);
+        Assert.True((await _store.TryAcquireAsync(key with { Registry = "otherregistry" }, limit, CancellationToken.None)).Allowed);
+    }
+}
