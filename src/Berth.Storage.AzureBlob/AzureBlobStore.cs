@@ -113,6 +113,9 @@ internal sealed class AzureBlobStore : IBlobStore
             await upload.DeleteIfExistsAsync(cancellationToken: cancellationToken);
         }, cancellationToken);
 
+    public Task<bool> RefreshAsync(Digest digest, CancellationToken cancellationToken) =>
+        CallAsync(() => TryRefreshAsync(Blob(digest), cancellationToken), cancellationToken);
+
     public Task DeleteUploadAsync(string uploadId, CancellationToken cancellationToken) =>
         CallAsync(() => Upload(uploadId).DeleteIfExistsAsync(cancellationToken: cancellationToken), cancellationToken);
 

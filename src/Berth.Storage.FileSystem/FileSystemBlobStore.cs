@@ -126,6 +126,8 @@ internal sealed class FileSystemBlobStore : IBlobStore
         return Task.CompletedTask;
     }
 
+    public Task<bool> RefreshAsync(Digest digest, CancellationToken cancellationToken) => Task.FromResult(TryTouch(BlobPath(digest)));
+
     private bool TryTouch(string path)
     {
         try

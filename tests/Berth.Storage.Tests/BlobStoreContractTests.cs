@@ -139,6 +139,24 @@ public abstract class BlobStoreContractTests<TFixture>(TFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task Refresh_KeepsABlobFromADeleteWithAnEarlierCutoff_AndFindsNothingOnceItIsGone()
+    {
+        var store = Fixture.CreateStore();
+        var digest = await StoreAsync(store, RandomBytes(100));
+        // Past the one-second precision of object stores' conditional requests, so the commit is clearly before the cut-off.
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        var cutoff = DateTimeOffset.UtcNow;
+
+        Assert.True(await store.RefreshAsync(digest, Ct));
+        Assert.False(await store.DeleteIfUnmodifiedSinceAsync(digest, cutoff, Ct));
+        Assert.NotNull(await store.GetSizeOrNullAsync(digest, Ct));
+
+        Assert.True(await store.DeleteIfUnmodifiedSinceAsync(digest, DateTimeOffset.UtcNow.AddSeconds(5), Ct));
+        Assert.False(await store.RefreshAsync(digest, Ct));
+        Assert.Null(await store.GetSizeOrNullAsync(digest, Ct));
+    }
+
+    [Fact]
     public async Task Listings_ShowCommittedBlobsAndOpenUploads()
     {
         var store = Fixture.CreateStore();
