@@ -131,5 +131,5 @@ public abstract class CatalogTests<TRegistry>(TRegistry registry) : IClassFixtur
 /// <summary>The tests above against the default set-up (SQLite metadata, filesystem blobs).</summary>
 public sealed class CatalogTests(RegistryFixture registry) : CatalogTests<RegistryFixture>(registry);
 
-/// <summary>The tests above with the metadata in PostgreSQL.</summary>
-public sealed class CatalogOnPostgreSqlTests(PostgreSqlRegistryFixture registry) : CatalogTests<PostgreSqlRegistryFixture>(registry);
+/// <summary>The tests above in the scale-out configuration (metadata in PostgreSQL, blobs in Azure Blob Storage).</summary>
+public sealed class CatalogOnScaleOutTests(ScaleOutRegistryFixture registry) : CatalogTests<ScaleOutRegistryFixture>(registry);

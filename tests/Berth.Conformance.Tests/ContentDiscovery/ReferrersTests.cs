@@ -251,5 +251,5 @@ public abstract class ReferrersTests<TRegistry>(TRegistry registry) : IClassFixt
 /// <summary>The tests above against the default set-up (SQLite metadata, filesystem blobs).</summary>
 public sealed class ReferrersTests(RegistryFixture registry) : ReferrersTests<RegistryFixture>(registry);
 
-/// <summary>The tests above with the metadata in PostgreSQL.</summary>
-public sealed class ReferrersOnPostgreSqlTests(PostgreSqlRegistryFixture registry) : ReferrersTests<PostgreSqlRegistryFixture>(registry);
+/// <summary>The tests above in the scale-out configuration (metadata in PostgreSQL, blobs in Azure Blob Storage).</summary>
+public sealed class ReferrersOnScaleOutTests(ScaleOutRegistryFixture registry) : ReferrersTests<ScaleOutRegistryFixture>(registry);

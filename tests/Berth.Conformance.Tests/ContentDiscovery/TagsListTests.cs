@@ -218,5 +218,5 @@ public abstract class TagsListTests<TRegistry>(TRegistry registry) : IClassFixtu
 /// <summary>The tests above against the default set-up (SQLite metadata, filesystem blobs).</summary>
 public sealed class TagsListTests(RegistryFixture registry) : TagsListTests<RegistryFixture>(registry);
 
-/// <summary>The tests above with the metadata in PostgreSQL.</summary>
-public sealed class TagsListOnPostgreSqlTests(PostgreSqlRegistryFixture registry) : TagsListTests<PostgreSqlRegistryFixture>(registry);
+/// <summary>The tests above in the scale-out configuration (metadata in PostgreSQL, blobs in Azure Blob Storage).</summary>
+public sealed class TagsListOnScaleOutTests(ScaleOutRegistryFixture registry) : TagsListTests<ScaleOutRegistryFixture>(registry);

@@ -248,5 +248,5 @@ public abstract class DeletionTests<TRegistry>(TRegistry registry) : IClassFixtu
 /// <summary>The tests above against the default set-up (SQLite metadata, filesystem blobs).</summary>
 public sealed class DeletionTests(RegistryFixture registry) : DeletionTests<RegistryFixture>(registry);
 
-/// <summary>The tests above with the metadata in PostgreSQL.</summary>
-public sealed class DeletionOnPostgreSqlTests(PostgreSqlRegistryFixture registry) : DeletionTests<PostgreSqlRegistryFixture>(registry);
+/// <summary>The tests above in the scale-out configuration (metadata in PostgreSQL, blobs in Azure Blob Storage).</summary>
+public sealed class DeletionOnScaleOutTests(ScaleOutRegistryFixture registry) : DeletionTests<ScaleOutRegistryFixture>(registry);

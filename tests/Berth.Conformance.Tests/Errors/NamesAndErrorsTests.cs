@@ -156,5 +156,5 @@ public abstract class NamesAndErrorsTests<TRegistry>(TRegistry registry) : IClas
 /// <summary>The tests above against the default set-up (SQLite metadata, filesystem blobs).</summary>
 public sealed class NamesAndErrorsTests(RegistryFixture registry) : NamesAndErrorsTests<RegistryFixture>(registry);
 
-/// <summary>The tests above with the metadata in PostgreSQL.</summary>
-public sealed class NamesAndErrorsOnPostgreSqlTests(PostgreSqlRegistryFixture registry) : NamesAndErrorsTests<PostgreSqlRegistryFixture>(registry);
+/// <summary>The tests above in the scale-out configuration (metadata in PostgreSQL, blobs in Azure Blob Storage).</summary>
+public sealed class NamesAndErrorsOnScaleOutTests(ScaleOutRegistryFixture registry) : NamesAndErrorsTests<ScaleOutRegistryFixture>(registry);

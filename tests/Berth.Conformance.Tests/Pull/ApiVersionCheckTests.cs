@@ -32,5 +32,5 @@ public abstract class ApiVersionCheckTests<TRegistry>(TRegistry registry) : ICla
 /// <summary>The tests above against the default set-up (SQLite metadata, filesystem blobs).</summary>
 public sealed class ApiVersionCheckTests(RegistryFixture registry) : ApiVersionCheckTests<RegistryFixture>(registry);
 
-/// <summary>The tests above with the metadata in PostgreSQL.</summary>
-public sealed class ApiVersionCheckOnPostgreSqlTests(PostgreSqlRegistryFixture registry) : ApiVersionCheckTests<PostgreSqlRegistryFixture>(registry);
+/// <summary>The tests above in the scale-out configuration (metadata in PostgreSQL, blobs in Azure Blob Storage).</summary>
+public sealed class ApiVersionCheckOnScaleOutTests(ScaleOutRegistryFixture registry) : ApiVersionCheckTests<ScaleOutRegistryFixture>(registry);

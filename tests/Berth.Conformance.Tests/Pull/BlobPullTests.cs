@@ -189,5 +189,5 @@ public abstract class BlobPullTests<TRegistry>(TRegistry registry) : IClassFixtu
 /// <summary>The tests above against the default set-up (SQLite metadata, filesystem blobs).</summary>
 public sealed class BlobPullTests(RegistryFixture registry) : BlobPullTests<RegistryFixture>(registry);
 
-/// <summary>The tests above with the metadata in PostgreSQL.</summary>
-public sealed class BlobPullOnPostgreSqlTests(PostgreSqlRegistryFixture registry) : BlobPullTests<PostgreSqlRegistryFixture>(registry);
+/// <summary>The tests above in the scale-out configuration (metadata in PostgreSQL, blobs in Azure Blob Storage).</summary>
+public sealed class BlobPullOnScaleOutTests(ScaleOutRegistryFixture registry) : BlobPullTests<ScaleOutRegistryFixture>(registry);

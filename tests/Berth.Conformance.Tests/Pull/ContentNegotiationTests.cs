@@ -106,5 +106,5 @@ public abstract class ContentNegotiationTests<TRegistry>(TRegistry registry) : I
 /// <summary>The tests above against the default set-up (SQLite metadata, filesystem blobs).</summary>
 public sealed class ContentNegotiationTests(RegistryFixture registry) : ContentNegotiationTests<RegistryFixture>(registry);
 
-/// <summary>The tests above with the metadata in PostgreSQL.</summary>
-public sealed class ContentNegotiationOnPostgreSqlTests(PostgreSqlRegistryFixture registry) : ContentNegotiationTests<PostgreSqlRegistryFixture>(registry);
+/// <summary>The tests above in the scale-out configuration (metadata in PostgreSQL, blobs in Azure Blob Storage).</summary>
+public sealed class ContentNegotiationOnScaleOutTests(ScaleOutRegistryFixture registry) : ContentNegotiationTests<ScaleOutRegistryFixture>(registry);

@@ -127,5 +127,5 @@ public abstract class ManifestPullTests<TRegistry>(TRegistry registry) : IClassF
 /// <summary>The tests above against the default set-up (SQLite metadata, filesystem blobs).</summary>
 public sealed class ManifestPullTests(RegistryFixture registry) : ManifestPullTests<RegistryFixture>(registry);
 
-/// <summary>The tests above with the metadata in PostgreSQL.</summary>
-public sealed class ManifestPullOnPostgreSqlTests(PostgreSqlRegistryFixture registry) : ManifestPullTests<PostgreSqlRegistryFixture>(registry);
+/// <summary>The tests above in the scale-out configuration (metadata in PostgreSQL, blobs in Azure Blob Storage).</summary>
+public sealed class ManifestPullOnScaleOutTests(ScaleOutRegistryFixture registry) : ManifestPullTests<ScaleOutRegistryFixture>(registry);

@@ -138,5 +138,5 @@ public abstract class BlobMountTests<TRegistry>(TRegistry registry) : IClassFixt
 /// <summary>The tests above against the default set-up (SQLite metadata, filesystem blobs).</summary>
 public sealed class BlobMountTests(RegistryFixture registry) : BlobMountTests<RegistryFixture>(registry);
 
-/// <summary>The tests above with the metadata in PostgreSQL.</summary>
-public sealed class BlobMountOnPostgreSqlTests(PostgreSqlRegistryFixture registry) : BlobMountTests<PostgreSqlRegistryFixture>(registry);
+/// <summary>The tests above in the scale-out configuration (metadata in PostgreSQL, blobs in Azure Blob Storage).</summary>
+public sealed class BlobMountOnScaleOutTests(ScaleOutRegistryFixture registry) : BlobMountTests<ScaleOutRegistryFixture>(registry);

@@ -505,5 +505,5 @@ public abstract class BlobUploadTests<TRegistry>(TRegistry registry) : IClassFix
 /// <summary>The tests above against the default set-up (SQLite metadata, filesystem blobs).</summary>
 public sealed class BlobUploadTests(RegistryFixture registry) : BlobUploadTests<RegistryFixture>(registry);
 
-/// <summary>The tests above with the metadata in PostgreSQL.</summary>
-public sealed class BlobUploadOnPostgreSqlTests(PostgreSqlRegistryFixture registry) : BlobUploadTests<PostgreSqlRegistryFixture>(registry);
+/// <summary>The tests above in the scale-out configuration (metadata in PostgreSQL, blobs in Azure Blob Storage).</summary>
+public sealed class BlobUploadOnScaleOutTests(ScaleOutRegistryFixture registry) : BlobUploadTests<ScaleOutRegistryFixture>(registry);

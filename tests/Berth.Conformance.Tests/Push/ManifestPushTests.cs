@@ -447,5 +447,5 @@ public abstract class ManifestPushTests<TRegistry>(TRegistry registry) : IClassF
 /// <summary>The tests above against the default set-up (SQLite metadata, filesystem blobs).</summary>
 public sealed class ManifestPushTests(RegistryFixture registry) : ManifestPushTests<RegistryFixture>(registry);
 
-/// <summary>The tests above with the metadata in PostgreSQL.</summary>
-public sealed class ManifestPushOnPostgreSqlTests(PostgreSqlRegistryFixture registry) : ManifestPushTests<PostgreSqlRegistryFixture>(registry);
+/// <summary>The tests above in the scale-out configuration (metadata in PostgreSQL, blobs in Azure Blob Storage).</summary>
+public sealed class ManifestPushOnScaleOutTests(ScaleOutRegistryFixture registry) : ManifestPushTests<ScaleOutRegistryFixture>(registry);

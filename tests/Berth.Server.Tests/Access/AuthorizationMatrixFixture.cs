@@ -44,6 +44,9 @@ public class AuthorizationMatrixFixture : IAsyncLifetime
 
     public BerthTestServer Server { get; }
 
+    /// <summary>Whether an allowed blob GET answers 307 to the object store instead of the bytes.</summary>
+    public virtual bool RedirectsBlobDownloads => false;
+
     public HttpClient Admin => Server.Client;
 
     public TestImage Image { get; } = new();
@@ -114,5 +117,11 @@ public class AuthorizationMatrixFixture : IAsyncLifetime
     }
 }
 
-/// <summary>The matrix with the metadata in PostgreSQL.</summary>
-public sealed class PostgreSqlAuthorizationMatrixFixture() : AuthorizationMatrixFixture(new PostgreSqlBerthTestServer(throttled: false));
+/// <summary>
+/// The matrix in the scale-out configuration (metadata in PostgreSQL, blobs in Azure Blob Storage) with blob downloads
+/// redirected to the object store, so every cell also shows that authorization is decided before any redirect.
+/// </summary>
+public sealed class ScaleOutAuthorizationMatrixFixture() : AuthorizationMatrixFixture(new ScaleOutBerthTestServer(throttled: false, redirectDownloads: true))
+{
+    public override bool RedirectsBlobDownloads => true;
+}

@@ -98,6 +98,16 @@ public abstract class AuthorizationMatrixTests<TFixture>(TFixture fixture, ITest
         var body = await response.Content.ReadAsStringAsync();
         var context = $"{endpoint.Name} as {identity.Name}: {(int)response.StatusCode} {body}";
 
+        if (allowed && fixture.RedirectsBlobDownloads && endpoint.Name == "GET blob")
+        {
+            // The registry authorizes, then hands the download to the object store; the signed URL alone fetches the bytes.
+            Assert.True(response.StatusCode == HttpStatusCode.TemporaryRedirect, $"expected 307; {context}");
+            using var store = new HttpClient();
+            using var followed = await store.GetAsync(response.Headers.Location);
+            Assert.True(followed.StatusCode == HttpStatusCode.OK, $"expected 200 from {response.Headers.Location?.GetLeftPart(UriPartial.Path)}; {context}");
+            await arranged.VerifyAllowed!(followed);
+            return;
+        }
         if (allowed)
         {
             Assert.True(endpoint.AllowedStatus == response.StatusCode, $"expected {(int)endpoint.AllowedStatus}; {context}");
@@ -148,6 +158,6 @@ public abstract class AuthorizationMatrixTests<TFixture>(TFixture fixture, ITest
 public sealed class AuthorizationMatrixTests(AuthorizationMatrixFixture fixture, ITestOutputHelper output)
     : AuthorizationMatrixTests<AuthorizationMatrixFixture>(fixture, output);
 
-/// <summary>The matrix with the metadata in PostgreSQL.</summary>
-public sealed class AuthorizationMatrixOnPostgreSqlTests(PostgreSqlAuthorizationMatrixFixture fixture, ITestOutputHelper output)
-    : AuthorizationMatrixTests<PostgreSqlAuthorizationMatrixFixture>(fixture, output);
+/// <summary>The matrix in the scale-out configuration (PostgreSQL metadata, Azure Blob Storage blobs, download redirects on).</summary>
+public sealed class AuthorizationMatrixOnScaleOutTests(ScaleOutAuthorizationMatrixFixture fixture, ITestOutputHelper output)
+    : AuthorizationMatrixTests<ScaleOutAuthorizationMatrixFixture>(fixture, output);
