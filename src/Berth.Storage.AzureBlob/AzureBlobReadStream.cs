@@ -41,6 +41,7 @@ internal sealed class AzureBlobReadStream(BlobBaseClient blob, long length, ETag
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (_position >= length || buffer.IsEmpty) return 0;
+        int read;
         try
         {
             if (_download is null || _downloadPosition != _position)
@@ -49,19 +50,20 @@ internal sealed class AzureBlobReadStream(BlobBaseClient blob, long length, ETag
                 var response = await blob.DownloadStreamingAsync(Options(), cancellationToken);
                 (_download, _downloadPosition) = (response.Value.Content, _position);
             }
-            var read = await _download.ReadAsync(buffer, cancellationToken);
-            Advance(read);
-            return read;
+            read = await _download.ReadAsync(buffer, cancellationToken);
         }
         catch (Exception error) when (AzureBlobFailures.IsUnavailable(error, cancellationToken))
         {
             throw AzureBlobFailures.Unavailable(error);
         }
+        Advance(read);
+        return read;
     }
 
     public override int Read(Span<byte> buffer)
     {
         if (_position >= length || buffer.IsEmpty) return 0;
+        int read;
         try
         {
             if (_download is null || _downloadPosition != _position)
@@ -69,14 +71,14 @@ internal sealed class AzureBlobReadStream(BlobBaseClient blob, long length, ETag
                 _download?.Dispose();
                 (_download, _downloadPosition) = (blob.DownloadStreaming(Options()).Value.Content, _position);
             }
-            var read = _download.Read(buffer);
-            Advance(read);
-            return read;
+            read = _download.Read(buffer);
         }
         catch (Exception error) when (AzureBlobFailures.IsUnavailable(error, CancellationToken.None))
         {
             throw AzureBlobFailures.Unavailable(error);
         }
+        Advance(read);
+        return read;
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -90,6 +92,7 @@ internal sealed class AzureBlobReadStream(BlobBaseClient blob, long length, ETag
         Conditions = new BlobRequestConditions { IfMatch = etag },
     };
 
+    /// <summary>Outside the failure translation: a blob shorter than its length is damage, not an outage.</summary>
     private void Advance(int read)
     {
         if (read == 0) throw new IOException($"the stored blob ended at {_position} bytes, before its length of {length}");
