@@ -13,7 +13,7 @@ namespace Berth.EndToEnd.Tests.Infrastructure;
 /// port with a private data folder. Running it out of process is the point: the clients under test talk to
 /// it over HTTP exactly as users would, and its memory can be measured on its own.
 /// </summary>
-public sealed class BerthServer : IAsyncLifetime
+public class BerthServer : IAsyncLifetime
 {
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(30);
 
@@ -61,7 +61,10 @@ public sealed class BerthServer : IAsyncLifetime
         get { lock (_output) return _output.ToString(); }
     }
 
-    public async Task InitializeAsync()
+    /// <summary>Extra configuration, as <c>--Section:Key=value</c> arguments, for subclasses that run another set-up.</summary>
+    protected virtual IEnumerable<string> ExtraArguments => [];
+
+    public virtual async Task InitializeAsync()
     {
         var dll = ServerDllPath;
         if (!File.Exists(dll))
@@ -77,7 +80,7 @@ public sealed class BerthServer : IAsyncLifetime
             UseShellExecute = false,
             WorkingDirectory = DataDirectory,
         };
-        foreach (var argument in new[] { dll, "serve", "--urls", $"http://{Host}", "--data", DataDirectory })
+        foreach (var argument in new[] { dll, "serve", "--urls", $"http://{Host}", "--data", DataDirectory }.Concat(ExtraArguments))
         {
             startInfo.ArgumentList.Add(argument);
         }
@@ -96,7 +99,7 @@ public sealed class BerthServer : IAsyncLifetime
         Credentials = await ReadAdminCredentialsAsync();
     }
 
-    public Task DisposeAsync()
+    public virtual Task DisposeAsync()
     {
         if (_process is not null)
         {
