@@ -26,9 +26,9 @@ public sealed class ProviderConfigurationTests : IDisposable
     [Fact]
     public void UnknownStorageType_ListsTheValidOnes()
     {
-        var error = StartUpError("--Berth:Storage:Type=AzureBlob");
-        Assert.Contains("Berth:Storage:Type \"AzureBlob\"", error.Message);
-        Assert.Contains("FileSystem", error.Message);
+        var error = StartUpError("--Berth:Storage:Type=S3");
+        Assert.Contains("Berth:Storage:Type \"S3\"", error.Message);
+        Assert.Contains("FileSystem, AzureBlob", error.Message);
     }
 
     [Fact]
