@@ -23,6 +23,50 @@ internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeP
         }
     }
 
+    /// <summary>
+    /// A session-level advisory lock on a connection of its own, kept out of the pool while the lease is held: every node
+    /// of the database competes for the same key, and if the holder dies or its connection breaks, PostgreSQL releases
+    /// the lock with the session, so a crashed node never blocks collection.
+    /// </summary>
+    public async Task<IAsyncDisposable?> TryAcquireMaintenanceLeaseAsync(CancellationToken cancellationToken)
+    {
+        var connection = await database.OpenAsync(cancellationToken);
+        try
+        {
+            if (await ScalarAsync(connection, $"SELECT pg_try_advisory_lock({MaintenanceLockKey});", cancellationToken) is true)
+                return new MaintenanceLease(connection);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+        await connection.DisposeAsync();
+        return null;
+    }
+
+    /// <summary>The lease's key, hashed the way the repository locks' keys are (<see cref="PostgreSqlCommands.LockRepositoryAsync"/>).</summary>
+    private const string MaintenanceLockKey = "hashtextextended('maintenance:garbage-collection', 0)";
+
+    private sealed class MaintenanceLease(NpgsqlConnection connection) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await ScalarAsync(connection, $"SELECT pg_advisory_unlock({MaintenanceLockKey});", CancellationToken.None);
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                // The connection broke; the session, and the lock with it, is gone already.
+            }
+            finally
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
     public async Task<long?> GetLinkedBlobSizeOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);

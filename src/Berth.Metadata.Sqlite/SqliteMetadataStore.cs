@@ -6,6 +6,23 @@ namespace Berth.Metadata.Sqlite;
 
 internal sealed class SqliteMetadataStore(SqliteDatabase database, TimeProvider time) : IMetadataStore
 {
+    /// <summary>SQLite serves one node, so the maintenance lease only has to exclude this process's own collections.</summary>
+    private readonly SemaphoreSlim _maintenance = new(1, 1);
+
+    public async Task<IAsyncDisposable?> TryAcquireMaintenanceLeaseAsync(CancellationToken cancellationToken) =>
+        await _maintenance.WaitAsync(TimeSpan.Zero, cancellationToken) ? new MaintenanceLease(_maintenance) : null;
+
+    private sealed class MaintenanceLease(SemaphoreSlim held) : IAsyncDisposable
+    {
+        private int _released;
+
+        public ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) held.Release();
+            return ValueTask.CompletedTask;
+        }
+    }
+
     public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
     {
         try

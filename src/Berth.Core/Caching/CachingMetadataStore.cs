@@ -38,6 +38,7 @@ internal sealed class CachingMetadataStore(IMetadataStore inner, ChangeGeneratio
 
     // Everything else passes straight through: uncached reads, and writes that change no cached answer.
     public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => inner.IsReadyAsync(cancellationToken);
+    public Task<IAsyncDisposable?> TryAcquireMaintenanceLeaseAsync(CancellationToken cancellationToken) => inner.TryAcquireMaintenanceLeaseAsync(cancellationToken);
     public Task<long?> GetLinkedBlobSizeOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) => inner.GetLinkedBlobSizeOrNullAsync(repository, digest, cancellationToken);
     public Task<IReadOnlyList<string>> ListRepositoriesLinkingBlobAsync(string registry, Digest digest, int limit, CancellationToken cancellationToken) => inner.ListRepositoriesLinkingBlobAsync(registry, digest, limit, cancellationToken);
     public Task LinkBlobAsync(RepositoryKey repository, Digest digest, long size, CancellationToken cancellationToken) => inner.LinkBlobAsync(repository, digest, size, cancellationToken);

@@ -28,7 +28,14 @@ public sealed record GarbageCollectionReport(
     IReadOnlyList<CollectedBlob> Blobs,
     IReadOnlyList<CollectedUpload> Uploads)
 {
-    public string Summary =>
-        $"{(DryRun ? "would remove" : "removed")} {ManifestsRemoved} manifest(s), {BlobLinksRemoved} blob link(s), " +
-        $"{BlobsRemoved} blob(s) ({BlobBytesRemoved} bytes), {UploadsRemoved} upload(s) ({UploadBytesRemoved} bytes) in {DurationSeconds:F2} s";
+    /// <summary>Why nothing was collected, when the run did not start (another node held the maintenance lease).</summary>
+    public string? Skipped { get; init; }
+
+    public string Summary => Skipped is not null
+        ? "skipped: " + Skipped
+        : $"{(DryRun ? "would remove" : "removed")} {ManifestsRemoved} manifest(s), {BlobLinksRemoved} blob link(s), " +
+          $"{BlobsRemoved} blob(s) ({BlobBytesRemoved} bytes), {UploadsRemoved} upload(s) ({UploadBytesRemoved} bytes) in {DurationSeconds:F2} s";
+
+    public static GarbageCollectionReport SkippedRun(string? registry, DateTimeOffset startedAt, string reason) =>
+        new(false, registry, startedAt, 0, 0, 0, 0, 0, 0, 0, [], [], [], []) { Skipped = reason };
 }

@@ -38,6 +38,14 @@ public sealed partial class GarbageCollector(
         await _oneAtATime.WaitAsync(cancellationToken);
         try
         {
+            // One collection at a time across all nodes sharing the metadata store. A dry run deletes nothing, so it
+            // needs no lease and may run beside a real one.
+            await using var lease = dryRun ? null : await _metadata.TryAcquireMaintenanceLeaseAsync(cancellationToken);
+            if (!dryRun && lease is null)
+            {
+                LogSkipped(logger);
+                return GarbageCollectionReport.SkippedRun(registry, time.GetUtcNow(), AnotherNodeCollecting);
+            }
             var run = new Run(this, dryRun, time.GetUtcNow());
             var names = registry is not null ? [registry.ToLowerInvariant()] : (await _registries.ListAsync(cancellationToken)).Select(r => r.Name).ToList();
             foreach (var name in names) await run.CollectRegistryAsync(name, cancellationToken);
@@ -229,4 +237,9 @@ public sealed partial class GarbageCollector(
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Garbage collection {Summary}")]
     private static partial void LogCollected(ILogger logger, string summary);
+
+    public const string AnotherNodeCollecting = "another node is collecting garbage (it holds the maintenance lease)";
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Garbage collection skipped: " + AnotherNodeCollecting)]
+    private static partial void LogSkipped(ILogger logger);
 }

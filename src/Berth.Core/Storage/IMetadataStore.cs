@@ -53,6 +53,13 @@ public interface IMetadataStore
 {
     Task<bool> IsReadyAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The maintenance lease: held by at most one garbage collection among all nodes that share this store, until it is
+    /// disposed (or its holder dies). Null when someone else holds it. Pushes do not take it; collection is safe against
+    /// them through its conditional deletes, but two collections at once would only duplicate work and muddle reports.
+    /// </summary>
+    Task<IAsyncDisposable?> TryAcquireMaintenanceLeaseAsync(CancellationToken cancellationToken);
+
     Task<long?> GetLinkedBlobSizeOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken);
 
     /// <summary>Repositories of the registry that link the blob, in name order, at most <paramref name="limit"/> (for mounts without <c>from</c>).</summary>

@@ -73,6 +73,7 @@ public sealed class BerthMetrics : IDisposable
 
     public void GarbageCollected(GarbageCollectionReport report)
     {
+        if (report.Skipped is not null) return; // another node ran it and counts it
         _gcRuns.Add(1, new KeyValuePair<string, object?>("dry_run", report.DryRun ? "true" : "false"));
         if (report.DryRun) return;
         foreach (var (kind, count) in new[] { ("manifest", report.ManifestsRemoved), ("blob_link", report.BlobLinksRemoved), ("blob", report.BlobsRemoved), ("upload", report.UploadsRemoved) })

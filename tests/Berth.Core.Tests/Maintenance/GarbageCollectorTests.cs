@@ -227,6 +227,24 @@ public sealed class GarbageCollectorTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task MaintenanceLease_OnSqliteIsHeldByOneCollectionOfTheProcessAtATime()
+    {
+        using var f = new ContentFixture();
+        var lease = await f.Metadata.TryAcquireMaintenanceLeaseAsync(default);
+        Assert.NotNull(lease);
+        Assert.Null(await f.Metadata.TryAcquireMaintenanceLeaseAsync(default));
+        Assert.Equal(GarbageCollector.AnotherNodeCollecting, (await f.Collector.RunAsync(null, dryRun: false, default)).Skipped);
+        Assert.Null((await f.Collector.RunAsync(null, dryRun: true, default)).Skipped); // a dry run deletes nothing and needs no lease
+
+        await lease.DisposeAsync();
+        await lease.DisposeAsync(); // releasing twice releases once
+        Assert.Null((await f.Collector.RunAsync(null, dryRun: false, default)).Skipped);
+        await using var again = await f.Metadata.TryAcquireMaintenanceLeaseAsync(default);
+        Assert.NotNull(again);
+        Assert.Null(await f.Metadata.TryAcquireMaintenanceLeaseAsync(default));
+    }
+
+    [Fact]
     public async Task BlobCommittedAgainWhileCollected_IsKept()
     {
         using var f = new ContentFixture();
