@@ -10,7 +10,7 @@ public sealed class IdentityOptions
 
     /// <summary>
     /// Folder for the token signing key and the admin-password encryption key, created 0700 with 0600 files;
-    /// normally <c>&lt;data&gt;/keys</c>. Nodes that share a registry must share these files.
+    /// normally <c>&lt;data&gt;/keys</c>, or <c>Berth:KeyPath</c>. Nodes that share a registry must share these files.
     /// </summary>
     public string KeyDirectory { get; set; } = "";
 

@@ -6,8 +6,21 @@ namespace Berth.Core.Management;
 /// </summary>
 public sealed class ManagementOptions
 {
-    /// <summary>Folder (mode 0700) for <c>owner.json</c>, <c>endpoint.json</c> and the management signing key; normally <c>&lt;data&gt;/management</c>.</summary>
+    /// <summary>Folder (mode 0700) for <c>owner.json</c> and <c>endpoint.json</c>; normally <c>&lt;data&gt;/management</c>.</summary>
     public string Directory { get; set; } = "";
+
+    /// <summary>
+    /// Folder for the management signing key; empty means <see cref="Directory"/>. The host points it at the key folder
+    /// every node shares (<c>Berth:KeyPath</c>), since a token one node signs must pass on every other node.
+    /// </summary>
+    public string KeyDirectory { get; set; } = "";
+
+    /// <summary>
+    /// When the owner exists but this node has no <c>owner.json</c>, give the owner a new secret and write it here (the
+    /// database keeps only a hash, so that is the only way to recover a lost file). Set it false on every node but one
+    /// when several nodes share a database: a node joining the cluster would otherwise replace the owner's secret.
+    /// </summary>
+    public bool ReissueLostOwnerSecret { get; set; } = true;
 
     /// <summary>The tenant every principal belongs to; az needs a <c>tid</c> claim and a tenant on the subscription.</summary>
     public string TenantId { get; set; } = "00000000-0000-0000-0000-000000000001";

@@ -25,7 +25,8 @@ public sealed class ManagementTokenService(TimeProvider time, IOptions<Managemen
     private const string TokenType = "management";
 
     private readonly ManagementOptions _options = options.Value;
-    private readonly Lazy<(RSA Rsa, string KeyId)> _key = new(() => LoadKey(options.Value.Directory));
+    private readonly Lazy<(RSA Rsa, string KeyId)> _key = new(() => LoadKey(
+        string.IsNullOrWhiteSpace(options.Value.KeyDirectory) ? options.Value.Directory : options.Value.KeyDirectory));
 
     public string KeyId => _key.Value.KeyId;
 

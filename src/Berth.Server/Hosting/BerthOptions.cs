@@ -17,6 +17,14 @@ public sealed class BerthOptions
     /// <summary>Where blobs, the database and keys live. Relative paths are resolved against the working directory.</summary>
     public string DataPath { get; set; } = "data";
 
+    /// <summary>
+    /// Where the keys live that every node serving the same registries must share: the registry token signing key, the
+    /// key that encrypts admin passwords in the database, and the management token signing key. Empty means
+    /// <c>&lt;data&gt;/keys</c>. Several nodes point this at one folder (a shared mount or identical copies of its
+    /// files); the keys are not kept in the database, so a copy of the database alone reveals no password and signs no token.
+    /// </summary>
+    public string? KeyPath { get; set; }
+
     /// <summary>The registry that answers requests whose Host matches no registry's login server.</summary>
     public string DefaultRegistry { get; set; } = "myregistry";
 
@@ -63,6 +71,10 @@ public sealed class BerthOptions
     public string LoginServerFor(string registryName) => $"{registryName.ToLowerInvariant()}.{LoginServerSuffix}";
 
     public string ResolvedDataPath => Path.GetFullPath(DataPath, Directory.GetCurrentDirectory());
+
+    public string ResolvedKeyPath => string.IsNullOrWhiteSpace(KeyPath)
+        ? Path.Combine(ResolvedDataPath, "keys")
+        : Path.GetFullPath(KeyPath, Directory.GetCurrentDirectory());
 }
 
 public static class BerthServiceCollectionExtensions
@@ -78,7 +90,7 @@ public static class BerthServiceCollectionExtensions
         services.AddBerthIdentity(identity =>
         {
             configuration.GetSection($"{BerthOptions.Section}:Identity").Bind(identity);
-            identity.KeyDirectory = Path.Combine(dataPath, "keys");
+            identity.KeyDirectory = options.ResolvedKeyPath;
         });
         services.AddSingleton<RegistryService>();
         services.AddSingleton<RegistryDirectory>();

@@ -3,6 +3,7 @@ using Berth.Core.Management;
 using Berth.Server.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
 
 namespace Berth.Server.Management;
 
@@ -11,7 +12,7 @@ namespace Berth.Server.Management;
 /// <list type="bullet">
 /// <item><c>owner.json</c> (0600): the owner service principal's client id and clear secret, written when the owner is
 /// created on first start (the database keeps only a hash). If the file is lost, the next start gives the owner a new
-/// secret and writes it again.</item>
+/// secret and writes it again, unless <c>Berth:Management:ReissueLostOwnerSecret</c> is false (additional nodes of a cluster).</item>
 /// <item><c>endpoint.json</c> (0600): where this server listens, written once Kestrel has bound its addresses and removed
 /// on shutdown, so a CLI on the same machine needs no flags.</item>
 /// </list>
@@ -22,6 +23,7 @@ internal sealed class ManagementBootstrap(
     Berth.Server.Hosting.Tls.BerthTlsState tls,
     IServer server,
     IHostApplicationLifetime lifetime,
+    IOptions<ManagementOptions> management,
     ILogger<ManagementBootstrap> logger) : IHostedService
 {
     public const string OwnerFileName = "owner.json";
@@ -42,7 +44,7 @@ internal sealed class ManagementBootstrap(
             WriteOwnerFile(ownerPath, created.Principal.ClientId, created.ClientSecret);
             logger.LogInformation("Created the management owner {ClientId}; its credential is in {OwnerPath} (readable by this user only)", created.Principal.ClientId, ownerPath);
         }
-        else if (!File.Exists(ownerPath) && await signIn.GetOwnerOrNullAsync(cancellationToken) is { } owner)
+        else if (!File.Exists(ownerPath) && management.Value.ReissueLostOwnerSecret && await signIn.GetOwnerOrNullAsync(cancellationToken) is { } owner)
         {
             var secret = await signIn.RotateSecretAsync(owner.ClientId, cancellationToken);
             WriteOwnerFile(ownerPath, owner.ClientId, secret);
@@ -164,6 +166,7 @@ public static class ManagementHostingExtensions
         {
             configuration.GetSection($"{BerthOptions.Section}:Management").Bind(management);
             management.Directory = ManagementBootstrap.DirectoryPath(options);
+            management.KeyDirectory = options.ResolvedKeyPath;
         });
         services.AddHostedService<ManagementBootstrap>();
         services.AddHostedService<SignIn.AzureCliSetup>();

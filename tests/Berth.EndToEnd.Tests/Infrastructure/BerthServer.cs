@@ -13,7 +13,7 @@ namespace Berth.EndToEnd.Tests.Infrastructure;
 /// port with a private data folder. Running it out of process is the point: the clients under test talk to
 /// it over HTTP exactly as users would, and its memory can be measured on its own.
 /// </summary>
-public class BerthServer : IAsyncLifetime
+public class BerthServer : IAsyncLifetime, IRegistryEndpoint
 {
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(30);
 

@@ -3,6 +3,16 @@ using System.Text.Json.Nodes;
 
 namespace Berth.EndToEnd.Tests.Infrastructure;
 
+/// <summary>Where the container tools reach a registry: one Berth server, or a load balancer in front of several.</summary>
+public interface IRegistryEndpoint
+{
+    /// <summary><c>host:port</c> as the tools spell the registry.</summary>
+    string Host { get; }
+
+    /// <summary>"user:password", or null for a client without credentials.</summary>
+    string? Credentials { get; }
+}
+
 /// <summary>
 /// Runs skopeo and podman against one Berth server with configuration of their own in a temp folder:
 /// signature policy, registries.conf (the server marked insecure because it speaks plain HTTP), an auth
@@ -10,13 +20,13 @@ namespace Berth.EndToEnd.Tests.Infrastructure;
 /// </summary>
 public sealed class ContainerTools : IDisposable
 {
-    private readonly BerthServer _server;
+    private readonly IRegistryEndpoint _server;
     private readonly TempDirectory _home = new("tools");
     private readonly Dictionary<string, string> _environment;
     private readonly string _policyPath;
 
     /// <param name="anonymous">Leave the server's credentials out, to act as a client that has none.</param>
-    public ContainerTools(BerthServer server, bool anonymous = false)
+    public ContainerTools(IRegistryEndpoint server, bool anonymous = false)
     {
         _server = server;
         _policyPath = _home.Combine("policy.json");
