@@ -13,6 +13,9 @@ namespace Berth.ScaleOut.Tests.Infrastructure;
 /// </summary>
 public sealed class Cluster : IAsyncLifetime, IRegistryEndpoint
 {
+    /// <summary>The registry node A creates on first start; requests whose Host names no registry reach it.</summary>
+    public const string DefaultRegistry = "myregistry";
+
     /// <summary>
     /// A Premium registry with tiny token budgets for the shared-throttle test; every other test uses the default
     /// (Standard) registry, whose budgets stay at their defaults so pushes are never throttled.
@@ -49,6 +52,7 @@ public sealed class Cluster : IAsyncLifetime, IRegistryEndpoint
         _services = await SharedServices.StartAsync(_folder);
         var settings = new Dictionary<string, string>(_services.Settings)
         {
+            ["DefaultRegistry"] = DefaultRegistry,
             ["Throttling:Premium:Token:Burst"] = PremiumTokenBurst.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Throttling:Premium:Token:PerMinute"] = "1",
             ["Throttling:AnonymousShare"] = AnonymousShare.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -119,6 +123,28 @@ public sealed class Cluster : IAsyncLifetime, IRegistryEndpoint
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.RootElement.GetProperty("access_token").GetString());
         var path = $"subscriptions/{root.GetProperty("subscriptionId").GetString()}/resourceGroups/{root.GetProperty("resourceGroup").GetString()}/providers/Microsoft.ContainerRegistry/registries";
         return (client, path);
+    }
+
+    /// <summary>
+    /// Waits until nginx sends requests to both nodes again (it leaves a node that failed alone for a while), so the
+    /// next test sees the alternation it expects.
+    /// </summary>
+    public async Task WaitUntilBalancedAsync()
+    {
+        using var client = CreateHttpClient(anonymous: true);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var start = Nginx.ReadAccessLog().Count;
+            for (var i = 0; i < 2; i++)
+            {
+                using var response = await client.GetAsync("healthz");
+            }
+            var servedBy = Nginx.ReadAccessLog().Skip(start).Select(e => e.ServedBy).Distinct().Count();
+            if (servedBy == 2) return;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"nginx did not route to both nodes again within 30 s.\n{Diagnostics()}");
+            await Task.Delay(500);
+        }
     }
 
     /// <summary>Where a test's failure message should look: both nodes' output and nginx's error log.</summary>
