@@ -22,9 +22,17 @@ public sealed class UploadService(IBlobStore blobs, IMetadataStore metadata, Con
     /// <summary>
     /// Running SHA-256 per session on this node, so that finishing an upload does not read the bytes again.
     /// If it is missing (another node took the earlier chunks, or a restart) the upload is re-read once at the end.
+    /// Bytes an upload has acknowledged never change, so a hash is right whenever the upload's length equals its offset.
     /// </summary>
     private readonly ConcurrentDictionary<string, HashState> _hashes = new();
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
+
+    /// <summary>
+    /// Behind a load balancer an upload often finishes on another node, which cannot tell this one to forget its hash;
+    /// hashes idle this long are dropped (the upload, if it goes on here, is re-read once at the end).
+    /// </summary>
+    private static readonly TimeSpan IdleHashLifetime = TimeSpan.FromHours(1);
+    private long _nextSweep;
 
     public async Task<UploadSession> StartAsync(RepositoryKey repository, CancellationToken cancellationToken)
     {
@@ -32,7 +40,7 @@ public sealed class UploadService(IBlobStore blobs, IMetadataStore metadata, Con
         var session = new UploadSession(Guid.NewGuid().ToString("N"), repository, time.GetUtcNow());
         await blobs.CreateUploadAsync(session.Id, cancellationToken);
         await metadata.CreateUploadAsync(session, cancellationToken);
-        _hashes[session.Id] = new HashState(Digest.CreateHasher(Digest.Sha256), 0);
+        SweepIdleHashes();
         return session;
     }
 
@@ -108,6 +116,20 @@ public sealed class UploadService(IBlobStore blobs, IMetadataStore metadata, Con
         _locks.TryRemove(uploadId, out _);
     }
 
+    /// <summary>At most once a minute, drops hashes (and free locks) of uploads this node has not touched for an hour.</summary>
+    private void SweepIdleHashes()
+    {
+        var now = time.GetUtcNow();
+        var next = Interlocked.Read(ref _nextSweep);
+        if (now.UtcTicks < next || Interlocked.CompareExchange(ref _nextSweep, (now + TimeSpan.FromMinutes(1)).UtcTicks, next) != next) return;
+        foreach (var (uploadId, state) in _hashes)
+        {
+            if (now - state.LastUsed < IdleHashLifetime || !_hashes.TryRemove(KeyValuePair.Create(uploadId, state))) continue;
+            state.Hasher.Dispose();
+            if (_locks.TryGetValue(uploadId, out var gate) && gate.CurrentCount == 1) _locks.TryRemove(KeyValuePair.Create(uploadId, gate));
+        }
+    }
+
     private async Task<UploadSession> GetSessionAsync(RepositoryKey repository, string uploadId, CancellationToken cancellationToken)
     {
         if (uploadId.Length != 32 || !uploadId.All(char.IsAsciiHexDigitLower)) throw UploadUnknown(uploadId);
@@ -129,7 +151,15 @@ public sealed class UploadService(IBlobStore blobs, IMetadataStore metadata, Con
         if (range.End is not null && range.Length is { } length && length != declared)
             throw new OciException(OciErrorCode.SizeInvalid, $"Content-Range covers {declared} bytes but Content-Length is {length}", status: 416);
 
-        var state = _hashes.TryGetValue(uploadId, out var existing) && existing.Offset == offset ? existing : null;
+        // The hash is taken out while this chunk streams into it, so nothing else (the idle sweep) can touch it. A chunk
+        // at offset 0 can always be hashed, even on a node that did not start the upload (behind a load balancer the
+        // POST and the first PATCH or PUT usually land on different nodes); a later chunk can only continue a hash this
+        // node holds for exactly this offset, and a hash another node has moved past is of no more use.
+        _hashes.TryRemove(uploadId, out var existing);
+        var state = existing?.Offset == offset ? existing
+            : offset == 0 ? new HashState(Digest.CreateHasher(Digest.Sha256), 0, time.GetUtcNow())
+            : null;
+        if (existing is not null && existing != state) existing.Hasher.Dispose();
         long written;
         try
         {
@@ -139,7 +169,7 @@ public sealed class UploadService(IBlobStore blobs, IMetadataStore metadata, Con
         catch (Exception error)
         {
             // A chunk that did not arrive whole is not part of the upload: roll back so the client can resend it.
-            _hashes.TryRemove(uploadId, out _);
+            state?.Hasher.Dispose();
             target.SetLength(offset);
             if (error is UploadConflictException)
             {
@@ -151,11 +181,11 @@ public sealed class UploadService(IBlobStore blobs, IMetadataStore metadata, Con
 
         if (declared is { } expectedLength && expectedLength != written)
         {
-            _hashes.TryRemove(uploadId, out _);
+            state?.Hasher.Dispose();
             target.SetLength(offset);
             throw new OciException(OciErrorCode.SizeInvalid, $"the chunk declared {expectedLength} bytes but {written} arrived", status: 400);
         }
-        if (state is not null) _hashes[uploadId] = state with { Offset = offset + written };
+        if (state is not null) _hashes[uploadId] = state with { Offset = offset + written, LastUsed = time.GetUtcNow() };
         return offset + written;
     }
 
@@ -201,9 +231,13 @@ public sealed class UploadService(IBlobStore blobs, IMetadataStore metadata, Con
 
     private async Task<Digest> ComputeDigestAsync(string uploadId, string algorithm, long size, CancellationToken cancellationToken)
     {
-        if (algorithm == Digest.Sha256 && _hashes.TryGetValue(uploadId, out var state) && state.Offset == size)
+        // Finishing ends the upload either way (committed, or discarded on a mismatch), so the hash is taken for good.
+        if (algorithm == Digest.Sha256 && _hashes.TryRemove(uploadId, out var state))
         {
-            return Digest.FromHash(Digest.Sha256, state.Hasher.GetCurrentHash());
+            using (state.Hasher)
+            {
+                if (state.Offset == size) return Digest.FromHash(Digest.Sha256, state.Hasher.GetHashAndReset());
+            }
         }
         await using var stream = await blobs.OpenUploadForReadOrNullAsync(uploadId, cancellationToken) ?? throw UploadUnknown(uploadId);
         using var hasher = Digest.CreateHasher(algorithm);
@@ -223,5 +257,5 @@ public sealed class UploadService(IBlobStore blobs, IMetadataStore metadata, Con
     private static OciException UploadUnknown(string uploadId) =>
         new(OciErrorCode.BlobUploadUnknown, "blob upload unknown to registry", new { uuid = uploadId.Length <= 64 ? uploadId : uploadId[..64] });
 
-    private sealed record HashState(IncrementalHash Hasher, long Offset);
+    private sealed record HashState(IncrementalHash Hasher, long Offset, DateTimeOffset LastUsed);
 }

@@ -9,7 +9,13 @@ namespace Berth.ScaleOut.Tests.Infrastructure;
 public sealed record AccessLogEntry(double Time, int Status, string Method, string Uri, IReadOnlyList<string> Upstreams)
 {
     /// <summary>The upstream that produced the response (the last one nginx tried), or null when none answered.</summary>
-    public string? ServedBy => Upstreams.Count > 0 && Upstreams[^1] != "-" ? Upstreams[^1] : null;
+    public string? ServedBy => Proxied ? Upstreams[^1] : null;
+
+    /// <summary>
+    /// False for what nginx answered itself without asking a node, e.g. the TLS hello skopeo tries first on a plain
+    /// HTTP port (logged as a 400 with <c>$upstream_addr</c> "-").
+    /// </summary>
+    public bool Proxied => Upstreams.Count > 0 && Upstreams[^1] != "-";
 }
 
 /// <summary>
@@ -65,7 +71,7 @@ public sealed class NginxServer : IDisposable
         }
     }
 
-    /// <summary>Every request nginx has logged so far, oldest first.</summary>
+    /// <summary>Every request nginx has logged so far, oldest first, including those it answered itself (see <see cref="AccessLogEntry.Proxied"/>).</summary>
     public IReadOnlyList<AccessLogEntry> ReadAccessLog()
     {
         if (!File.Exists(AccessLogPath)) return [];
