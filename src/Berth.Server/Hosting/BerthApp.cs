@@ -54,6 +54,7 @@ public static class BerthApp
         builder.Services.AddBerthRegistry(builder.Configuration);
 
         var app = builder.Build();
+        app.UseTrustedProxies();
         app.UseBerthRequestLogging();
         app.UseBerthMetrics();
         app.UseProviderUnavailableResponses();

@@ -25,6 +25,12 @@ public sealed class BerthOptions
     /// </summary>
     public string? KeyPath { get; set; }
 
+    /// <summary>
+    /// Load balancers whose <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> are believed (IP addresses or CIDR
+    /// networks, e.g. <c>--Berth:TrustedProxies:0=10.0.0.5</c>); empty trusts none. See <see cref="Hosting.TrustedProxies"/>.
+    /// </summary>
+    public string[] TrustedProxies { get; set; } = [];
+
     /// <summary>The registry that answers requests whose Host matches no registry's login server.</summary>
     public string DefaultRegistry { get; set; } = "myregistry";
 
@@ -115,5 +121,6 @@ public static class BerthServiceCollectionExtensions
         if (string.IsNullOrWhiteSpace(options.LoginServerSuffix) || options.LoginServerSuffix.Contains('/'))
             throw new InvalidOperationException($"Berth:LoginServerSuffix \"{options.LoginServerSuffix}\" must be a host name suffix such as localhost or registry.example.com.");
         BerthProviders.Validate(options);
+        TrustedProxies.CreateOptions(options);
     }
 }

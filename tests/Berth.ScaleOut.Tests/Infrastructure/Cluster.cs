@@ -53,6 +53,8 @@ public sealed class Cluster : IAsyncLifetime, IRegistryEndpoint
         var settings = new Dictionary<string, string>(_services.Settings)
         {
             ["DefaultRegistry"] = DefaultRegistry,
+            // nginx reaches the nodes from loopback; its X-Forwarded-For and X-Forwarded-Proto are believed.
+            ["TrustedProxies:0"] = "127.0.0.1",
             ["Throttling:Premium:Token:Burst"] = PremiumTokenBurst.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Throttling:Premium:Token:PerMinute"] = "1",
             ["Throttling:AnonymousShare"] = AnonymousShare.ToString(System.Globalization.CultureInfo.InvariantCulture),
