@@ -5,8 +5,7 @@ namespace Berth.ScaleOut.Tests.Infrastructure;
 
 /// <summary>
 /// What the nodes of a cluster share, as the node settings that point at it: the PostgreSQL database, the blob
-/// storage, the key folder (<c>Berth:KeyPath</c>), and — once a Redis provider exists — the Redis server for throttle
-/// buckets and cache invalidation. Which variant runs is decided here only; the tests see just the settings.
+/// storage, the key folder (<c>Berth:KeyPath</c>), and the Redis server for throttle buckets and cache invalidation. Which variant runs is decided here only; the tests see just the settings.
 /// Blob storage is Azure Blob Storage (Azurite) unless <c>BERTH_SCALEOUT_STORAGE=FileSystem</c> asks for one folder
 /// that both nodes see (valid on one machine only).
 /// </summary>
@@ -63,6 +62,12 @@ public sealed class SharedServices : IAsyncDisposable
             settings["Storage:AzureBlob:ContainerName"] = container;
             described.Add("Azure Blob Storage (Azurite)");
         }
+
+        var redis = await RedisServer.GetAsync();
+        settings["Redis:Configuration"] = redis.Configuration;
+        // Other fixtures of this test process may use the same Redis; a prefix of its own keeps this cluster apart.
+        settings["Redis:KeyPrefix"] = RedisServer.NewKeyPrefix();
+        described.Add("Redis");
 
         services.Description = string.Join(" + ", described);
         return services;
