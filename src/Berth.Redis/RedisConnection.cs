@@ -22,13 +22,13 @@ public sealed class RedisConnection : IAsyncDisposable
 
     private readonly ConfigurationOptions _configuration;
     private readonly RedisKey _keyPrefix;
-    private readonly Lazy<Task<ConnectionMultiplexer>> _connection;
+    private readonly Lock _gate = new();
+    private Task<ConnectionMultiplexer>? _connection;
 
     public RedisConnection(RedisOptions options)
     {
         _configuration = Parse(options);
         _keyPrefix = options.KeyPrefix ?? "";
-        _connection = new Lazy<Task<ConnectionMultiplexer>>(() => ConnectionMultiplexer.ConnectAsync(_configuration));
     }
 
     /// <summary>
@@ -72,9 +72,9 @@ public sealed class RedisConnection : IAsyncDisposable
     /// <summary>Runs one Redis operation on the prefixed database; connection failures and timeouts become 503s.</summary>
     public async Task<T> RunAsync<T>(Func<IDatabase, Task<T>> operation)
     {
+        var connection = await ConnectAsync();
         try
         {
-            var connection = await _connection.Value;
             return await operation(connection.GetDatabase().WithKeyPrefix(_keyPrefix));
         }
         catch (Exception e) when (IsUnavailable(e))
@@ -83,18 +83,47 @@ public sealed class RedisConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>Whether Redis answers now (for the readiness probe).</summary>
+    public async Task<bool> IsReadyAsync()
+    {
+        try
+        {
+            await RunAsync(database => database.PingAsync());
+            return true;
+        }
+        catch (ProviderUnavailableException)
+        {
+            return false;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
-        if (_connection.IsValueCreated)
+        if (_connection is { IsCompletedSuccessfully: true } connected)
+            await connected.Result.DisposeAsync();
+    }
+
+    /// <summary>
+    /// The connection, made on first use. With <c>AbortOnConnectFail=false</c> a connect returns even when Redis is down
+    /// and the connection keeps retrying by itself; should the connect itself fail (a host name that does not resolve
+    /// yet), the next request tries again rather than the node failing for good.
+    /// </summary>
+    private async Task<ConnectionMultiplexer> ConnectAsync()
+    {
+        Task<ConnectionMultiplexer> connecting;
+        lock (_gate)
         {
-            try
-            {
-                await (await _connection.Value).DisposeAsync();
-            }
-            catch (Exception e) when (e is RedisException or TaskCanceledException)
-            {
-                // Closing a connection to a server that is gone; nothing to release.
-            }
+            if (_connection is null || _connection.IsFaulted || _connection.IsCanceled)
+                _connection = ConnectionMultiplexer.ConnectAsync(_configuration);
+            connecting = _connection;
+        }
+        try
+        {
+            return await connecting;
+        }
+        catch (Exception e)
+        {
+            throw new ProviderUnavailableException(ProviderName, $"cannot connect ({e.GetType().Name}: {e.Message})", e);
         }
     }
 

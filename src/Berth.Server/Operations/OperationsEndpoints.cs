@@ -1,4 +1,5 @@
 using Berth.Core.Storage;
+using Berth.Redis;
 
 namespace Berth.Server.Operations;
 
@@ -8,8 +9,11 @@ public static class OperationsEndpoints
     public static IEndpointRouteBuilder MapOperations(this IEndpointRouteBuilder app)
     {
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", async (IMetadataStore metadata, CancellationToken ct) =>
-            await metadata.IsReadyAsync(ct) ? Results.Text("ready\n") : Results.Text("not ready\n", statusCode: 503));
+        // With Redis configured a node serves nothing without it (every request reads its cache generations there).
+        app.MapGet("/readyz", async (IMetadataStore metadata, IServiceProvider services, CancellationToken ct) =>
+            await metadata.IsReadyAsync(ct) && (services.GetService<RedisConnection>() is not { } redis || await redis.IsReadyAsync())
+                ? Results.Text("ready\n")
+                : Results.Text("not ready\n", statusCode: 503));
         app.MapGet("/metrics", async (BerthMetrics metrics, IBlobStore blobs, CancellationToken ct) =>
         {
             // Upload areas on the store are the sessions in progress (expired ones until garbage collection removes them).

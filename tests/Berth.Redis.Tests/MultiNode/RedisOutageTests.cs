@@ -42,6 +42,8 @@ public sealed class RedisOutageTests(OutageNodes nodes) : IClassFixture<OutageNo
             var error = body.RootElement.GetProperty("errors")[0];
             Assert.Equal("UNAVAILABLE", error.GetProperty("code").GetString());
             Assert.StartsWith("Redis is unavailable", error.GetProperty("message").GetString());
+            using var readiness = await nodes.B.Client.GetAsync("/readyz");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, readiness.StatusCode);
         }
         finally
         {
@@ -51,6 +53,7 @@ public sealed class RedisOutageTests(OutageNodes nodes) : IClassFixture<OutageNo
         // Redis came back empty; the nodes reconnect by themselves within a few seconds.
         await WaitForAsync(nodes.A, "/v2/outage/app/manifests/1");
         await WaitForAsync(nodes.B, "/v2/outage/app/manifests/1");
+        Assert.Equal(HttpStatusCode.OK, (await nodes.B.Client.GetAsync("/readyz")).StatusCode);
 
         // The counters restarted, above anything the nodes cached under: a change through A still reaches B.
         var second = new TestImage();
