@@ -78,7 +78,7 @@ public sealed class AzuriteServer
         var folder = Path.Combine(Path.GetTempPath(), FolderPrefix + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(Path.Combine(folder, "data"));
         await File.WriteAllTextAsync(Path.Combine(folder, "owner.pid"), Environment.ProcessId.ToString());
-        var server = new AzuriteServer(folder, FreePort());
+        var server = new AzuriteServer(folder, LoopbackPort.Free());
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Remove();
         server.StartWatchdog();
         await server.StartAsync();
@@ -236,12 +236,5 @@ public sealed class AzuriteServer
         {
             return false;
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -98,7 +98,7 @@ public sealed class PostgreSqlServer : IAsyncDisposable
             File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
-        var server = new PostgreSqlServer(folder, binDirectory, runAs, FreePort(), dedicated);
+        var server = new PostgreSqlServer(folder, binDirectory, runAs, LoopbackPort.Free(), dedicated);
         try
         {
             (await server.RunAsync("initdb", ["-D", server.DataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"])).EnsureSuccess();
@@ -259,12 +259,5 @@ public sealed class PostgreSqlServer : IAsyncDisposable
         {
             return false;
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -44,7 +44,7 @@ public sealed class RedisServer : IAsyncDisposable
         var executable = FindExecutable();
         var folder = Path.Combine(Path.GetTempPath(), "berth-redis-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(folder);
-        var server = new RedisServer(folder, FreePort());
+        var server = new RedisServer(folder, LoopbackPort.Free());
         await server.StartAsync(executable);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Kill();
         server.StartWatchdog();
@@ -168,11 +168,4 @@ public sealed class RedisServer : IAsyncDisposable
             .Concat((Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, "redis-server")))
             .FirstOrDefault(File.Exists)
         ?? throw new InvalidOperationException("redis-server was not found; install Debian's redis-server package (scripts/test.sh does this).");
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -83,7 +83,7 @@ public sealed class TlsProtocolTests(PermissiveOpenSslBerth berth) : IClassFixtu
         var certificate = Path.Combine(berth.Folder, "control.crt");
         (await ExternalTool.RunAsync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1",
             "-keyout", key, "-out", certificate], berth.Environment)).EnsureSuccess();
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         var startInfo = new ProcessStartInfo("openssl") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         foreach (var argument in new[] { "s_server", "-accept", $"127.0.0.1:{port}", "-cert", certificate, "-key", key, "-www" })
             startInfo.ArgumentList.Add(argument);
@@ -121,11 +121,4 @@ public sealed class TlsProtocolTests(PermissiveOpenSslBerth berth) : IClassFixtu
     private Task<ExternalToolResult> HandshakeAsync(int port, string protocol) =>
         ExternalTool.RunAsync("openssl", ["s_client", "-brief", "-connect", $"127.0.0.1:{port}", protocol, "-cipher", "DEFAULT@SECLEVEL=0"],
             berth.Environment, timeout: TimeSpan.FromSeconds(20));
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
