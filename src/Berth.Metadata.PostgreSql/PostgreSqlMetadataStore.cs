@@ -90,7 +90,10 @@ internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeP
         await using var transaction = await BeginWriteAsync(connection, repository, cancellationToken);
         await EnsureRepositoryAsync(connection, repository, cancellationToken);
         await ExecuteAsync(connection,
-            "INSERT INTO blob_links (registry, repository, digest, size, created_at) VALUES (@r, @n, @d, @s, @t) ON CONFLICT DO NOTHING;",
+            """
+            INSERT INTO blob_links (registry, repository, digest, size, created_at) VALUES (@r, @n, @d, @s, @t)
+              ON CONFLICT (registry, repository, digest) DO UPDATE SET created_at = GREATEST(blob_links.created_at, excluded.created_at);
+            """,
             cancellationToken, ("r", repository.Registry), ("n", repository.Name), ("d", digest.ToString()), ("s", size), ("t", Now()));
         await transaction.CommitAsync(cancellationToken);
     }

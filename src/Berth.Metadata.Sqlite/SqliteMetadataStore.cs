@@ -60,7 +60,10 @@ internal sealed class SqliteMetadataStore(SqliteDatabase database, TimeProvider 
         await using var transaction = await BeginWriteAsync(connection, cancellationToken);
         await EnsureRepositoryAsync(connection, repository, cancellationToken);
         await ExecuteAsync(connection,
-            "INSERT OR IGNORE INTO blob_links (registry, repository, digest, size, created_at) VALUES ($r, $n, $d, $s, $t);",
+            """
+            INSERT INTO blob_links (registry, repository, digest, size, created_at) VALUES ($r, $n, $d, $s, $t)
+              ON CONFLICT (registry, repository, digest) DO UPDATE SET created_at = MAX(created_at, excluded.created_at);
+            """,
             cancellationToken, ("$r", repository.Registry), ("$n", repository.Name), ("$d", digest.ToString()), ("$s", size), ("$t", Now()));
         await transaction.CommitAsync(cancellationToken);
     }

@@ -49,16 +49,9 @@ public sealed class BlobService(IBlobStore blobs, IMetadataStore metadata, Conte
         }
         var size = await metadata.GetLinkedBlobSizeOrNullAsync(from.Value, digest, cancellationToken);
         if (size is null || await blobs.GetSizeOrNullAsync(digest, cancellationToken) is null) return null;
-        await metadata.LinkBlobAsync(repository, digest, size.Value, cancellationToken);
-        // Garbage collection may have found the blob unlinked just before that link was written (say, it had just
-        // collected the link in `from`) and be deleting the bytes now. Its delete is conditional on the blob being
-        // older than the grace period, so refreshing the blob after linking decides the race: refreshed first, the
-        // blob is kept; deleted first, the refresh fails and the mount is withdrawn (the client uploads instead).
-        if (!await blobs.RefreshAsync(digest, cancellationToken))
-        {
-            await metadata.UnlinkBlobAsync(repository, digest, cancellationToken);
-            return null;
-        }
+        // The collector may just have found the blob unlinked (say, it collected the link in `from`) and be deleting
+        // its bytes; then the mount is withdrawn and the client uploads instead.
+        if (!await BlobLinking.TryLinkAsync(metadata, blobs, repository, digest, size.Value, cancellationToken)) return null;
         return new CommittedBlob(digest, size.Value);
     }
 

@@ -86,9 +86,15 @@ public sealed class UploadService(IBlobStore blobs, IMetadataStore metadata, Con
             }
 
             await blobs.CommitUploadAsync(uploadId, expected, cancellationToken);
-            await metadata.LinkBlobAsync(repository, expected, size, cancellationToken);
+            var linked = await BlobLinking.TryLinkAsync(metadata, blobs, repository, expected, size, cancellationToken);
             await metadata.DeleteUploadAsync(uploadId, cancellationToken);
             Forget(uploadId);
+            if (!linked)
+            {
+                throw new OciException(OciErrorCode.BlobUploadInvalid,
+                    "garbage collection removed the blob while it was being committed (the upload stalled for longer than the grace period); upload it again",
+                    new { digest = expected.ToString() });
+            }
             return new CommittedBlob(expected, size);
         }
         finally

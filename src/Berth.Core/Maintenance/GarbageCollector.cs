@@ -162,9 +162,9 @@ public sealed partial class GarbageCollector(
                 var digest = blob.Digest!.Value;
                 if (linked.Contains(digest) && !(dryRun && await OnlyLinksThisRunRemovesAsync(digest, cancellationToken))) continue;
                 // Deleting bytes re-checks the links first: a mount or push may have linked the blob since the batch query.
-                // A link written after this check is safe too: a push commits its bytes before linking and a mount
-                // refreshes the blob after linking, both renewing LastModified, so the conditional delete below either
-                // keeps the blob or happened first (the commit then stores the bytes again; the mount is withdrawn).
+                // A link written after this check is safe too: every link is followed by a refresh of the blob
+                // (BlobLinking), so the conditional delete below either keeps the blob or happened first, and then the
+                // refresh fails and the link is withdrawn.
                 if (!dryRun && ((await owner._metadata.FindLinkedBlobsAsync([digest], cancellationToken)).Count > 0
                     || !await owner._blobs.DeleteIfUnmodifiedSinceAsync(digest, _cutoff, cancellationToken))) continue;
                 _blobCount++;

@@ -62,16 +62,16 @@ public interface IBlobStore
     Task DeleteUploadAsync(string uploadId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Sets the blob's LastModified to now, as committing the same bytes again would (the promise below), for a link
-    /// written without a commit (a mount). Atomic with respect to <see cref="DeleteIfUnmodifiedSinceAsync"/>: a refresh
+    /// Sets the blob's LastModified to now, as committing the same bytes again would (the promise below), after a link
+    /// to it is written (see <see cref="Content.BlobLinking"/>). Atomic with respect to <see cref="DeleteIfUnmodifiedSinceAsync"/>: a refresh
     /// before the delete keeps the blob; after it, the refresh finds nothing. False when the blob is not there.
     /// </summary>
     Task<bool> RefreshAsync(Digest digest, CancellationToken cancellationToken);
 
     // Maintenance (garbage collection and fsck). Garbage collection relies on one promise: CommitUploadAsync sets the
     // blob's LastModified to the commit time, also when the blob already existed, so a blob that was just committed
-    // for a link about to be written is never older than the grace period; RefreshAsync does the same for a mount,
-    // after its link is written.
+    // for a link about to be written is never older than the grace period; RefreshAsync does the same once the link
+    // is written, so the guarantee holds however long the steps in between took.
 
     /// <summary>Every stored blob, in no particular order; entries may change while the listing runs.</summary>
     IAsyncEnumerable<StoredBlobInfo> ListBlobsAsync(CancellationToken cancellationToken);

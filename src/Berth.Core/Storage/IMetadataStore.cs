@@ -65,7 +65,10 @@ public interface IMetadataStore
     /// <summary>Repositories of the registry that link the blob, in name order, at most <paramref name="limit"/> (for mounts without <c>from</c>).</summary>
     Task<IReadOnlyList<string>> ListRepositoriesLinkingBlobAsync(string registry, Digest digest, int limit, CancellationToken cancellationToken);
 
-    /// <summary>Links a verified blob into a repository, creating the repository if needed.</summary>
+    /// <summary>
+    /// Links a verified blob into a repository, creating the repository if needed. Linking again renews the link's
+    /// creation time, so a blob pushed again is as safe from garbage collection for the grace period as a new one.
+    /// </summary>
     Task LinkBlobAsync(RepositoryKey repository, Digest digest, long size, CancellationToken cancellationToken);
 
     Task<bool> UnlinkBlobAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken);

@@ -1,3 +1,4 @@
+using Berth.Core.Content;
 using System.Text;
 using Berth.Core.Maintenance;
 using Berth.Core.Storage;
@@ -275,8 +276,8 @@ public sealed class GarbageCollectorTests(ITestOutputHelper output)
         var runs = 0;
         var removed = 0;
         // The collector runs back to back and the clock moves ten minutes before each run, so a push whose steps span
-        // six runs finds its first blobs collected: the manifest is refused and the client pushes again. What the grace
-        // period assumes (one step, such as commit-then-link, takes less than an hour) still holds.
+        // six runs finds its first blobs collected: the manifest is refused and the client pushes again. On a busy
+        // machine even one step (commit, then link) can span six runs; then the blob upload itself is refused.
         var collector = Task.Run(async () =>
         {
             while (!stop.IsCancellationRequested)
@@ -312,7 +313,7 @@ public sealed class GarbageCollectorTests(ITestOutputHelper output)
                     acknowledged.Add(($"t{i}", digest, [config.Digest, shared.Digest, own.Digest]));
                     return;
                 }
-                catch (OciException e) when (e.Code == OciErrorCode.ManifestBlobUnknown && attempt < 200)
+                catch (OciException e) when (e.Code is OciErrorCode.ManifestBlobUnknown or OciErrorCode.BlobUploadInvalid && attempt < 200)
                 {
                     Interlocked.Increment(ref refused); // refused, never acknowledged: the client pushes the blobs again
                 }
@@ -340,6 +341,52 @@ public sealed class GarbageCollectorTests(ITestOutputHelper output)
             }
         }
         Assert.True((await f.Checker.CheckAsync(quarantine: false, default)).Healthy);
+    }
+
+    [Fact]
+    public async Task ABlobPushedAgain_IsAsSafeForTheGracePeriodAsANewOne()
+    {
+        using var f = new ContentFixture();
+        var pushed = await f.PushBlobAsync(App, "pushed long ago, never referenced");
+        f.Time.Advance(TimeSpan.FromHours(2));
+        // The client pushes it again (say, for a manifest it is about to push): link and bytes both start a new grace period.
+        await f.PushBlobAsync(App, "pushed long ago, never referenced");
+
+        var report = await f.Collector.RunAsync(null, dryRun: false, default);
+
+        Assert.Equal((0, 0), (report.BlobLinksRemoved, report.BlobsRemoved));
+        Assert.True(await f.LinkedAsync(App, pushed.Digest));
+        Assert.True(await f.BlobBytesExistAsync(pushed.Digest));
+    }
+
+    [Fact]
+    public async Task AnUploadStalledPastTheGracePeriodBetweenCommitAndLink_IsRefusedRatherThanAcknowledgedWithoutBytes()
+    {
+        using var f = new ContentFixture(options => options.UploadExpiry = TimeSpan.FromDays(3650));
+        var content = "committed, then stalled"u8.ToArray();
+        var digest = Digest.Compute(content);
+        // Right after the commit, the clock jumps past the grace period and a collection runs: it finds the fresh
+        // bytes unlinked and old, so it deletes them before the upload gets to write its link.
+        var collectedMeanwhile = 0;
+        var stalling = new HookedBlobStore(f.Blobs, afterCommit: async () =>
+        {
+            f.Time.Advance(TimeSpan.FromHours(2));
+            collectedMeanwhile = (await f.Collector.RunAsync(null, dryRun: false, default)).BlobsRemoved;
+        });
+        var uploads = new UploadService(stalling, f.Metadata, new ContentLocks(new Berth.Metadata.Sqlite.SqliteRepositoryDetailsStore(f.Database)), f.Time);
+        var session = await uploads.StartAsync(App, default);
+
+        var refused = await Assert.ThrowsAsync<OciException>(() =>
+            uploads.FinishAsync(App, session.Id, digest, new MemoryStream(content), new ChunkRange(null, null, null), default));
+
+        Assert.Equal(OciErrorCode.BlobUploadInvalid, refused.Code);
+        Assert.Equal(1, collectedMeanwhile);
+        Assert.False(await f.LinkedAsync(App, digest));
+        Assert.Null(await f.Metadata.GetUploadOrNullAsync(session.Id, default));
+        // Pushed again, the blob is stored and linked as usual.
+        await f.PushBlobAsync(App, content);
+        Assert.True(await f.LinkedAsync(App, digest));
+        Assert.True(await f.BlobBytesExistAsync(digest));
     }
 
     private static async Task CommitAsync(ContentFixture f, byte[] content, Digest digest)
