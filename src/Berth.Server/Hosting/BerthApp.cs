@@ -49,6 +49,8 @@ public static class BerthApp
             kestrel.Limits.MaxResponseBufferSize = 2 << 20;
         });
 
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
+
         // Berth writes one line per request itself; ASP.NET Core's own per-request lines would double them.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddBerthRegistry(builder.Configuration);
