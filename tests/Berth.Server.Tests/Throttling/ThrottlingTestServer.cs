@@ -25,7 +25,11 @@ public sealed class ThrottlingTestServer : BerthTestServer, IAsyncLifetime
         "--Berth:Throttling:AnonymousPerAddressShare=0.01",
         "--Berth:Throttling:FailedCredentialsPerAddress:PerMinute=60",
         "--Berth:Throttling:FailedCredentialsPerAddress:Burst=5",
+        $"--Berth:TrustedProxies:0={TrustedProxyAddress}",
     ];
+
+    /// <summary>The one address whose X-Forwarded-* headers the server believes (a load balancer).</summary>
+    public const string TrustedProxyAddress = "127.0.0.40";
 
     // Re-implements the fixture's start to switch anonymous pull on once the server runs.
     async Task IAsyncLifetime.InitializeAsync()
