@@ -30,13 +30,8 @@ public static class ExternalTool
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
             .Any(directory => File.Exists(Path.Combine(directory, fileName)));
 
-    public static async Task<ExternalToolResult> RunAsync(
-        string fileName,
-        IEnumerable<string> arguments,
-        IReadOnlyDictionary<string, string>? environment = null,
-        IEnumerable<string>? redact = null,
-        TimeSpan? timeout = null,
-        string? workingDirectory = null)
+    /// <summary>How every test starts a process: no shell (arguments never need quoting), all three streams redirected.</summary>
+    public static ProcessStartInfo StartInfo(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
         var startInfo = new ProcessStartInfo(fileName)
         {
@@ -46,13 +41,20 @@ public static class ExternalTool
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? Directory.GetCurrentDirectory(),
         };
-        foreach (var argument in arguments)
-            startInfo.ArgumentList.Add(argument);
-        if (environment is not null)
-        {
-            foreach (var (key, value) in environment)
-                startInfo.Environment[key] = value;
-        }
+        foreach (var argument in arguments) startInfo.ArgumentList.Add(argument);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) startInfo.Environment[key] = value;
+        return startInfo;
+    }
+
+    public static async Task<ExternalToolResult> RunAsync(
+        string fileName,
+        IEnumerable<string> arguments,
+        IReadOnlyDictionary<string, string>? environment = null,
+        IEnumerable<string>? redact = null,
+        TimeSpan? timeout = null,
+        string? workingDirectory = null)
+    {
+        var startInfo = StartInfo(fileName, arguments, environment, workingDirectory);
 
         var secrets = (redact ?? []).Where(s => !string.IsNullOrEmpty(s)).ToArray();
         string Redact(string text) => secrets.Aggregate(text, (current, secret) => current.Replace(secret, "***", StringComparison.Ordinal));

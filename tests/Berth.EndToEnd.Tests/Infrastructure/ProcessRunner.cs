@@ -29,25 +29,7 @@ public static class ProcessRunner
         string? workingDirectory = null,
         TimeSpan? timeout = null)
     {
-        var startInfo = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? Directory.GetCurrentDirectory(),
-        };
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-        if (environment is not null)
-        {
-            foreach (var (key, value) in environment)
-            {
-                startInfo.Environment[key] = value;
-            }
-        }
+        var startInfo = Berth.Testing.ExternalTool.StartInfo(fileName, arguments, environment, workingDirectory);
 
         var commandLine = fileName + " " + string.Join(' ', startInfo.ArgumentList.Select(Quote));
         using var process = new Process { StartInfo = startInfo };

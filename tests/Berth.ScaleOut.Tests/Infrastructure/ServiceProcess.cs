@@ -32,16 +32,7 @@ public sealed class ServiceProcess : IDisposable
 
     public static ServiceProcess Start(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
-        var startInfo = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? Directory.GetCurrentDirectory(),
-        };
-        foreach (var argument in arguments) startInfo.ArgumentList.Add(argument);
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) startInfo.Environment[key] = value;
+        var startInfo = Berth.Testing.ExternalTool.StartInfo(fileName, arguments, environment, workingDirectory);
 
         var service = new ServiceProcess(new Process { StartInfo = startInfo, EnableRaisingEvents = true });
         service._process.OutputDataReceived += (_, e) => service.Append("out", e.Data);
