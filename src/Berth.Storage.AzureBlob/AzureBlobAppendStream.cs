@@ -8,9 +8,9 @@ using Berth.Core.Storage;
 namespace Berth.Storage.AzureBlob;
 
 /// <summary>
-/// Appends to an upload kept as a block blob. Written bytes are gathered into one pooled buffer and staged as blocks
-/// of <see cref="BlockSize"/>; <see cref="Flush"/> (and disposal) commits the blob's committed blocks followed by the
-/// new ones, on the condition that the blob still has the ETag it had when the stream was opened. A second writer that
+/// Appends to an upload kept as a block blob. Written bytes are gathered into pooled buffers and staged as blocks of
+/// <see cref="BlockSize"/>, up to <see cref="BlocksInFlight"/> at a time while the next block fills; <see cref="Flush"/>
+/// (and disposal) waits for them and commits the blob's committed blocks followed by the new ones, on the condition that the blob still has the ETag it had when the stream was opened. A second writer that
 /// committed in between (another request, maybe on another node) makes this commit fail instead of one of the two
 /// appends silently disappearing. Nothing about the upload is kept on this node between requests.
 /// </summary>
@@ -19,11 +19,20 @@ internal sealed class AzureBlobAppendStream : Stream
     /// <summary>Large enough for few requests per layer, small enough that a buffer per concurrent upload is cheap.</summary>
     public const int BlockSize = 4 << 20;
 
+    /// <summary>
+    /// Blocks staged concurrently per upload. Staging one block at a time leaves the request body waiting for every
+    /// round trip to the storage service; a few in flight keep both moving, at the cost of this many buffers for each
+    /// upload that is streaming.
+    /// </summary>
+    public const int BlocksInFlight = 4;
+
     private readonly BlockBlobClient _blob;
     private readonly string _uploadId;
     private readonly IReadOnlyList<string> _openedBlocks;
     private readonly List<string> _committedBlocks;
     private readonly List<string> _stagedBlocks = [];
+    /// <summary>Blocks being staged, oldest first, each with the pooled buffer it is sent from.</summary>
+    private readonly Queue<(Task Stage, byte[] Buffer)> _inFlight = new();
     private readonly long _openedLength;
     /// <summary>Block ids must all have the same length within a blob; this one per stream keeps two writers' blocks apart.</summary>
     private readonly string _writer = Guid.NewGuid().ToString("N");
@@ -31,6 +40,8 @@ internal sealed class AzureBlobAppendStream : Stream
     private long _stagedLength;
     private byte[]? _buffer;
     private int _buffered;
+    /// <summary>Set when a block could not be staged: what this stream wrote can no longer be committed.</summary>
+    private bool _broken;
 
     private AzureBlobAppendStream(BlockBlobClient blob, string uploadId, IReadOnlyList<string> blocks, long length, ETag etag)
     {
@@ -99,6 +110,7 @@ internal sealed class AzureBlobAppendStream : Stream
     public override async Task FlushAsync(CancellationToken cancellationToken)
     {
         await StageBufferAsync(cancellationToken);
+        while (_inFlight.Count > 0) await CompleteOldestStageAsync();
         if (_stagedBlocks.Count == 0) return;
         var blocks = _committedBlocks.Concat(_stagedBlocks).ToList();
         try
@@ -130,9 +142,11 @@ internal sealed class AzureBlobAppendStream : Stream
     {
         if (value != _openedLength)
             throw new NotSupportedException($"an upload can only be cut back to where this append started ({_openedLength} bytes)");
+        AbandonStages();
         _buffered = 0;
         _stagedBlocks.Clear();
         _stagedLength = _openedLength;
+        _broken = false;
         if (_committedBlocks.Count == _openedBlocks.Count) return;
         try
         {
@@ -145,13 +159,25 @@ internal sealed class AzureBlobAppendStream : Stream
         }
     }
 
+    /// <summary>Starts staging what is buffered, after waiting for the oldest block when too many are in flight.</summary>
     private async Task StageBufferAsync(CancellationToken cancellationToken)
     {
         if (_buffered == 0) return;
+        if (_broken) throw new InvalidOperationException("a block of this append failed to stage; the append must be cut back first");
+        while (_inFlight.Count >= BlocksInFlight) await CompleteOldestStageAsync();
         var id = BlockId(_stagedLength);
+        _inFlight.Enqueue((StageBlockAsync(id, _buffer!, _buffered, cancellationToken), _buffer!));
+        _stagedBlocks.Add(id);
+        _stagedLength += _buffered;
+        _buffer = null;
+        _buffered = 0;
+    }
+
+    private async Task StageBlockAsync(string id, byte[] buffer, int length, CancellationToken cancellationToken)
+    {
         try
         {
-            using var content = new MemoryStream(_buffer!, 0, _buffered, writable: false);
+            using var content = new MemoryStream(buffer, 0, length, writable: false);
             await _blob.StageBlockAsync(id, content, cancellationToken: cancellationToken);
         }
         catch (RequestFailedException error) when (error.Status == 404)
@@ -162,9 +188,47 @@ internal sealed class AzureBlobAppendStream : Stream
         {
             throw AzureBlobFailures.Unavailable(error);
         }
-        _stagedBlocks.Add(id);
-        _stagedLength += _buffered;
-        _buffered = 0;
+    }
+
+    private async Task CompleteOldestStageAsync()
+    {
+        var (stage, buffer) = _inFlight.Dequeue();
+        try
+        {
+            await stage;
+        }
+        catch
+        {
+            _broken = true;
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Waits for every block still in flight, whatever its outcome, so that no buffer goes back to the pool while a
+    /// request still reads it. Blocks staged but never committed are discarded by the storage service.
+    /// </summary>
+    private void AbandonStages()
+    {
+        while (_inFlight.TryDequeue(out var entry))
+        {
+            try
+            {
+                entry.Stage.GetAwaiter().GetResult();
+            }
+            catch
+            {
+                // Abandoned: its failure no longer matters.
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(entry.Buffer);
+            }
+        }
     }
 
     /// <summary>Fixed length (64 characters once encoded): the block's offset in the upload, then this writer's id.</summary>
@@ -177,10 +241,11 @@ internal sealed class AzureBlobAppendStream : Stream
     {
         try
         {
-            await FlushAsync(CancellationToken.None);
+            if (!_broken) await FlushAsync(CancellationToken.None);
         }
         finally
         {
+            AbandonStages();
             ReturnBuffer();
             await base.DisposeAsync();
         }
@@ -190,10 +255,11 @@ internal sealed class AzureBlobAppendStream : Stream
     {
         try
         {
-            if (disposing && _buffer is not null) Flush();
+            if (disposing && !_broken && (_buffer is not null || _inFlight.Count > 0)) Flush();
         }
         finally
         {
+            AbandonStages();
             ReturnBuffer();
             base.Dispose(disposing);
         }
