@@ -90,13 +90,20 @@ chmod 711 "$WORK" # nginx's workers (not root) must reach nginx/html; secrets in
 PIDS=()
 PG_STOP=()
 cleanup() {
-  local pid
+  local status=$? pid kept
   if [[ ${#PG_STOP[@]} -gt 0 ]]; then "${PG_STOP[@]}" >/dev/null 2>&1 || true; fi
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   done
+  if [[ $status != 0 ]]; then
+    # The services' own logs say why a run stopped (a peer that crashed, a port refused); keep them, without secrets.
+    kept="$ROOT/bench/results/failed-$(date -u +%Y%m%d-%H%M%S)"
+    mkdir -p "$kept"
+    find "$WORK" -maxdepth 3 -name '*.log' -size -64M -exec cp --backup=numbered -t "$kept" {} + 2>/dev/null || true
+    echo "bench: stopped with status $status; the services' logs are in $kept" >&2
+  fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -296,9 +303,10 @@ if [[ $SCALE_OUT == 1 ]]; then
   wait_http "http://127.0.0.1:$SO_PORT/healthz" nginx-scale-out "$pid"
   SO_CREDS="$SO/node-a/admin-credentials.json"
   SCALE_OUT_JSON=$(jq -n --arg url "http://127.0.0.1:$SO_PORT" --arg user "$(jq -r .username "$SO_CREDS")" \
+    --arg storage "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$AZ_KEY;BlobEndpoint=http://127.0.0.1:$AZ_PORT/devstoreaccount1;" \
     --arg password "$(jq -r .password "$SO_CREDS")" --arg service "$(jq -r .loginServer "$SO_CREDS")" \
     --arg description "2 Berth nodes behind nginx round-robin; blobs in Azurite, metadata in PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), Redis $(redis-server --version | awk '{print $3}' | sed 's/v=//')" \
-    '{url: $url, pid: 0, username: $user, password: $password, service: $service, description: $description}')
+    '{url: $url, pid: 0, username: $user, password: $password, service: $service, description: $description, storageConnectionString: $storage}')
   log "scale-out: nginx on 127.0.0.1:$SO_PORT in front of nodes on ${NODE_PORTS[*]}"
 fi
 

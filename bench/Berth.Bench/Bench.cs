@@ -25,6 +25,9 @@ internal sealed class Bench(Config config)
     private readonly Registry? _scaleOut = config.ScaleOut is { } scaleOut
         ? new("scale-out", scaleOut.Url, 0, (scaleOut.Username, scaleOut.Password), scaleOut.Service)
         : null;
+    private readonly StorageLimit? _storageLimit = config.ScaleOut is { StorageConnectionString.Length: > 0 } withStorage
+        ? new StorageLimit(withStorage.StorageConnectionString)
+        : null;
     private readonly LoadGenerator _load = new(config.Wrk, config.Scratch);
     private readonly Sizes _sizes = config.Sizes;
     private long _nonce = DateTime.UtcNow.Ticks;
@@ -217,13 +220,33 @@ internal sealed class Bench(Config config)
                 if (read != size) throw new BenchException($"{registry.Name}: pulled {read} bytes of {size}");
             });
             Log($"{registry.Name}: push {values[$"{k}.push.mono"]:F0} MB/s, chunked {values[$"{k}.push.chunked"]:F0} MB/s, pull {values[$"{k}.pull"]:F0} MB/s");
-            if (registry == _scaleOut) continue; // the scale-out set-up is measured for throughput only
+            if (registry == _scaleOut)
+            {
+                await StorageLimitAsync(values, monolithic, buffer);
+                continue; // the scale-out set-up is measured for throughput only
+            }
             var heads = new List<double>();
             for (var i = 0; i < _sizes.Heads; i++) heads.Add(await registry.HeadMillisecondsAsync(BlobRepo, monolithic.Digest));
             values[$"{k}.head.p50"] = Stats.Percentile(heads, 50);
             values[$"{k}.head.p99"] = Stats.Percentile(heads, 99);
             Log($"{registry.Name}: HEAD p50 {values[$"{k}.head.p50"]:F2} ms");
         }
+    }
+
+    /// <summary>The scale-out set-up's storage service alone, with the same client machine and blob: keys "a.push" and "a.pull".</summary>
+    private async Task StorageLimitAsync(Dictionary<string, double> values, PatternBlob blob, byte[] buffer)
+    {
+        if (_storageLimit is null) return;
+        var size = blob.Size;
+        Azure.Storage.Blobs.Specialized.BlockBlobClient? stored = null;
+        values["a.push"] = await Rate(size, async () => stored = await _storageLimit.PushAsync(blob));
+        values["a.pull"] = await Rate(size, async () =>
+        {
+            var read = await StorageLimit.PullAsync(stored!, buffer);
+            if (read != size) throw new BenchException($"storage alone: read {read} bytes of {size}");
+        });
+        await _storageLimit.DeleteAsync(stored!);
+        Log($"storage alone: push {values["a.push"]:F0} MB/s, pull {values["a.pull"]:F0} MB/s");
     }
 
     /// <summary>

@@ -58,6 +58,9 @@ internal sealed class ScaleOutEndpoint : Endpoint
 
     /// <summary>How the set-up is built, for the report ("2 nodes behind nginx; Azurite, PostgreSQL, Redis").</summary>
     public string Description { get; set; } = "";
+
+    /// <summary>The nodes' Azure Blob Storage connection string, to measure the storage service alone next to them.</summary>
+    public string StorageConnectionString { get; set; } = "";
 }
 
 internal sealed class NginxEndpoint : Endpoint

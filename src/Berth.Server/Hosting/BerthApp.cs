@@ -50,6 +50,10 @@ public static class BerthApp
         });
 
         builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
+        // Kestrel normally waits for a zero-byte receive before taking a buffer for each read: two system calls per
+        // read, which a streaming upload makes thousands of times. Keeping a (pooled, 64 KiB) buffer per connection
+        // instead measured 475 -> 499 MB/s and less CPU for 512 MiB pushes (medians of 16 interleaved pushes).
+        builder.WebHost.UseSockets(sockets => sockets.WaitForDataBeforeAllocatingBuffer = false);
 
         // Berth writes one line per request itself; ASP.NET Core's own per-request lines would double them.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
