@@ -220,6 +220,7 @@ internal sealed class Bench(Config config)
                 if (read != size) throw new BenchException($"{registry.Name}: pulled {read} bytes of {size}");
             });
             Log($"{registry.Name}: push {values[$"{k}.push.mono"]:F0} MB/s, chunked {values[$"{k}.push.chunked"]:F0} MB/s, pull {values[$"{k}.pull"]:F0} MB/s");
+            if (registry == _distribution) await NginxPullAsync(values, monolithic, buffer);
             if (registry == _scaleOut)
             {
                 await StorageLimitAsync(values, monolithic, buffer);
@@ -231,6 +232,42 @@ internal sealed class Bench(Config config)
             values[$"{k}.head.p99"] = Stats.Percentile(heads, 99);
             Log($"{registry.Name}: HEAD p50 {values[$"{k}.head.p50"]:F2} ms");
         }
+    }
+
+    /// <summary>
+    /// The same bytes as a static file from nginx, read by the same client: what an HTTP server reaches on this machine
+    /// for a blob download. Served with sendfile(2) and with read/write copies; "n.pull" is the better of the two.
+    /// </summary>
+    private async Task NginxPullAsync(Dictionary<string, double> values, PatternBlob blob, byte[] buffer)
+    {
+        if (config.Nginx is not { } nginx) return;
+        var file = Path.Combine(nginx.Root, "blob.bin");
+        await using (var stream = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            await blob.WriteAsync(stream, 0, blob.Size);
+        using var client = Registry.NewClient(new Uri(nginx.Url.TrimEnd('/') + "/"));
+        foreach (var (key, path) in new[] { ("n.pull.sendfile", "blob.bin"), ("n.pull.copy", "copy/blob.bin") })
+        {
+            await ReadAllAsync(client, path, buffer); // the first read brings the file into the page cache, as a push does for the registries
+            values[key] = await Rate(blob.Size, async () =>
+            {
+                var read = await ReadAllAsync(client, path, buffer);
+                if (read != blob.Size) throw new BenchException($"nginx: read {read} bytes of {blob.Size} from {path}");
+            });
+        }
+        values["n.pull"] = Math.Max(values["n.pull.sendfile"], values["n.pull.copy"]);
+        File.Delete(file);
+        Log($"nginx static blob: {values["n.pull.sendfile"]:F0} MB/s with sendfile, {values["n.pull.copy"]:F0} MB/s without");
+    }
+
+    private static async Task<long> ReadAllAsync(HttpClient client, string path, byte[] buffer)
+    {
+        using var response = await client.GetAsync(path, HttpCompletionOption.ResponseHeadersRead);
+        response.EnsureSuccessStatusCode();
+        await using var stream = await response.Content.ReadAsStreamAsync();
+        long total = 0;
+        int read;
+        while ((read = await stream.ReadAsync(buffer)) > 0) total += read;
+        return total;
     }
 
     /// <summary>The scale-out set-up's storage service alone, with the same client machine and blob: keys "a.push" and "a.pull".</summary>

@@ -50,6 +50,8 @@ internal sealed class Report(Config config, Bench bench, Dictionary<string, stri
             new($"Blob pull {s.BlobMiB} MiB", "MB/s", K("b.pull"), K("d.pull"), true, "loopback TCP", K("p.loopback"),
                 "≥ 2× distribution, ≥ 80% of limit",
                 () => All(AtLeast(Median(Ratio(K("b.pull"), K("d.pull"))), 2), AtLeast(Median(Ratio(K("b.pull"), K("p.loopback"))), 0.8))),
+            new($"Blob pull {s.BlobMiB} MiB, against nginx serving the same bytes", "MB/s", K("b.pull"), K("d.pull"), true,
+                "nginx static file, same client", K("n.pull")),
             new("Blob HEAD latency p50 (sequential)", "ms", K("b.head.p50"), K("d.head.p50"), false),
             new("Blob HEAD latency p99 (sequential)", "ms", K("b.head.p99"), K("d.head.p99"), false),
         };
@@ -182,6 +184,7 @@ internal sealed class Report(Config config, Bench bench, Dictionary<string, stri
             $"disk write with O_DIRECT + fsync {Cell(Median(K("p.disk")), "MB/s")} MB/s",
             $"page-cache read {Cell(Median(K("p.pagecache")), "MB/s")} MB/s",
             $"loopback TCP, one stream: {Cell(Median(K("p.loopback.write")), "MB/s")} MB/s with write(), {Cell(Median(K("p.loopback.sendfile")), "MB/s")} MB/s with sendfile() (the limit is the better of the two)",
+            $"nginx serving the {s.BlobMiB} MiB blob as a static file to the benchmark's client: {Cell(Median(K("n.pull.sendfile")), "MB/s")} MB/s with sendfile, {Cell(Median(K("n.pull.copy")), "MB/s")} MB/s without",
         }.Concat(s.Connections.Select(c => $"nginx static file {c} conns {Cell(Median(K($"n.{c}.rps")), "req/s")} req/s (p50 {Cell(Median(K($"n.{c}.p50")), "ms")} ms, p99 {Cell(Median(K($"n.{c}.p99")), "ms")} ms)"))) + ".");
         text.AppendLine();
         text.AppendLine("\"Berth advantage\" is Berth ÷ distribution for rates and distribution ÷ Berth for latencies and memory: above 1× Berth is better. " +
