@@ -137,7 +137,28 @@ internal sealed class Report(Config config, Bench bench, Dictionary<string, stri
             ["disk"] = $"{string.Join(" ", disk.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault()?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [])} ({rotational})",
             ["runtime"] = RuntimeInformation.FrameworkDescription,
             ["loadavg"] = File.ReadAllText("/proc/loadavg").Trim(),
+            ["busyBefore"] = CpuBusyShare(TimeSpan.FromSeconds(3)).ToString("0.00", CultureInfo.InvariantCulture),
         };
+    }
+
+    /// <summary>
+    /// The share of all CPUs' time spent busy over a short window just before the runs (from /proc/stat). Unlike the
+    /// load average, which still carries the build that bench/run.sh has just finished, it says whether anything else
+    /// is running now.
+    /// </summary>
+    private static double CpuBusyShare(TimeSpan window)
+    {
+        static (long Busy, long Total) Sample()
+        {
+            var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).ToArray();
+            var idle = fields[3] + fields[4]; // idle + iowait
+            var total = fields.Take(8).Sum(); // user nice system idle iowait irq softirq steal (guest time is inside user)
+            return (total - idle, total);
+        }
+        var before = Sample();
+        Thread.Sleep(window);
+        var after = Sample();
+        return after.Total == before.Total ? 0 : (double)(after.Busy - before.Busy) / (after.Total - before.Total);
     }
 
     private static string Cell(double value, string unit)
@@ -154,18 +175,18 @@ internal sealed class Report(Config config, Bench bench, Dictionary<string, stri
     {
         var rows = Evaluate();
         var s = config.Sizes;
-        var load = double.Parse(machine["loadavg"].Split(' ')[0], CultureInfo.InvariantCulture);
-        var busy = load > 0.25 * Environment.ProcessorCount;
+        var busyBefore = double.Parse(machine["busyBefore"], CultureInfo.InvariantCulture);
+        var busy = busyBefore > 0.25;
         var text = new StringBuilder();
         text.AppendLine($"### Results {startedAt} on {machine["hostname"]}{(config.Quick ? " — QUICK smoke run (1 run, small sizes: not a valid evaluation of the bars)" : "")}");
         text.AppendLine();
         if (busy)
         {
-            text.AppendLine($"> **Busy machine:** the 1-minute load average was {machine["loadavg"].Split(' ')[0]} at the start and {loadEnd.Split(' ')[0]} at the end on {machine["nproc"]} CPUs: other processes competed with the servers and the load tool, so absolute numbers are low and noisy.");
+            text.AppendLine($"> **Busy machine:** {busyBefore:P0} of the CPUs' time was busy in the 3 s before the runs, while the servers were idle: other processes competed with the servers and the load tool, so absolute numbers are low and noisy.");
             text.AppendLine();
         }
         text.AppendLine($"Machine: {machine["nproc"]} × {machine["cpu"]}, {machine["memory"]} RAM, kernel {machine["kernel"]}, {machine["os"]}; disk {machine["disk"]}; {machine["runtime"]}.  ");
-        text.AppendLine($"Load average (`/proc/loadavg`): start `{machine["loadavg"]}`, end `{loadEnd}`.  ");
+        text.AppendLine($"CPU busy in the 3 s before the runs (servers idle): {busyBefore:P0}. Load average (`/proc/loadavg`, which still includes the build that precedes the runs): start `{machine["loadavg"]}`, end `{loadEnd}`.  ");
         text.AppendLine($"Runs: {config.Runs} (medians; ratios and shares are taken within each run, then the median). Load tool: {(config.Wrk is null ? "C# SocketsHttpHandler" : "wrk")} for the fixed-concurrency rows ({s.LoadSeconds} s each), the C# tool (one pooled HttpClient) for everything else.  ");
         if (config.Versions.Count > 0) text.AppendLine("Versions: " + string.Join("; ", config.Versions.Select(p => $"{p.Key} {p.Value}")) + ".");
         text.AppendLine();
