@@ -10,9 +10,10 @@ namespace Berth.Storage.AzureBlob;
 /// <summary>
 /// Appends to an upload kept as a block blob. Written bytes are gathered into pooled buffers and staged as blocks of
 /// <see cref="BlockSize"/>, up to <see cref="BlocksInFlight"/> at a time while the next block fills; <see cref="Flush"/>
-/// (and disposal) waits for them and commits the blob's committed blocks followed by the new ones, on the condition that the blob still has the ETag it had when the stream was opened. A second writer that
-/// committed in between (another request, maybe on another node) makes this commit fail instead of one of the two
-/// appends silently disappearing. Nothing about the upload is kept on this node between requests.
+/// (and disposal) waits for them and commits the blob's committed blocks followed by the new ones, on the condition
+/// that the blob still has the ETag it had when the stream was opened. A second writer that committed in between
+/// (another request, maybe on another node) makes this commit fail instead of one of the two appends silently
+/// disappearing. Nothing about the upload is kept on this node between requests.
 /// </summary>
 internal sealed class AzureBlobAppendStream : Stream
 {
@@ -255,7 +256,7 @@ internal sealed class AzureBlobAppendStream : Stream
     {
         try
         {
-            if (disposing && !_broken && (_buffer is not null || _inFlight.Count > 0)) Flush();
+            if (disposing && !_broken) Flush(); // nothing written: no call to the service
         }
         finally
         {
