@@ -1,3 +1,4 @@
+using Berth.Core.Storage;
 using Berth.Cli.Cli;
 using Berth.Cli.Commands;
 using Berth.Server.Hosting;
@@ -41,12 +42,13 @@ internal static class BerthCommand
         try
         {
             var app = BerthApp.Build(TranslateServeArguments(args));
+            await StartupDependencies.WaitAsync(app.Services);
             await app.RunAsync();
             return 0;
         }
-        catch (InvalidOperationException error)
+        catch (Exception error) when (error is InvalidOperationException or ProviderUnavailableException)
         {
-            Console.Error.WriteLine($"berth: {error.Message}");
+            Console.Error.WriteLine($"berth: cannot start: {error.Message}");
             return 1;
         }
     }

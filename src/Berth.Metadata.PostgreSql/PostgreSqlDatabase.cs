@@ -1,3 +1,4 @@
+using Berth.Core.Storage;
 using Npgsql;
 
 namespace Berth.Metadata.PostgreSql;
@@ -38,8 +39,10 @@ public sealed class PostgreSqlDatabase : IDisposable
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
             _dataSource.Dispose();
-            throw new InvalidOperationException(
-                $"Cannot open the PostgreSQL metadata database (host {builder.Host}, port {builder.Port}, database {builder.Database}): {e.Message}", e);
+            var message = $"cannot open the metadata database (host {builder.Host}, port {builder.Port}, database {builder.Database}): {e.Message}";
+            // Not there (yet): start-up may wait for it. Anything else (a wrong password, a missing database) will not pass by itself.
+            if (PostgreSqlUnavailability.IsUnavailable(e)) throw new ProviderUnavailableException(PostgreSqlUnavailability.Provider, message, e);
+            throw new InvalidOperationException("PostgreSQL: " + message, e);
         }
     }
 

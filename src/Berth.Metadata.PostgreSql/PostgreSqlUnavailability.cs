@@ -16,7 +16,7 @@ namespace Berth.Metadata.PostgreSql;
 /// </summary>
 internal static class PostgreSqlUnavailability
 {
-    private const string Provider = "PostgreSQL";
+    public const string Provider = "PostgreSQL";
 
     /// <summary><paramref name="store"/> with its failures translated; <paramref name="database"/>'s pool is cleared on each.</summary>
     public static TStore Guard<TStore>(TStore store, PostgreSqlDatabase database) where TStore : class

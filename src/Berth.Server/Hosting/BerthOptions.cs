@@ -18,6 +18,12 @@ public sealed class BerthOptions
     public string DataPath { get; set; } = "data";
 
     /// <summary>
+    /// How long <c>berth serve</c> waits at start-up for the metadata database and Redis to answer before it gives up
+    /// with one line: long enough for services started at the same time (a compose file, a restarted cluster).
+    /// </summary>
+    public TimeSpan StartupWait { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
     /// Where the keys live that every node serving the same registries must share: the registry token signing key, the
     /// key that encrypts admin passwords in the database, and the management token signing key. Empty means
     /// <c>&lt;data&gt;/keys</c>. Several nodes point this at one folder (a shared mount or identical copies of its

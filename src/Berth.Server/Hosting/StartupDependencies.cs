@@ -1,0 +1,46 @@
+using Berth.Core.Storage;
+using Berth.Redis;
+
+namespace Berth.Server.Hosting;
+
+/// <summary>
+/// Before a node starts serving, waits for the shared services it cannot start without: the metadata database
+/// (opening it applies migrations) and Redis when one is configured. A node started together with them (a compose
+/// file, a cluster coming back) then waits instead of exiting at once. Each failed attempt is one warning line; after
+/// <see cref="BerthOptions.StartupWait"/> the last failure is thrown, for <c>berth serve</c> to print as one line.
+/// Failures that will not pass by themselves (a wrong password, a malformed setting) are thrown at once.
+/// </summary>
+public static class StartupDependencies
+{
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
+
+    public static async Task WaitAsync(IServiceProvider services, CancellationToken cancellationToken = default)
+    {
+        var wait = services.GetRequiredService<BerthOptions>().StartupWait;
+        var time = services.GetRequiredService<TimeProvider>();
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StartupDependencies));
+        var deadline = time.GetUtcNow() + wait;
+        while (true)
+        {
+            try
+            {
+                await CheckAsync(services, cancellationToken);
+                return;
+            }
+            catch (ProviderUnavailableException unavailable) when (time.GetUtcNow() + RetryDelay < deadline)
+            {
+                logger.LogWarning("Waiting for {Provider} (until {Deadline:HH:mm:ss}): {Message}", unavailable.Provider, deadline.ToLocalTime(), unavailable.Message);
+                await Task.Delay(RetryDelay, time, cancellationToken);
+            }
+        }
+    }
+
+    private static async Task CheckAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        // A singleton whose construction failed is not kept: the next attempt opens the database afresh.
+        var metadata = services.GetRequiredService<IMetadataStore>();
+        if (!await metadata.IsReadyAsync(cancellationToken))
+            throw new ProviderUnavailableException("the metadata database", "it does not answer");
+        if (services.GetService<RedisConnection>() is { } redis) await redis.RunAsync(database => database.PingAsync());
+    }
+}

@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using Berth.Reliability.Tests.Infrastructure;
+
+namespace Berth.Reliability.Tests.Availability;
+
+/// <summary>
+/// <c>berth serve</c> started while a service it cannot start without (PostgreSQL, Redis) is down: it waits for it
+/// (one warning line per attempt) and serves once it is there; when it does not come within Berth:StartupWait, it
+/// exits with status 1 and one line, never a crash or a stack trace.
+/// </summary>
+public sealed class StartupWaitTests : IDisposable
+{
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "berth-startup-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public StartupWaitTests() => Directory.CreateDirectory(_data);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_data, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A killed server may still be closing files; the temp folder is cleaned by the OS.
+        }
+    }
+
+    [Fact]
+    public async Task RedisNeverComes_ServeExitsWithOneLineAndStatus1()
+    {
+        using var node = Node.Start(_data, "--Berth:StartupWait=00:00:08", $"--Berth:Redis:Configuration=127.0.0.1:{LoopbackPort.Free()}");
+
+        var exit = await node.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(1, exit);
+        Assert.Contains("Waiting for Redis", node.Output);
+        Assert.EndsWith("berth: cannot start: Redis is unavailable: no connection to the server (UnableToResolvePhysicalConnection)", node.Output.TrimEnd());
+        Assert.DoesNotContain("   at ", node.Output);
+        Assert.DoesNotContain("Unhandled exception", node.Output);
+    }
+
+    [Fact]
+    public async Task PostgreSqlNeverComes_ServeExitsWithOneLineAndStatus1()
+    {
+        var port = LoopbackPort.Free();
+        using var node = Node.Start(_data, "--Berth:StartupWait=00:00:08", "--Berth:Database:Type=PostgreSql",
+            $"--Berth:Database:ConnectionString=Host=127.0.0.1;Port={port};Database=berth;Username=postgres");
+
+        var exit = await node.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(1, exit);
+        Assert.Contains("Waiting for PostgreSQL", node.Output);
+        var last = node.Output.TrimEnd().Split('\n')[^1];
+        Assert.StartsWith($"berth: cannot start: PostgreSQL is unavailable: cannot open the metadata database (host 127.0.0.1, port {port}, database berth)", last);
+        Assert.DoesNotContain("   at ", node.Output);
+    }
+
+    [Fact]
+    public async Task RedisAndPostgreSqlStartedWhileTheNodeWaits_NodeServes()
+    {
+        await using var redis = await RedisServer.StartNewAsync();
+        await using var postgres = await PostgreSqlServer.StartDedicatedAsync();
+        var connectionString = await postgres.CreateDatabaseAsync();
+        await redis.StopAsync();
+        await postgres.StopAsync();
+        using var node = Node.Start(_data, "--Berth:StartupWait=00:02:00", $"--Berth:Redis:Configuration={redis.Configuration}",
+            "--Berth:Database:Type=PostgreSql", $"--Berth:Database:ConnectionString={connectionString}");
+
+        await node.WaitForOutputAsync("Waiting for PostgreSQL", TimeSpan.FromSeconds(60));
+        await postgres.StartAsync();
+        await node.WaitForOutputAsync("Waiting for Redis", TimeSpan.FromSeconds(60));
+        await redis.StartAsync();
+
+        using var client = new HttpClient { BaseAddress = node.BaseAddress };
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            Assert.False(node.HasExited, $"the node exited while waiting:\n{node.Output}");
+            try
+            {
+                using var ready = await client.GetAsync("/readyz");
+                if (ready.StatusCode == HttpStatusCode.OK) break;
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet: it listens only once its services answer.
+            }
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"not ready 60 s after both services came back:\n{node.Output}");
+            await Task.Delay(200);
+        }
+        using var v2 = await client.GetAsync("/v2/");
+        Assert.Equal(HttpStatusCode.Unauthorized, v2.StatusCode);
+        Assert.True(File.Exists(Path.Combine(_data, "admin-credentials.json")), "the default registry was not created");
+    }
+
+    /// <summary>A <c>berth serve</c> process on a free loopback port with the given extra settings.</summary>
+    private sealed class Node : IDisposable
+    {
+        private readonly Process _process;
+        private readonly StringBuilder _output = new();
+
+        private Node(Process process, Uri baseAddress)
+        {
+            _process = process;
+            BaseAddress = baseAddress;
+        }
+
+        public Uri BaseAddress { get; }
+
+        public bool HasExited => _process.HasExited;
+
+        public string Output
+        {
+            get { lock (_output) return _output.ToString(); }
+        }
+
+        public static Node Start(string data, params string[] settings)
+        {
+            var baseAddress = new Uri($"http://127.0.0.1:{LoopbackPort.Free()}");
+            var startInfo = ExternalTool.StartInfo("dotnet",
+                [ServerProcess.ServerDllPath, "serve", "--urls", baseAddress.ToString().TrimEnd('/'), "--data", data, .. settings],
+                new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production" });
+            startInfo.Environment.Remove("ASPNETCORE_URLS");
+            var node = new Node(new Process { StartInfo = startInfo }, baseAddress);
+            node._process.OutputDataReceived += (_, e) => node.Append(e.Data);
+            node._process.ErrorDataReceived += (_, e) => node.Append(e.Data);
+            node._process.Start();
+            node._process.StandardInput.Close();
+            node._process.BeginOutputReadLine();
+            node._process.BeginErrorReadLine();
+            return node;
+        }
+
+        public async Task<int> WaitForExitAsync(TimeSpan timeout)
+        {
+            using var cancel = new CancellationTokenSource(timeout);
+            await _process.WaitForExitAsync(cancel.Token);
+            return _process.ExitCode;
+        }
+
+        public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+        {
+            var clock = Stopwatch.StartNew();
+            while (!Output.Contains(text))
+            {
+                Assert.False(_process.HasExited, $"the node exited before saying \"{text}\":\n{Output}");
+                Assert.True(clock.Elapsed < timeout, $"the node did not say \"{text}\" within {timeout}:\n{Output}");
+                await Task.Delay(100);
+            }
+        }
+
+        private void Append(string? line)
+        {
+            if (line is null) return;
+            lock (_output) _output.AppendLine(line);
+        }
+
+        public void Dispose()
+        {
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+            _process.Dispose();
+        }
+    }
+}
