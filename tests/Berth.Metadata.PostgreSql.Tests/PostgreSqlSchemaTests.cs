@@ -40,12 +40,25 @@ public sealed class PostgreSqlSchemaTests
         Assert.Contains("newer than this Berth knows", error.Message);
     }
 
+    /// <summary>Unavailable, not misconfigured: start-up may wait for it (StartupDependencies), and the message names where it looked.</summary>
     [Fact]
-    public void UnreachableServer_StopsStartUpNamingHostAndDatabase()
+    public void UnreachableServer_IsUnavailableNamingHostAndDatabase()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => new PostgreSqlDatabase("Host=127.0.0.1;Port=1;Database=nowhere;Username=x;Timeout=2"));
+        var error = Assert.Throws<ProviderUnavailableException>(() => new PostgreSqlDatabase("Host=127.0.0.1;Port=1;Database=nowhere;Username=x;Timeout=2"));
+        Assert.Equal("PostgreSQL", error.Provider);
         Assert.Contains("127.0.0.1", error.Message);
         Assert.Contains("nowhere", error.Message);
+    }
+
+    /// <summary>A refusal that will not pass by itself stops start-up at once instead of being waited for.</summary>
+    [Fact]
+    public async Task UnknownDatabase_StopsStartUpAtOnce()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var missing = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Database = "missing_" + Guid.NewGuid().ToString("N")[..8] }.ConnectionString;
+        var error = Assert.Throws<InvalidOperationException>(() => new PostgreSqlDatabase(missing));
+        Assert.StartsWith("PostgreSQL: cannot open the metadata database", error.Message);
+        Assert.Contains("does not exist", error.Message);
     }
 
     [Fact]
