@@ -8,7 +8,8 @@ namespace Berth.Server.Hosting;
 /// (opening it applies migrations) and Redis when one is configured. A node started together with them (a compose
 /// file, a cluster coming back) then waits instead of exiting at once. Each failed attempt is one warning line; after
 /// <see cref="BerthOptions.StartupWait"/> the last failure is thrown, for <c>berth serve</c> to print as one line.
-/// Failures that will not pass by themselves (a wrong password, a malformed setting) are thrown at once.
+/// Failures that will not pass by themselves (a wrong PostgreSQL password, a missing database, a malformed setting)
+/// are thrown at once.
 /// </summary>
 public static class StartupDependencies
 {
