@@ -264,10 +264,7 @@ internal sealed class Bench(Config config)
         using var response = await client.GetAsync(path, HttpCompletionOption.ResponseHeadersRead);
         response.EnsureSuccessStatusCode();
         await using var stream = await response.Content.ReadAsStreamAsync();
-        long total = 0;
-        int read;
-        while ((read = await stream.ReadAsync(buffer)) > 0) total += read;
-        return total;
+        return await Streams.DrainAsync(stream, buffer);
     }
 
     /// <summary>The scale-out set-up's storage service alone, with the same client machine and blob: keys "a.push" and "a.pull".</summary>

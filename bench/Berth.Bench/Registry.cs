@@ -174,10 +174,7 @@ internal sealed class Registry
             HttpCompletionOption.ResponseHeadersRead);
         await Expect(response, HttpStatusCode.OK, "blob GET");
         await using var stream = await response.Content.ReadAsStreamAsync();
-        long total = 0;
-        int read;
-        while ((read = await stream.ReadAsync(buffer)) > 0) total += read;
-        return total;
+        return await Streams.DrainAsync(stream, buffer);
     }
 
     public async Task<double> HeadMillisecondsAsync(string repo, string digest)

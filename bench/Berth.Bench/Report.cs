@@ -182,11 +182,11 @@ internal sealed class Report(Config config, Bench bench, Dictionary<string, stri
         text.AppendLine();
         if (busy)
         {
-            text.AppendLine($"> **Busy machine:** {busyBefore:P0} of the CPUs' time was busy in the 3 s before the runs, while the servers were idle: other processes competed with the servers and the load tool, so absolute numbers are low and noisy.");
+            text.AppendLine($"> **Busy machine:** {Percent(busyBefore)} of the CPUs' time was busy in the 3 s before the runs, while the servers were idle: other processes competed with the servers and the load tool, so absolute numbers are low and noisy.");
             text.AppendLine();
         }
         text.AppendLine($"Machine: {machine["nproc"]} × {machine["cpu"]}, {machine["memory"]} RAM, kernel {machine["kernel"]}, {machine["os"]}; disk {machine["disk"]}; {machine["runtime"]}.  ");
-        text.AppendLine($"CPU busy in the 3 s before the runs (servers idle): {busyBefore:P0}. Load average (`/proc/loadavg`, which still includes the build that precedes the runs): start `{machine["loadavg"]}`, end `{loadEnd}`.  ");
+        text.AppendLine($"CPU busy in the 3 s before the runs (servers idle): {Percent(busyBefore)}. Load average (`/proc/loadavg`, which still includes the build that precedes the runs): start `{machine["loadavg"]}`, end `{loadEnd}`.  ");
         text.AppendLine($"Runs: {config.Runs} (medians; ratios and shares are taken within each run, then the median). Load tool: {(config.Wrk is null ? "C# SocketsHttpHandler" : "wrk")} for the fixed-concurrency rows ({s.LoadSeconds} s each), the C# tool (one pooled HttpClient) for everything else.  ");
         if (config.Versions.Count > 0) text.AppendLine("Versions: " + string.Join("; ", config.Versions.Select(p => $"{p.Key} {p.Value}")) + ".");
         text.AppendLine();

@@ -41,10 +41,7 @@ internal sealed class StorageLimit(string connectionString)
     public static async Task<long> PullAsync(BlockBlobClient blob, byte[] buffer)
     {
         await using var download = (await blob.DownloadStreamingAsync()).Value.Content;
-        long total = 0;
-        int read;
-        while ((read = await download.ReadAsync(buffer)) > 0) total += read;
-        return total;
+        return await Streams.DrainAsync(download, buffer);
     }
 
     public Task DeleteAsync(BlockBlobClient blob) => blob.DeleteIfExistsAsync();

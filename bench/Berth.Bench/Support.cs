@@ -33,6 +33,18 @@ internal static class Stats
 /// Deterministic blob content that is never held whole in memory: the bytes at position p are a shared 8 MiB random
 /// pattern at p mod 8 MiB, except the first 16 bytes, which hold a per-blob nonce so every blob has its own digest.
 /// </summary>
+internal static class Streams
+{
+    /// <summary>Reads <paramref name="stream"/> to its end through <paramref name="buffer"/>, discarding the bytes; returns how many there were.</summary>
+    public static async Task<long> DrainAsync(Stream stream, byte[] buffer)
+    {
+        long total = 0;
+        int read;
+        while ((read = await stream.ReadAsync(buffer)) > 0) total += read;
+        return total;
+    }
+}
+
 internal sealed class PatternBlob
 {
     private const int PatternLength = 8 << 20;
