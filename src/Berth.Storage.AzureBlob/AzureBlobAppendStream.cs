@@ -143,7 +143,7 @@ internal sealed class AzureBlobAppendStream : Stream
     {
         if (value != _openedLength)
             throw new NotSupportedException($"an upload can only be cut back to where this append started ({_openedLength} bytes)");
-        AbandonStages();
+        AbandonStagesAsync().GetAwaiter().GetResult();
         _buffered = 0;
         _stagedBlocks.Clear();
         _stagedLength = _openedLength;
@@ -213,13 +213,13 @@ internal sealed class AzureBlobAppendStream : Stream
     /// Waits for every block still in flight, whatever its outcome, so that no buffer goes back to the pool while a
     /// request still reads it. Blocks staged but never committed are discarded by the storage service.
     /// </summary>
-    private void AbandonStages()
+    private async Task AbandonStagesAsync()
     {
         while (_inFlight.TryDequeue(out var entry))
         {
             try
             {
-                entry.Stage.GetAwaiter().GetResult();
+                await entry.Stage;
             }
             catch
             {
@@ -246,7 +246,7 @@ internal sealed class AzureBlobAppendStream : Stream
         }
         finally
         {
-            AbandonStages();
+            await AbandonStagesAsync();
             ReturnBuffer();
             await base.DisposeAsync();
         }
@@ -260,7 +260,7 @@ internal sealed class AzureBlobAppendStream : Stream
         }
         finally
         {
-            AbandonStages();
+            AbandonStagesAsync().GetAwaiter().GetResult();
             ReturnBuffer();
             base.Dispose(disposing);
         }
