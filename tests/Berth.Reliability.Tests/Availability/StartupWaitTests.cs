@@ -120,11 +120,7 @@ public sealed class StartupWaitTests : IDisposable
         public static Node Start(string data, params string[] settings)
         {
             var baseAddress = new Uri($"http://127.0.0.1:{LoopbackPort.Free()}");
-            var startInfo = ExternalTool.StartInfo("dotnet",
-                [ServerProcess.ServerDllPath, "serve", "--urls", baseAddress.ToString().TrimEnd('/'), "--data", data, .. settings],
-                new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production" });
-            startInfo.Environment.Remove("ASPNETCORE_URLS");
-            var node = new Node(new Process { StartInfo = startInfo }, baseAddress);
+            var node = new Node(new Process { StartInfo = ServerProcess.ServeStartInfo(baseAddress, data, settings) }, baseAddress);
             node._process.OutputDataReceived += (_, e) => node.Append(e.Data);
             node._process.ErrorDataReceived += (_, e) => node.Append(e.Data);
             node._process.Start();

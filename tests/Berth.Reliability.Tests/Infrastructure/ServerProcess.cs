@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
@@ -53,28 +52,30 @@ public sealed class ServerProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// How the tests run <c>dotnet berth.dll serve</c> on <paramref name="baseAddress"/> over <paramref name="dataDirectory"/>
+    /// (also the working directory), in the Production environment, with extra <paramref name="settings"/>.
+    /// </summary>
+    public static ProcessStartInfo ServeStartInfo(Uri baseAddress, string dataDirectory, IEnumerable<string> settings, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var startInfo = ExternalTool.StartInfo("dotnet",
+            [ServerDllPath, "serve", "--urls", baseAddress.ToString().TrimEnd('/'), "--data", dataDirectory, .. settings],
+            new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["ASPNETCORE_ENVIRONMENT"] = "Production" },
+            dataDirectory);
+        startInfo.Environment.Remove("ASPNETCORE_URLS");
+        return startInfo;
+    }
+
     public async Task StartAsync()
     {
         if (_process is not null) throw new InvalidOperationException("already running");
-        Port = FreeLoopbackPort();
-        var startInfo = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = DataDirectory,
-        };
-        string[] arguments =
+        Port = LoopbackPort.Free();
+        string[] settings =
         [
-            ServerDllPath, "serve", "--urls", BaseAddress.ToString().TrimEnd('/'), "--data", DataDirectory,
             "--Berth:Throttling:Enabled=false", "--Logging:LogLevel:Default=Warning",
             .. Https ? ["--Berth:Tls:Mode=LocalCa"] : Array.Empty<string>(),
         ];
-        foreach (var argument in arguments)
-            startInfo.ArgumentList.Add(argument);
-        startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        startInfo.Environment.Remove("ASPNETCORE_URLS");
-        foreach (var (name, value) in Environment) startInfo.Environment[name] = value;
+        var startInfo = ServeStartInfo(BaseAddress, DataDirectory, settings, Environment);
 
         var process = new Process { StartInfo = startInfo };
         process.OutputDataReceived += (_, e) => Remember(e.Data);
@@ -161,12 +162,5 @@ public sealed class ServerProcess : IDisposable
             _lastLines.Enqueue(line);
             while (_lastLines.Count > 40) _lastLines.Dequeue();
         }
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
