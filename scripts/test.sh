@@ -100,6 +100,19 @@ if [[ -s "$measurements" ]]; then
   cat "$measurements"
 fi
 
+# The failed tests again at the very end, with their messages and the top of their stacks, so that whoever reads only
+# the tail of a long run sees what broke.
+if ((failed > 0)); then
+  echo "==> Failed tests"
+  awk '
+    /^  Failed [^ ]/ { showing = 1; stack = 0; print; next }
+    /^  (Passed|Skipped) [^ ]/ || /^\[xUnit/ || /^(Test Run|Total tests:)/ { showing = 0 }
+    showing && /^  Stack Trace:/ { stack = 1 }
+    showing && stack && ++stack > 12 { next }
+    showing { print }
+  ' "$test_log"
+fi
+
 echo "Tests: $passed passed, $failed failed, $skipped skipped"
 if ((status != 0)); then
   echo "==> FAILED: dotnet test exited with $status" >&2
