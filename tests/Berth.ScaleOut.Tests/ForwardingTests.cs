@@ -21,7 +21,7 @@ public sealed class ForwardingTests(Cluster cluster)
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
             Assert.StartsWith($"realm=\"http://{cluster.Host}/oauth2/token\"", response.Headers.WwwAuthenticate.Single().Parameter);
         }
-        Assert.Equal(2, cluster.Nginx.ReadAccessLog().Skip(logStart).Where(e => e.Proxied).Select(e => e.ServedBy).Distinct().Count());
+        Assert.Equal(2, (await cluster.Nginx.ReadAccessLogAsync(logStart + 2)).Skip(logStart).Where(e => e.Proxied).Select(e => e.ServedBy).Distinct().Count());
     }
 
     [Fact(Timeout = 60_000)]

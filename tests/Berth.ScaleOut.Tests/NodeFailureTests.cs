@@ -40,10 +40,12 @@ public sealed class NodeFailureTests(Cluster cluster) : IDisposable
             var acknowledged = upload.Acknowledged;
 
             // The next request goes to the node that did not serve the last one (round-robin, one nginx worker).
-            var lastServedBy = cluster.Nginx.ReadAccessLog()[^1].ServedBy!;
+            var log = await cluster.Nginx.ReadAccessLogAsync(
+                entries => entries.Count(e => e.Method == "PATCH" && e.Uri.Contains(upload.Id, StringComparison.Ordinal)) == 4, "the four PATCHes");
+            var lastServedBy = log[^1].ServedBy!;
             killed = cluster.Nodes.Single(n => n.Address != lastServedBy);
             var survivor = cluster.NodeAt(lastServedBy);
-            var logBefore = cluster.Nginx.ReadAccessLog().Count;
+            var logBefore = log.Count;
             var sentBeforeKill = await SendChunkAndKillMidwayAsync(upload, big, acknowledged, killed);
             var interrupted = await cluster.Nginx.WaitForAccessLogEntryAsync(logBefore);
             var killedAt = logBefore + 1;

@@ -222,8 +222,10 @@ public abstract class BlobStoreContractTests<TFixture>(TFixture fixture) : IClas
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var digest = Digest.FromHash(Digest.Sha256, hasher.GetHashAndReset());
 
-        // A store that gathered the upload in memory would allocate at least its size; buffers and requests stay far below.
-        Assert.True(allocated < 24L * 1024 * 1024, $"appending {size} bytes allocated {allocated} bytes");
+        // A store that gathered the upload in memory would allocate at least its size. One that streams stays far below,
+        // but not at a fixed figure: the shared array pool keeps a buffer per thread, so a continuation that resumes on
+        // a thread whose slot is empty rents a fresh block of a few MiB, and a full collection may trim the pool.
+        Assert.True(allocated < size / 2, $"appending {size} bytes allocated {allocated} bytes");
         await store.CommitUploadAsync(id, digest, Ct);
         Assert.Equal(size, await store.GetSizeOrNullAsync(digest, Ct));
         using var blob = await store.OpenOrNullAsync(digest, Ct);

@@ -75,9 +75,8 @@ public sealed class AzuriteServer
     private static async Task<AzuriteServer> CreateAsync()
     {
         RemoveLeftovers();
-        var folder = Path.Combine(Path.GetTempPath(), FolderPrefix + Guid.NewGuid().ToString("N")[..12]);
+        var folder = OwnedTempFolder.Create(FolderPrefix);
         Directory.CreateDirectory(Path.Combine(folder, "data"));
-        await File.WriteAllTextAsync(Path.Combine(folder, "owner.pid"), Environment.ProcessId.ToString());
         var server = new AzuriteServer(folder, LoopbackPort.Free());
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Remove();
         server.StartWatchdog();
@@ -213,10 +212,8 @@ public sealed class AzuriteServer
     /// <summary>Folders of earlier runs whose test process is gone (killed before it could clean up): stop and remove.</summary>
     private static void RemoveLeftovers()
     {
-        foreach (var folder in Directory.GetDirectories(Path.GetTempPath(), FolderPrefix + "*"))
+        foreach (var folder in OwnedTempFolder.Leftovers(FolderPrefix))
         {
-            var ownerFile = Path.Combine(folder, "owner.pid");
-            if (File.Exists(ownerFile) && int.TryParse(File.ReadAllText(ownerFile), out var owner) && IsAlive(owner)) continue;
             var startInfo = new ProcessStartInfo("sh") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
             startInfo.ArgumentList.Add("-c");
             startInfo.ArgumentList.Add(RemoveScript(folder));
@@ -225,16 +222,4 @@ public sealed class AzuriteServer
         }
     }
 
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
 }

@@ -87,9 +87,7 @@ public sealed class PostgreSqlServer : IAsyncDisposable
     {
         var binDirectory = FindBinDirectory();
         RemoveLeftovers(binDirectory);
-        var folder = Path.Combine(Path.GetTempPath(), FolderPrefix + Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(folder);
-        await File.WriteAllTextAsync(Path.Combine(folder, "owner.pid"), Environment.ProcessId.ToString());
+        var folder = OwnedTempFolder.Create(FolderPrefix);
         var runAs = Environment.UserName == "root" || Environment.GetEnvironmentVariable("USER") == "root" || IsRoot() ? "postgres" : null;
         if (runAs is not null)
         {
@@ -190,12 +188,10 @@ public sealed class PostgreSqlServer : IAsyncDisposable
     /// <summary>Folders of earlier runs whose test process is gone (killed before it could clean up): stop and remove.</summary>
     private static void RemoveLeftovers(string binDirectory)
     {
-        foreach (var folder in Directory.GetDirectories(Path.GetTempPath(), FolderPrefix + "*"))
+        foreach (var folder in OwnedTempFolder.Leftovers(FolderPrefix))
         {
             try
             {
-                var ownerFile = Path.Combine(folder, "owner.pid");
-                if (File.Exists(ownerFile) && int.TryParse(File.ReadAllText(ownerFile), out var owner) && IsAlive(owner)) continue;
                 StopCluster(binDirectory, Path.Combine(folder, "data"), IsRoot() ? "postgres" : null);
                 Directory.Delete(folder, recursive: true);
             }
@@ -206,18 +202,6 @@ public sealed class PostgreSqlServer : IAsyncDisposable
         }
     }
 
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
 
     private Task<ExternalToolResult> RunAsync(string tool, IEnumerable<string> arguments)
     {

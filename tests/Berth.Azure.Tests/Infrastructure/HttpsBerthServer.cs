@@ -2,11 +2,11 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
-using System.Net.Sockets;
 using System.Reflection;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
+using Berth.Testing;
 
 namespace Berth.Azure.Tests.Infrastructure;
 
@@ -60,7 +60,7 @@ public sealed class HttpsBerthServer : IAsyncDisposable
     private async Task StartProcessAsync(string[] extraArguments)
     {
         Directory.CreateDirectory(DataDirectory);
-        Port = FreeLoopbackPort();
+        Port = LoopbackPort.Free();
         var startInfo = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -169,12 +169,5 @@ public sealed class HttpsBerthServer : IAsyncDisposable
         if (line is null) return;
         lock (_output)
             if (_output.Length < 500_000) _output.AppendLine(line);
-    }
-
-    public static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
+using Berth.Testing;
 
 namespace Berth.EndToEnd.Tests.Infrastructure;
 
@@ -72,7 +72,7 @@ public class BerthServer : IAsyncLifetime, IRegistryEndpoint
             throw new FileNotFoundException($"The Berth server binary was not built at {dll}.", dll);
         }
 
-        Port = GetFreeLoopbackPort();
+        Port = LoopbackPort.Free();
         var startInfo = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -228,12 +228,5 @@ public class BerthServer : IAsyncLifetime, IRegistryEndpoint
                 _output.Append('[').Append(stream).Append("] ").AppendLine(line);
             }
         }
-    }
-
-    private static int GetFreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

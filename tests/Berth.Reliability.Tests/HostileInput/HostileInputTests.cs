@@ -164,7 +164,7 @@ public sealed class HostileInputTests(UnthrottledBerthTestServer server) : IClas
     {
         var response = await RawHttp.SendAsync(server.BaseAddress,
             $"PUT /v2/hostile/huge-declared/manifests/v1 HTTP/1.1\nHost: {server.Host}\nAuthorization: {Basic}\nContent-Type: {TestImage.ManifestMediaType}\nContent-Length: 1099511627776\n",
-            Encoding.ASCII.GetBytes("{}"), timeout: TimeSpan.FromSeconds(10));
+            Encoding.ASCII.GetBytes("{}"), timeout: TimeSpan.FromSeconds(30));
         Assert.Equal(413, response.Status);
         Assert.Contains("SIZE_INVALID", response.Body);
         await AssertRepositoryEmptyAsync("hostile/huge-declared");

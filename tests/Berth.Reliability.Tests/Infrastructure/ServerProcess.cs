@@ -16,7 +16,7 @@ namespace Berth.Reliability.Tests.Infrastructure;
 /// </summary>
 public sealed class ServerProcess : IDisposable
 {
-    private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(60);
     private readonly Queue<string> _lastLines = new();
     private Process? _process;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Reflection;
+using Berth.Testing;
 
 namespace Berth.ScaleOut.Tests.Infrastructure;
 
@@ -21,7 +21,7 @@ public sealed class BerthNode : IDisposable
         Name = name;
         DataDirectory = dataDirectory;
         _settings = settings;
-        Port = FreeLoopbackPort();
+        Port = LoopbackPort.Free();
     }
 
     /// <summary>"A" or "B", for messages.</summary>
@@ -101,12 +101,5 @@ public sealed class BerthNode : IDisposable
             await Task.Delay(100);
         }
         throw new TimeoutException($"Node {Name} did not answer GET /readyz with 200 within {StartupTimeout.TotalSeconds} s ({lastProblem}).\n{Output}");
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

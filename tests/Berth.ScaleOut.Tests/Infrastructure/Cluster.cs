@@ -142,7 +142,7 @@ public sealed class Cluster : IAsyncLifetime, IRegistryEndpoint
             {
                 using var response = await client.GetAsync("healthz");
             }
-            var servedBy = Nginx.ReadAccessLog().Skip(start).Where(e => e.Proxied).Select(e => e.ServedBy).Distinct().Count();
+            var servedBy = (await Nginx.ReadAccessLogAsync(start + 2)).Skip(start).Where(e => e.Proxied).Select(e => e.ServedBy).Distinct().Count();
             if (servedBy == 2) return;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"nginx did not route to both nodes again within 30 s.\n{Diagnostics()}");
             await Task.Delay(500);

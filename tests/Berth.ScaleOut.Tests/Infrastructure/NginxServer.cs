@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Berth.Testing;
 
 namespace Berth.ScaleOut.Tests.Infrastructure;
 
@@ -51,7 +52,7 @@ public sealed class NginxServer : IDisposable
     public static async Task<NginxServer> StartAsync(IReadOnlyList<string> upstreams)
     {
         var executable = FindExecutable();
-        var server = new NginxServer(FreeLoopbackPort());
+        var server = new NginxServer(LoopbackPort.Free());
         try
         {
             var configuration = server._folder.Combine("nginx.conf");
@@ -100,14 +101,24 @@ public sealed class NginxServer : IDisposable
     /// The entry at <paramref name="index"/>, once nginx has written it (it logs a request when it ends, which may be a
     /// moment after the client saw the connection fail).
     /// </summary>
-    public async Task<AccessLogEntry> WaitForAccessLogEntryAsync(int index)
+    public async Task<AccessLogEntry> WaitForAccessLogEntryAsync(int index) => (await ReadAccessLogAsync(index + 1))[index];
+
+    /// <summary>
+    /// The access log once it holds at least <paramref name="count"/> entries. nginx writes a request's line after its
+    /// last response byte has gone out, so a client that has just read a response may look before the line is there.
+    /// </summary>
+    public Task<IReadOnlyList<AccessLogEntry>> ReadAccessLogAsync(int count) =>
+        ReadAccessLogAsync(log => log.Count >= count, $"{count} requests");
+
+    /// <summary>The access log once <paramref name="complete"/> holds for it (see <see cref="ReadAccessLogAsync(int)"/>).</summary>
+    public async Task<IReadOnlyList<AccessLogEntry>> ReadAccessLogAsync(Func<IReadOnlyList<AccessLogEntry>, bool> complete, string expected)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
         {
             var log = ReadAccessLog();
-            if (log.Count > index) return log[index];
-            if (deadline.Elapsed > TimeSpan.FromSeconds(10)) throw new TimeoutException($"nginx logged no request number {index + 1} within 10 s.\n{ErrorLog}");
+            if (complete(log)) return log;
+            if (deadline.Elapsed > TimeSpan.FromSeconds(10)) throw new TimeoutException($"nginx did not log {expected} within 10 s ({log.Count} entries).\n{ErrorLog}");
             await Task.Delay(50);
         }
     }
@@ -216,12 +227,5 @@ public sealed class NginxServer : IDisposable
             .Append("/usr/sbin").Select(directory => Path.Combine(directory, "nginx"));
         return candidates.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("nginx is not installed (Debian: apt-get install nginx-light; scripts/test.sh installs it). The scale-out tests need it as their load balancer.");
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
