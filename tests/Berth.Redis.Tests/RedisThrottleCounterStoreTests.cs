@@ -120,4 +120,49 @@ public sealed class RedisThrottleCounterStoreTests(RedisFixture redis) : IClassF
         Assert.True((await _store.TryAcquireAsync(key with { Subject = ThrottleSubject.FailedCredentialsAddress }, limit, CancellationToken.None)).Allowed);
         Assert.True((await _store.TryAcquireAsync(key with { Registry = "otherregistry" }, limit, CancellationToken.None)).Allowed);
     }
+
+    [Fact]
+    public async Task TakeBoth_SecondBucketIsSpentOnlyWhenTheFirstAdmits()
+    {
+        var address = NewKey(ThrottleSubject.AnonymousAddress);
+        var shared = NewKey(ThrottleSubject.Anonymous);
+        var addressLimit = new BucketLimit(2, 0.001);
+        var sharedLimit = new BucketLimit(5, 0.001);
+
+        var first = await _store.TryAcquireBothAsync(address, addressLimit, shared, sharedLimit, CancellationToken.None);
+        Assert.Equal(new ThrottleDecision(true, 1, TimeSpan.Zero), first); // the smaller of 1 and 4 left
+        Assert.True((await _store.TryAcquireBothAsync(address, addressLimit, shared, sharedLimit, CancellationToken.None)).Allowed);
+
+        // The address's bucket is empty: refused with its wait, and the shared bucket keeps what it had.
+        var refused = await _store.TryAcquireBothAsync(address, addressLimit, shared, sharedLimit, CancellationToken.None);
+        Assert.False(refused.Allowed);
+        Assert.InRange(refused.RetryAfter.TotalSeconds, 900, 1000);
+        Assert.Equal(3, (await _store.PeekAsync(shared, sharedLimit, CancellationToken.None)).Remaining);
+    }
+
+    [Fact]
+    public async Task TakeBoth_SecondBucketEmpty_RefusedWithItsWait()
+    {
+        var address = NewKey(ThrottleSubject.AnonymousAddress);
+        var shared = NewKey(ThrottleSubject.Anonymous);
+        var sharedLimit = new BucketLimit(1, 0.5);
+        Assert.True((await _store.TryAcquireAsync(shared, sharedLimit, CancellationToken.None)).Allowed);
+
+        var refused = await _store.TryAcquireBothAsync(address, new BucketLimit(10, 0.001), shared, sharedLimit, CancellationToken.None);
+
+        Assert.False(refused.Allowed);
+        Assert.InRange(refused.RetryAfter.TotalSeconds, 0.1, 2.0);
+        Assert.Equal(9, (await _store.PeekAsync(address, new BucketLimit(10, 0.001), CancellationToken.None)).Remaining);
+    }
+
+    [Fact]
+    public async Task BucketsOfOneRegistry_ShareAHashSlot_SoOneScriptMayTakeFromTwo()
+    {
+        var multiplexer = redis.Inspect.Multiplexer;
+        var address = new ThrottleKey("myregistry", ThrottleSubject.AnonymousAddress, "", UInt128.Parse("2130706433"), ThrottleCategory.Read);
+        var shared = new ThrottleKey("myregistry", ThrottleSubject.Anonymous, "anonymous", UInt128.Zero, ThrottleCategory.Read);
+
+        Assert.Equal(multiplexer.HashSlot(redis.KeyPrefix + RedisThrottleCounterStore.KeyFor(address)),
+            multiplexer.HashSlot(redis.KeyPrefix + RedisThrottleCounterStore.KeyFor(shared)));
+    }
 }

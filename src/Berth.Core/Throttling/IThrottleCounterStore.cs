@@ -12,4 +12,16 @@ public interface IThrottleCounterStore
 
     /// <summary>Whether the bucket holds a request now, without taking it (a bucket never used is full).</summary>
     ValueTask<ThrottleDecision> PeekAsync(ThrottleKey key, BucketLimit limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes one request from <paramref name="first"/> and, only if it held one, one from <paramref name="then"/>: the
+    /// first refusal decides, and an admission reports the smaller remainder. One call, so that a distributed store can
+    /// answer in one round trip; the two keys are always of the same registry.
+    /// </summary>
+    async ValueTask<ThrottleDecision> TryAcquireBothAsync(ThrottleKey first, BucketLimit firstLimit, ThrottleKey then, BucketLimit thenLimit, CancellationToken cancellationToken)
+    {
+        var firstDecision = await TryAcquireAsync(first, firstLimit, cancellationToken);
+        if (!firstDecision.Allowed) return firstDecision;
+        return ThrottleDecision.Both(firstDecision, await TryAcquireAsync(then, thenLimit, cancellationToken));
+    }
 }

@@ -46,5 +46,9 @@ public readonly record struct ThrottleDecision(bool Allowed, long Remaining, Tim
     /// </summary>
     public int RetryAfterSeconds => Math.Max(1, (int)Math.Min(int.MaxValue, Math.Ceiling(RetryAfter.TotalSeconds + RetrySlackSeconds)));
 
+    /// <summary>The answer for a request admitted by <paramref name="first"/> that then spent from <paramref name="then"/> too.</summary>
+    public static ThrottleDecision Both(ThrottleDecision first, ThrottleDecision then) =>
+        then.Allowed ? then with { Remaining = Math.Min(first.Remaining, then.Remaining) } : then;
+
     private const double RetrySlackSeconds = 0.05;
 }

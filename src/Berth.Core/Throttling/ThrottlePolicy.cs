@@ -39,12 +39,10 @@ public sealed class ThrottlePolicy(IThrottleCounterStore store, IOptions<Throttl
     {
         if (!_options.Enabled) return Unthrottled;
         var limit = _options.For(registry.Sku).For(category);
-        var perAddress = await store.TryAcquireAsync(
-            new ThrottleKey(registry.Name, ThrottleSubject.AnonymousAddress, "", address, category), limit.ToBucket(_options.AnonymousPerAddressShare), cancellationToken);
-        if (!perAddress.Allowed) return perAddress;
-        var shared = await store.TryAcquireAsync(
-            new ThrottleKey(registry.Name, ThrottleSubject.Anonymous, RegistryPrincipal.AnonymousName, UInt128.Zero, category), limit.ToBucket(_options.AnonymousShare), cancellationToken);
-        return shared.Allowed ? shared with { Remaining = Math.Min(perAddress.Remaining, shared.Remaining) } : shared;
+        return await store.TryAcquireBothAsync(
+            new ThrottleKey(registry.Name, ThrottleSubject.AnonymousAddress, "", address, category), limit.ToBucket(_options.AnonymousPerAddressShare),
+            new ThrottleKey(registry.Name, ThrottleSubject.Anonymous, RegistryPrincipal.AnonymousName, UInt128.Zero, category), limit.ToBucket(_options.AnonymousShare),
+            cancellationToken);
     }
 
     /// <summary>Records a failed credential attempt from <paramref name="address"/>; refused once the address has used its attempts.</summary>
