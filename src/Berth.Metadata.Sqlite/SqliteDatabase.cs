@@ -27,6 +27,17 @@ public sealed class SqliteDatabase
         SqliteSchema.Migrate(connection);
     }
 
+    /// <summary>
+    /// Closes this file's idle pooled connections (those in use close when returned), so the file can be removed.
+    /// Only this file's pool: clearing every pool in the process would close connections other databases are
+    /// handing out at that moment.
+    /// </summary>
+    public void ClearPool()
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
+    }
+
     public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);

@@ -78,7 +78,7 @@ internal sealed class IdentityFixture : IDisposable
 
     public void Dispose()
     {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Database.ClearPool();
         _folder.Dispose();
     }
 }
