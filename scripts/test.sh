@@ -16,6 +16,9 @@ declare -A package_for=(
   [pg_ctlcluster]=postgresql
   [redis-server]=redis-server
   [nginx]=nginx-light
+  [az]=azure-cli
+  [node]=nodejs
+  [npm]=npm
 )
 
 # PostgreSQL's server binaries (initdb, pg_ctl) live in /usr/lib/postgresql/<version>/bin, off PATH; the tests that

@@ -15,6 +15,7 @@ public static class AccessControl
     /// <summary>The caller if it may make this request; otherwise the 401 has been written and the result is null.</summary>
     public static async Task<RegistryPrincipal?> AuthorizeAsync(HttpContext context, Registry registry, IReadOnlyList<AccessScope> required)
     {
+        if (RequestThrottle.IsBasic(context.Request) && !await RequestThrottle.MayCheckPasswordAsync(context, registry)) return null;
         var result = await RequestAuthentication.AuthenticateOrNullAsync(context, registry);
         if (result is null)
         {

@@ -23,19 +23,24 @@ public static class RequestThrottle
     private static readonly string[] SmallNumbers = Enumerable.Range(0, 1024).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
 
     /// <summary>
-    /// Spends one request of an authorized data-plane caller; false when refused (the 429 has been written).
-    /// A caller that authenticated with a password is refused too while its address has used up its failed attempts.
+    /// Called before a password is checked: false when the client's address has used up its failed attempts (the 429
+    /// has been written). Checked first, so that each refused guess costs a bucket lookup rather than a deliberately
+    /// slow password hash, and a right password among the refusals is refused too (a 200 would give it away).
     /// </summary>
+    public static async ValueTask<bool> MayCheckPasswordAsync(HttpContext context, Registry registry)
+    {
+        var policy = Policy(context);
+        if (!policy.Enabled) return true;
+        var decision = await policy.MayPresentCredentialsAsync(registry, ClientAddress.ToKey(context.Connection.RemoteIpAddress), context.RequestAborted);
+        return decision.Allowed || await RejectAsync(context, registry, ThrottleSubject.FailedCredentialsAddress, null, ThrottleCategory.Token, decision);
+    }
+
+    /// <summary>Spends one request of an authorized data-plane caller; false when refused (the 429 has been written).</summary>
     public static async ValueTask<bool> AdmitAsync(HttpContext context, Registry registry, RegistryPrincipal principal)
     {
         var policy = Policy(context);
         if (!policy.Enabled) return true;
         var address = ClientAddress.ToKey(context.Connection.RemoteIpAddress);
-        if (!principal.IsAnonymous && IsBasic(context.Request))
-        {
-            var guarded = await policy.MayPresentCredentialsAsync(registry, address, context.RequestAborted);
-            if (!guarded.Allowed) return await RejectAsync(context, registry, ThrottleSubject.FailedCredentialsAddress, null, ThrottleCategory.Token, guarded);
-        }
         if (ThrottleClassifier.ForRequest(context.Request.Method, context.Request.Path.Value) is not { } category) return true;
         var decision = await policy.AdmitAsync(registry, principal, address, category, context.RequestAborted);
         if (decision.Allowed)
@@ -72,8 +77,6 @@ public static class RequestThrottle
         ThrottleDecision decision;
         if (result.Principal is { IsAnonymous: false } principal)
         {
-            var guarded = await policy.MayPresentCredentialsAsync(registry, address, cancellationToken);
-            if (!guarded.Allowed) return await RejectAsync(context, registry, ThrottleSubject.FailedCredentialsAddress, null, ThrottleCategory.Token, guarded);
             decision = await policy.AdmitAsync(registry, principal, address, ThrottleCategory.Token, cancellationToken);
             if (!decision.Allowed) return await RejectAsync(context, registry, SubjectOf(principal), principal.Name, ThrottleCategory.Token, decision);
         }
@@ -119,7 +122,8 @@ public static class RequestThrottle
     private static string Number(long value) =>
         value < SmallNumbers.Length ? SmallNumbers[value] : value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    private static bool IsBasic(HttpRequest request) =>
+    /// <summary>Whether the request carries a password (HTTP Basic), as opposed to a bearer token or nothing.</summary>
+    public static bool IsBasic(HttpRequest request) =>
         request.Headers.Authorization.ToString().StartsWith("Basic ", StringComparison.OrdinalIgnoreCase);
 
     private static ThrottleSubject SubjectOf(RegistryPrincipal principal) => principal.Kind switch

@@ -42,6 +42,7 @@ public static class TokenEndpoints
         }
         else if (RequestAuthentication.TryReadBasic(header, out var username, out var password))
         {
+            if (!await RequestThrottle.MayCheckPasswordAsync(context, registry)) return;
             result = await Authentication(context).AuthenticateBasicAsync(registry.ToContext(), username, password, context.RequestAborted);
         }
         else
@@ -70,6 +71,7 @@ public static class TokenEndpoints
         switch (grantType)
         {
             case "password" when username.Length > 0 || password.Length > 0:
+                if (!await RequestThrottle.MayCheckPasswordAsync(context, registry)) return;
                 result = await Authentication(context).AuthenticateBasicAsync(registryContext, username, password, context.RequestAborted);
                 break;
             // The Azure SDKs ask for anonymous tokens as a password grant with no credentials and an empty refresh_token.
@@ -121,10 +123,10 @@ public static class TokenEndpoints
             && context.RequestServices.GetService<Berth.Core.Management.IManagementCredentialExchange>() is { } management
             && await management.ExchangeAsync(registry.ToContext(), presented, context.RequestAborted) is { } delegated)
             result = AuthenticationResult.Success(delegated);
+        if (!result.Succeeded) Operations.Audit.TokenRequestRefused(context, registry.Name, result.Failure);
         if (!await RequestThrottle.AdmitTokenRequestAsync(context, registry, result)) return;
         if (result.Principal is not { } principal)
         {
-            Operations.Audit.TokenRequestRefused(context, registry.Name, result.Failure);
             await Challenges.WriteUnauthorizedBodyAsync(context, RequestAuthentication.RejectedMessage(registry, result));
             return;
         }
@@ -134,11 +136,12 @@ public static class TokenEndpoints
 
     private static async Task WriteGrantAsync(HttpContext context, Registry registry, AuthenticationResult result, StringValues scopeParameters, bool includeRefreshToken)
     {
+        // Every refusal is recorded, the ones the throttle then answers with 429 included (as on /v2).
+        if (!result.Succeeded) Operations.Audit.TokenRequestRefused(context, registry.Name, result.Failure);
         // Per identity for valid credentials, per address for anonymous requests and failed credentials.
         if (!await RequestThrottle.AdmitTokenRequestAsync(context, registry, result)) return;
         if (result.Principal is not { } principal)
         {
-            Operations.Audit.TokenRequestRefused(context, registry.Name, result.Failure);
             var message = result.Failure == AuthenticationFailure.AnonymousPullDisabled
                 ? Challenges.AuthenticationRequired
                 : RequestAuthentication.RejectedMessage(registry, result);

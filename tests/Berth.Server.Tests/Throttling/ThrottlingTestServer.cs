@@ -2,6 +2,10 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text.Json;
+using Berth.Server.Tests.Operations;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Berth.Server.Tests.Throttling;
 
@@ -27,6 +31,11 @@ public sealed class ThrottlingTestServer : BerthTestServer, IAsyncLifetime
         "--Berth:Throttling:FailedCredentialsPerAddress:Burst=5",
         $"--Berth:TrustedProxies:0={TrustedProxyAddress}",
     ];
+
+    /// <summary>The server's log events, among them the audit trail's record of each password it checked and rejected.</summary>
+    public CapturingLoggerProvider Logs { get; } = new();
+
+    protected override void OnBuilt(WebApplication app) => app.Services.GetRequiredService<ILoggerFactory>().AddProvider(Logs);
 
     /// <summary>The one address whose X-Forwarded-* headers the server believes (a load balancer).</summary>
     public const string TrustedProxyAddress = "127.0.0.40";

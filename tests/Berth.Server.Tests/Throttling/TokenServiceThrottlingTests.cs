@@ -71,6 +71,22 @@ public sealed class TokenServiceThrottlingTests(ThrottlingTestServer server) : I
         Assert.Contains(statuses, s => s.Status == HttpStatusCode.TooManyRequests && s.RetryAfterSeconds >= 1);
     }
 
+    [Theory]
+    [InlineData("127.0.0.15", "/v2/")]
+    [InlineData("127.0.0.16", "/oauth2/token?service={0}")]
+    public async Task GuessesFromAnAddressOutOfAttempts_AreRefusedBeforeThePasswordIsChecked(string address, string path)
+    {
+        // A refused guess must cost the server a bucket lookup, not a deliberately slow password hash. Each password
+        // the server checks and rejects is one audit record, so the records count the guesses that reached the check.
+        using var client = server.CreateClientFrom(address, BerthTestServer.BasicAuthorization(server.AdminUsername, "wrong-password"));
+
+        var statuses = await SendAsync(client, () => new HttpRequestMessage(HttpMethod.Get, string.Format(path, server.LoginServer)), 20);
+
+        Assert.Equal(3, statuses.Count(s => s.Status == HttpStatusCode.TooManyRequests));
+        var checkedPasswords = server.Logs.Entries.Count(e => e.Category == Berth.Server.Operations.Audit.Category && e.Message.Contains($" from {address} [", StringComparison.Ordinal));
+        Assert.Equal(statuses.Count(s => s.Status == HttpStatusCode.Unauthorized), checkedPasswords);
+    }
+
     [Fact]
     public async Task TokenResponse_CarriesTheRemainingBudget()
     {
