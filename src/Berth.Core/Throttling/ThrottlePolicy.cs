@@ -47,16 +47,33 @@ public sealed class ThrottlePolicy(IThrottleCounterStore store, IOptions<Throttl
 
     /// <summary>Records a failed credential attempt from <paramref name="address"/>; refused once the address has used its attempts.</summary>
     public ValueTask<ThrottleDecision> RecordFailedCredentialsAsync(Registry registry, UInt128 address, CancellationToken cancellationToken) =>
-        _options.Enabled
-            ? store.TryAcquireAsync(FailedCredentialsKey(registry, address), _options.FailedCredentialsPerAddress.ToBucket(), cancellationToken)
-            : ValueTask.FromResult(Unthrottled);
+        RecordFailedAttemptAsync(registry.Name, address, cancellationToken);
 
     /// <summary>Whether <paramref name="address"/> may present credentials now (it has failed attempts left), without spending any.</summary>
     public ValueTask<ThrottleDecision> MayPresentCredentialsAsync(Registry registry, UInt128 address, CancellationToken cancellationToken) =>
+        MayAttemptAsync(registry.Name, address, cancellationToken);
+
+    /// <summary>Records a failed management sign-in (a wrong client secret) from <paramref name="address"/>.</summary>
+    public ValueTask<ThrottleDecision> RecordFailedSignInAsync(UInt128 address, CancellationToken cancellationToken) =>
+        RecordFailedAttemptAsync(ManagementPlane, address, cancellationToken);
+
+    /// <summary>Whether <paramref name="address"/> may try a management sign-in now, without spending an attempt.</summary>
+    public ValueTask<ThrottleDecision> MaySignInAsync(UInt128 address, CancellationToken cancellationToken) =>
+        MayAttemptAsync(ManagementPlane, address, cancellationToken);
+
+    /// <summary>The name failed management sign-ins are counted under: the management plane has no registry, and no registry has an empty name.</summary>
+    private const string ManagementPlane = "";
+
+    private ValueTask<ThrottleDecision> RecordFailedAttemptAsync(string scope, UInt128 address, CancellationToken cancellationToken) =>
         _options.Enabled
-            ? store.PeekAsync(FailedCredentialsKey(registry, address), _options.FailedCredentialsPerAddress.ToBucket(), cancellationToken)
+            ? store.TryAcquireAsync(FailedCredentialsKey(scope, address), _options.FailedCredentialsPerAddress.ToBucket(), cancellationToken)
             : ValueTask.FromResult(Unthrottled);
 
-    private static ThrottleKey FailedCredentialsKey(Registry registry, UInt128 address) =>
-        new(registry.Name, ThrottleSubject.FailedCredentialsAddress, "", address, ThrottleCategory.Token);
+    private ValueTask<ThrottleDecision> MayAttemptAsync(string scope, UInt128 address, CancellationToken cancellationToken) =>
+        _options.Enabled
+            ? store.PeekAsync(FailedCredentialsKey(scope, address), _options.FailedCredentialsPerAddress.ToBucket(), cancellationToken)
+            : ValueTask.FromResult(Unthrottled);
+
+    private static ThrottleKey FailedCredentialsKey(string scope, UInt128 address) =>
+        new(scope, ThrottleSubject.FailedCredentialsAddress, "", address, ThrottleCategory.Token);
 }

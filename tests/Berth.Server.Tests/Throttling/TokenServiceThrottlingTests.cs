@@ -88,6 +88,44 @@ public sealed class TokenServiceThrottlingTests(ThrottlingTestServer server) : I
     }
 
     [Fact]
+    public async Task WrongClientSecrets_AtTheManagementSignIn_AreThrottledPerAddress_EvenTheRightOneAfterwards()
+    {
+        var owner = server.ReadOwnerCredential();
+        using var guesser = server.CreateClientFrom("127.0.0.17");
+        using var elsewhere = server.CreateClientFrom("127.0.0.18");
+        HttpRequestMessage SignIn(string secret) => new(HttpMethod.Post, "/adfs/oauth2/token")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["client_id"] = owner.ClientId, ["client_secret"] = secret, ["grant_type"] = "client_credentials", ["resource"] = ManagementAccess.ArmResource,
+            }),
+        };
+
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? refused = null;
+        for (var i = 0; i < 20 && refused is null; i++)
+        {
+            var response = await guesser.SendAsync(SignIn("wrong-secret"));
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests) refused = response;
+            else response.Dispose();
+        }
+
+        Assert.NotNull(refused);
+        using (refused)
+        {
+            Assert.True(refused.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+            using var body = JsonDocument.Parse(await refused.Content.ReadAsStringAsync());
+            Assert.Equal("temporarily_unavailable", body.RootElement.GetProperty("error").GetString());
+        }
+        Assert.All(statuses.Take(ThrottlingTestServer.FailedCredentialsBurst), s => Assert.Equal(HttpStatusCode.Unauthorized, s));
+        using (var rightSecret = await guesser.SendAsync(SignIn(owner.ClientSecret)))
+            Assert.Equal(HttpStatusCode.TooManyRequests, rightSecret.StatusCode);
+        using (var otherAddress = await elsewhere.SendAsync(SignIn(owner.ClientSecret)))
+            Assert.Equal(HttpStatusCode.OK, otherAddress.StatusCode);
+    }
+
+    [Fact]
     public async Task TokenResponse_CarriesTheRemainingBudget()
     {
         using var admin = server.CreateClientFrom("127.0.0.12", BerthTestServer.BasicAuthorization(server.AdminUsername, server.AdminPassword));

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Berth.Core.Management;
+using Berth.Core.Throttling;
 using Berth.Server.Hosting;
 using Berth.Server.Management;
 using Microsoft.Net.Http.Headers;
@@ -87,10 +88,25 @@ public static class SignInEndpoints
             clientId = Uri.UnescapeDataString(basicId);
             clientSecret = Uri.UnescapeDataString(basicSecret);
         }
+        // Failed sign-ins count against the client's address, checked before the secret (a slow hash) is verified.
+        var throttle = context.RequestServices.GetRequiredService<ThrottlePolicy>();
+        var address = ClientAddress.ToKey(context.Connection.RemoteIpAddress);
+        var attempt = await throttle.MaySignInAsync(address, context.RequestAborted);
+        if (!attempt.Allowed)
+        {
+            await WriteTooManyFailedSignInsAsync(context, attempt);
+            return;
+        }
         var signIn = context.RequestServices.GetRequiredService<ManagementSignIn>();
         var principal = await signIn.AuthenticateClientAsync(clientId, clientSecret, context.RequestAborted);
         if (principal is null)
         {
+            var recorded = await throttle.RecordFailedSignInAsync(address, context.RequestAborted);
+            if (!recorded.Allowed)
+            {
+                await WriteTooManyFailedSignInsAsync(context, recorded);
+                return;
+            }
             await ArmResults.WriteOAuthErrorAsync(context, StatusCodes.Status401Unauthorized, "invalid_client",
                 "Client authentication failed: unknown client_id or wrong client_secret.");
             return;
@@ -107,6 +123,13 @@ public static class SignInEndpoints
             ["resource"] = audience,
             ["access_token"] = token.Value,
         });
+    }
+
+    private static Task WriteTooManyFailedSignInsAsync(HttpContext context, ThrottleDecision decision)
+    {
+        context.Response.Headers.RetryAfter = decision.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return ArmResults.WriteOAuthErrorAsync(context, StatusCodes.Status429TooManyRequests, "temporarily_unavailable",
+            $"Too many failed sign-ins from this address; try again in {decision.RetryAfterSeconds} seconds.");
     }
 
     /// <summary>
