@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Berth.Core.Files;
 using Berth.Core.Identity;
 using Berth.Core.Registries;
 
@@ -32,19 +33,16 @@ internal sealed class DefaultRegistryBootstrap(
         var credentials = await identities.GetAdminCredentialsOrNullAsync(name, cancellationToken)
             ?? throw new InvalidOperationException("the admin user was enabled but has no credentials");
         var path = CredentialsPath(options);
-        var fileOptions = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        await using (var file = new FileStream(path, fileOptions))
-        {
-            await file.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(new
+        // Replaced, never written into: a file left in the data folder by an earlier installation keeps neither its
+        // permissions nor its content.
+        PrivateFiles.Write(path, JsonSerializer.SerializeToUtf8Bytes(new
         {
             registry = registry.Name,
             loginServer = registry.LoginServer,
             username = credentials.Username,
             password = credentials.Password,
             password2 = credentials.Password2,
-            }, new JsonSerializerOptions { WriteIndented = true }), cancellationToken);
-        }
+        }, new JsonSerializerOptions { WriteIndented = true }));
         logger.LogInformation(
             "Created the default registry {Registry} (login server {LoginServer}, tier {Sku}); its admin credentials are in {CredentialsPath} (readable by this user only)",
             registry.Name, registry.LoginServer, registry.Sku, path);

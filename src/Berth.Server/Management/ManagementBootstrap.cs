@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Berth.Core.Files;
 using Berth.Core.Management;
 using Berth.Server.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -36,7 +37,7 @@ internal sealed class ManagementBootstrap(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var directory = DirectoryPath(options);
-        EnsureDirectory(directory);
+        PrivateFiles.EnsureDirectory(directory);
         var ownerPath = Path.Combine(directory, OwnerFileName);
         var created = await signIn.EnsureOwnerAsync(cancellationToken);
         if (created is not null)
@@ -127,33 +128,11 @@ internal sealed class ManagementBootstrap(
         return $"{uri.Scheme}://{host}:{uri.Port}";
     }
 
-    /// <summary>Written to a temporary file created 0600, then renamed, so a reader never sees a partial or world-readable file.</summary>
+    /// <summary>0600 in a 0700 folder, replaced atomically (see <see cref="PrivateFiles"/>).</summary>
     private static void WriteSecretFile(string path, object content)
     {
-        var directory = Path.GetDirectoryName(path)!;
-        EnsureDirectory(directory);
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        var fileOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using (var file = new FileStream(temporary, fileOptions))
-        {
-            file.Write(JsonSerializer.SerializeToUtf8Bytes(content, Indented));
-            file.Flush(flushToDisk: true);
-        }
-        File.Move(temporary, path, overwrite: true);
-    }
-
-    private static void EnsureDirectory(string directory)
-    {
-        const UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(directory);
-            return;
-        }
-        Directory.CreateDirectory(directory, mode);
-        if ((File.GetUnixFileMode(directory) & ~mode) != 0)
-            File.SetUnixFileMode(directory, mode);
+        PrivateFiles.EnsureDirectory(Path.GetDirectoryName(path)!);
+        PrivateFiles.Write(path, JsonSerializer.SerializeToUtf8Bytes(content, Indented));
     }
 }
 

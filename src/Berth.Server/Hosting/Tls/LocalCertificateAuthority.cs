@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Berth.Core.Files;
 
 namespace Berth.Server.Hosting.Tls;
 
@@ -42,7 +43,7 @@ public sealed class LocalCertificateAuthority
     /// <summary>Loads the CA in <paramref name="directory"/>, or creates it when there is none.</summary>
     public static LocalCertificateAuthority LoadOrCreate(string directory)
     {
-        EnsurePrivateDirectory(directory);
+        PrivateFiles.EnsureDirectory(directory);
         var certPath = Path.Combine(directory, CaCertificateFileName);
         var keyPath = Path.Combine(directory, CaKeyFileName);
         if (File.Exists(certPath) && File.Exists(keyPath))
@@ -110,31 +111,8 @@ public sealed class LocalCertificateAuthority
         return withKey;
     }
 
-    private static void EnsurePrivateDirectory(string directory)
-    {
-        const UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-        if (OperatingSystem.IsWindows())
-        {
-            System.IO.Directory.CreateDirectory(directory);
-            return;
-        }
-        System.IO.Directory.CreateDirectory(directory, mode);
-        if ((File.GetUnixFileMode(directory) & ~mode) != 0)
-            File.SetUnixFileMode(directory, mode);
-    }
-
-    /// <summary>Written to a temporary file (0600 for secrets, 0644 otherwise) and renamed, so no reader sees a partial file.</summary>
-    private static void WriteFile(string path, string content, bool secret)
-    {
-        var temporary = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = secret ? UnixFileMode.UserRead | UnixFileMode.UserWrite : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
-        using (var file = new FileStream(temporary, options))
-        {
-            file.Write(System.Text.Encoding.ASCII.GetBytes(content.EndsWith('\n') ? content : content + "\n"));
-            file.Flush(flushToDisk: true);
-        }
-        File.Move(temporary, path, overwrite: true);
-    }
+    /// <summary>0600 for secrets, 0644 otherwise, replaced atomically (see <see cref="PrivateFiles"/>).</summary>
+    private static void WriteFile(string path, string content, bool secret) =>
+        PrivateFiles.Write(path, System.Text.Encoding.ASCII.GetBytes(content.EndsWith('\n') ? content : content + "\n"),
+            secret ? PrivateFiles.SecretMode : PrivateFiles.PublicMode);
 }

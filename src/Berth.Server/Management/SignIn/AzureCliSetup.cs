@@ -1,4 +1,5 @@
 using System.Text;
+using Berth.Core.Files;
 using Berth.Core.Management;
 using Berth.Core.Registries;
 using Berth.Server.Hosting;
@@ -44,10 +45,8 @@ public sealed class AzureCliSetup(
             var all = await registries.ListAsync(lifetime.ApplicationStopping);
             var text = Render(options, tls, signIn.TenantId, signIn.ManagedIdentityEnabled, owner?.ClientId ?? "<owner client id>", addresses, all.Select(r => r.LoginServer));
             var path = Path.Combine(ManagementBootstrap.DirectoryPath(options), FileName);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var temporary = path + $".{Guid.NewGuid():N}.tmp";
-            await File.WriteAllTextAsync(temporary, text);
-            File.Move(temporary, path, overwrite: true);
+            PrivateFiles.EnsureDirectory(Path.GetDirectoryName(path)!);
+            PrivateFiles.Write(path, Encoding.UTF8.GetBytes(text), PrivateFiles.PublicMode);
             logger.LogInformation("Azure CLI set-up for this server (also in {Path}):\n{Lines}", path, text);
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException or InvalidOperationException or OperationCanceledException)
