@@ -9,11 +9,12 @@ public sealed class RepositoryDetailsService(IRepositoryDetailsStore details, IM
     public async Task<RepositoryDetails> GetRepositoryAsync(RepositoryKey repository, CancellationToken cancellationToken) =>
         await details.GetRepositoryOrNullAsync(repository, cancellationToken) ?? throw NameUnknown(repository);
 
-    /// <summary>Tags the listing shows: those with <c>listEnabled=false</c> are left out, as ACR does.</summary>
+    /// <summary>Up to <paramref name="limit"/> tags the listing shows: those with <c>listEnabled=false</c> are left out, as ACR does.</summary>
     public async Task<IReadOnlyList<TagDetails>> ListTagsAsync(RepositoryKey repository, int limit, string? last, ListOrder order, CancellationToken cancellationToken)
     {
         await GetRepositoryAsync(repository, cancellationToken);
-        return (await details.ListTagsAsync(repository, limit, last, order, cancellationToken)).Where(t => t.Attributes.ListEnabled).ToList();
+        return await ListShownAsync((count, after) => details.ListTagsAsync(repository, count, after, order, cancellationToken),
+            limit, last, t => t.Attributes.ListEnabled, t => t.Name);
     }
 
     public async Task<TagDetails> GetTagAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken)
@@ -27,7 +28,25 @@ public sealed class RepositoryDetailsService(IRepositoryDetailsStore details, IM
     public async Task<IReadOnlyList<ManifestDetails>> ListManifestsAsync(RepositoryKey repository, int limit, string? last, ListOrder order, CancellationToken cancellationToken)
     {
         await GetRepositoryAsync(repository, cancellationToken);
-        return (await details.ListManifestsAsync(repository, limit, last, order, cancellationToken)).Where(m => m.Attributes.ListEnabled).ToList();
+        return await ListShownAsync((count, after) => details.ListManifestsAsync(repository, count, after, order, cancellationToken),
+            limit, last, m => m.Attributes.ListEnabled, m => m.Digest.ToString());
+    }
+
+    /// <summary>
+    /// Reads the store's listing on until <paramref name="limit"/> items that are shown are gathered or it ends. Hidden
+    /// items must neither shorten a page nor, by shortening it, make the caller think the listing has ended.
+    /// </summary>
+    private static async Task<IReadOnlyList<T>> ListShownAsync<T>(Func<int, string?, Task<IReadOnlyList<T>>> read, int limit, string? last,
+        Func<T, bool> shown, Func<T, string> cursor)
+    {
+        var result = new List<T>();
+        while (true)
+        {
+            var batch = await read(limit, last);
+            result.AddRange(batch.Where(shown).Take(limit - result.Count));
+            if (result.Count >= limit || batch.Count < limit) return result;
+            last = cursor(batch[^1]);
+        }
     }
 
     /// <summary>A manifest's details plus what only its bytes tell: the config media type and, for an index, its children's platforms.</summary>

@@ -163,6 +163,29 @@ public sealed class AcrApiTests(BerthTestServer server) : IClassFixture<BerthTes
     }
 
     [Fact]
+    public async Task HiddenTagsInsideAPage_NeitherShortenItNorEndThePaging()
+    {
+        var repository = NewRepository();
+        foreach (var tag in new[] { "a", "b", "c", "d", "e" }) await PushImageAsync(repository, tag);
+        foreach (var hidden in new[] { "b", "c" })
+        {
+            using var patch = await PatchAsync($"/acr/v1/{repository}/_tags/{hidden}", """{"listEnabled":false}""");
+            Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
+        }
+
+        using var first = await server.Client.GetAsync($"/acr/v1/{repository}/_tags?n=2");
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        using (var page = JsonDocument.Parse(await first.Content.ReadAsStringAsync()))
+            Assert.Equal(["a", "d"], page.RootElement.GetProperty("tags").EnumerateArray().Select(t => t.GetProperty("name").GetString()));
+        Assert.Equal($"</acr/v1/{repository}/_tags?n=2&last=d>; rel=\"next\"", first.Headers.GetValues("Link").Single());
+
+        using var rest = await server.Client.GetAsync($"/acr/v1/{repository}/_tags?n=2&last=d");
+        using (var page = JsonDocument.Parse(await rest.Content.ReadAsStringAsync()))
+            Assert.Equal(["e"], page.RootElement.GetProperty("tags").EnumerateArray().Select(t => t.GetProperty("name").GetString()));
+        Assert.False(rest.Headers.Contains("Link"));
+    }
+
+    [Fact]
     public async Task MalformedPatch_Returns400AndChangesNothing()
     {
         var repository = NewRepository();
