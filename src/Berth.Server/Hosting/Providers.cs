@@ -62,6 +62,23 @@ public static class BerthProviders
         return services;
     }
 
+    /// <summary>
+    /// A warning for a node whose metadata or blobs are shared with other nodes (PostgreSQL, Azure Blob Storage) while
+    /// Redis is not configured, or null. Such a node keeps its throttle buckets and cache generations to itself, so a
+    /// change made through another node reaches it only when it restarts; one node alone is fine, hence not an error.
+    /// </summary>
+    public static string? SharedWithoutRedisWarning(BerthOptions options)
+    {
+        if (options.Redis is { IsConfigured: true }) return null;
+        var shared = new List<string>();
+        if (string.Equals(options.Database.Type.Trim(), PostgreSql, StringComparison.OrdinalIgnoreCase)) shared.Add("metadata in PostgreSQL");
+        if (string.Equals(options.Storage.Type.Trim(), AzureBlob, StringComparison.OrdinalIgnoreCase)) shared.Add("blobs in Azure Blob Storage");
+        if (shared.Count == 0) return null;
+        return $"This node keeps {string.Join(" and ", shared)}, which other nodes can share, but Berth:Redis:Configuration is not set. " +
+            "If several nodes serve these registries, set it on every node: without it each node throttles on its own and does not see " +
+            "changes made through another node (anonymous pull switched off, a token disabled, a tag moved) until it restarts.";
+    }
+
     /// <summary>Stops start-up with a message naming the setting and the values it takes.</summary>
     public static void Validate(BerthOptions options)
     {

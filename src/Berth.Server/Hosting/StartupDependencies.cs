@@ -9,7 +9,8 @@ namespace Berth.Server.Hosting;
 /// file, a cluster coming back) then waits instead of exiting at once. Each failed attempt is one warning line; after
 /// <see cref="BerthOptions.StartupWait"/> the last failure is thrown, for <c>berth serve</c> to print as one line.
 /// Failures that will not pass by themselves (a wrong PostgreSQL password, a missing database, a malformed setting)
-/// are thrown at once.
+/// are thrown at once. A node on shared services without Redis gets a warning first (see
+/// <see cref="BerthProviders.SharedWithoutRedisWarning"/>).
 /// </summary>
 public static class StartupDependencies
 {
@@ -17,9 +18,11 @@ public static class StartupDependencies
 
     public static async Task WaitAsync(IServiceProvider services, CancellationToken cancellationToken = default)
     {
-        var wait = services.GetRequiredService<BerthOptions>().StartupWait;
+        var options = services.GetRequiredService<BerthOptions>();
+        var wait = options.StartupWait;
         var time = services.GetRequiredService<TimeProvider>();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StartupDependencies));
+        if (BerthProviders.SharedWithoutRedisWarning(options) is { } warning) logger.LogWarning("{Warning}", warning);
         var deadline = time.GetUtcNow() + wait;
         while (true)
         {

@@ -56,6 +56,7 @@ public sealed class StartupWaitTests : IDisposable
 
         Assert.Equal(1, exit);
         Assert.Contains("Waiting for PostgreSQL", node.Output);
+        Assert.Contains("keeps metadata in PostgreSQL, which other nodes can share, but Berth:Redis:Configuration is not set", node.Output);
         var last = node.Output.TrimEnd().Split('\n')[^1];
         Assert.StartsWith($"berth: cannot start: PostgreSQL is unavailable: cannot open the metadata database (host 127.0.0.1, port {port}, database berth)", last);
         Assert.DoesNotContain("   at ", node.Output);
@@ -97,6 +98,7 @@ public sealed class StartupWaitTests : IDisposable
         using var v2 = await client.GetAsync("/v2/");
         Assert.Equal(HttpStatusCode.Unauthorized, v2.StatusCode);
         Assert.True(File.Exists(Path.Combine(_data, "admin-credentials.json")), "the default registry was not created");
+        Assert.DoesNotContain("Berth:Redis:Configuration is not set", node.Output); // shared database, and Redis too
     }
 
     /// <summary>A <c>berth serve</c> process on a free loopback port with the given extra settings.</summary>
