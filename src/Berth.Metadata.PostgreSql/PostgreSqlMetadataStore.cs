@@ -76,6 +76,16 @@ internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeP
         return size is null ? null : (long)size;
     }
 
+    public async Task<long> GetRegistrySizeAsync(string registry, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return Convert.ToInt64(await ScalarAsync(connection,
+            """
+            SELECT (SELECT COALESCE(SUM(size), 0) FROM (SELECT MAX(size) AS size FROM blob_links WHERE registry=@r GROUP BY digest) AS blobs)
+                 + (SELECT COALESCE(SUM(size), 0) FROM (SELECT MAX(octet_length(content)) AS size FROM manifests WHERE registry=@r GROUP BY digest) AS manifests);
+            """, cancellationToken, ("r", registry)), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public async Task<IReadOnlyList<string>> ListRepositoriesLinkingBlobAsync(string registry, Digest digest, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);

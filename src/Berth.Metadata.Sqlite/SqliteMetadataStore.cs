@@ -46,6 +46,16 @@ internal sealed class SqliteMetadataStore(SqliteDatabase database, TimeProvider 
         return size is null ? null : (long)size;
     }
 
+    public async Task<long> GetRegistrySizeAsync(string registry, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return (long)(await ScalarAsync(connection,
+            """
+            SELECT (SELECT COALESCE(SUM(size), 0) FROM (SELECT MAX(size) AS size FROM blob_links WHERE registry=$r GROUP BY digest))
+                 + (SELECT COALESCE(SUM(size), 0) FROM (SELECT MAX(length(content)) AS size FROM manifests WHERE registry=$r GROUP BY digest));
+            """, cancellationToken, ("$r", registry)))!;
+    }
+
     public async Task<IReadOnlyList<string>> ListRepositoriesLinkingBlobAsync(string registry, Digest digest, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);

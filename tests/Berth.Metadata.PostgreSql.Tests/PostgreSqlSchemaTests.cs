@@ -62,6 +62,26 @@ public sealed class PostgreSqlSchemaTests
     }
 
     [Fact]
+    public async Task RegistrySize_CountsEachBlobAndManifestOnce_AndOnlyThatRegistrys()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var store = new PostgreSqlMetadataStore(database.Open(), TimeProvider.System);
+        var content = System.Text.Encoding.UTF8.GetBytes("{\"schemaVersion\":2}");
+        var manifest = new StoredManifest(Digest.Compute(content), "application/vnd.oci.image.manifest.v1+json", content, null, null, null, DateTimeOffset.UtcNow);
+        var layer = Digest.Compute([1, 2, 3]);
+        foreach (var repository in new[] { "one", "two" })
+        {
+            await store.LinkBlobAsync(new RepositoryKey("reg1", repository), layer, 1_000_000, default);
+            await store.PutManifestAsync(new RepositoryKey("reg1", repository), new ManifestWrite(manifest, [], [], "v1"), default);
+        }
+        await store.LinkBlobAsync(new RepositoryKey("reg2", "other"), Digest.Compute([4]), 77, default);
+
+        Assert.Equal(1_000_000 + content.Length, await store.GetRegistrySizeAsync("reg1", default));
+        Assert.Equal(77, await store.GetRegistrySizeAsync("reg2", default));
+        Assert.Equal(0, await store.GetRegistrySizeAsync("reg3", default));
+    }
+
+    [Fact]
     public async Task TagsAndRepositories_AreOrderedByteWise_AsInSqlite()
     {
         await using var database = await TestDatabase.CreateAsync();

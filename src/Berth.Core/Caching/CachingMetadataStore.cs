@@ -40,6 +40,7 @@ internal sealed class CachingMetadataStore(IMetadataStore inner, ChangeGeneratio
     public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => inner.IsReadyAsync(cancellationToken);
     public Task<IAsyncDisposable?> TryAcquireMaintenanceLeaseAsync(CancellationToken cancellationToken) => inner.TryAcquireMaintenanceLeaseAsync(cancellationToken);
     public Task<long?> GetLinkedBlobSizeOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) => inner.GetLinkedBlobSizeOrNullAsync(repository, digest, cancellationToken);
+    public Task<long> GetRegistrySizeAsync(string registry, CancellationToken cancellationToken) => inner.GetRegistrySizeAsync(registry, cancellationToken);
     public Task<IReadOnlyList<string>> ListRepositoriesLinkingBlobAsync(string registry, Digest digest, int limit, CancellationToken cancellationToken) => inner.ListRepositoriesLinkingBlobAsync(registry, digest, limit, cancellationToken);
     public Task LinkBlobAsync(RepositoryKey repository, Digest digest, long size, CancellationToken cancellationToken) => inner.LinkBlobAsync(repository, digest, size, cancellationToken);
     public Task<bool> UnlinkBlobAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) => inner.UnlinkBlobAsync(repository, digest, cancellationToken);

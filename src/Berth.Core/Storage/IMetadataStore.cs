@@ -62,6 +62,12 @@ public interface IMetadataStore
 
     Task<long?> GetLinkedBlobSizeOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The bytes the registry's content takes: every blob its repositories link, counted once however many link it,
+    /// plus its manifests. Storage shared with other registries is counted for each of them, as each would pay for it.
+    /// </summary>
+    Task<long> GetRegistrySizeAsync(string registry, CancellationToken cancellationToken);
+
     /// <summary>Repositories of the registry that link the blob, in name order, at most <paramref name="limit"/> (for mounts without <c>from</c>).</summary>
     Task<IReadOnlyList<string>> ListRepositoriesLinkingBlobAsync(string registry, Digest digest, int limit, CancellationToken cancellationToken);
 

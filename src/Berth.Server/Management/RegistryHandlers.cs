@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Berth.Core.Identity;
 using Berth.Core.Registries;
+using Berth.Core.Storage;
 using Berth.Server.Hosting;
 
 namespace Berth.Server.Management;
@@ -154,12 +155,13 @@ internal static partial class RegistryHandlers
         };
         var tokens = (await identities.ListTokensAsync(registry.Name, context.RequestAborted)).Count;
         var scopeMaps = (await identities.ListScopeMapsAsync(registry.Name, context.RequestAborted)).Count(m => m.Type == ScopeMapType.UserDefined);
+        var size = await context.RequestServices.GetRequiredService<IMetadataStore>().GetRegistrySizeAsync(registry.Name, context.RequestAborted);
         static JsonObject Usage(string name, long limit, long current, string unit) =>
             new() { ["name"] = name, ["limit"] = limit, ["currentValue"] = current, ["unit"] = unit };
         await ArmResults.WriteJsonAsync(context, ArmResults.List(
         [
-            // Berth does not meter storage per registry yet; the included storage of the tier is the limit ACR reports.
-            Usage("Size", storage, 0, "Bytes"),
+            // The included storage of the tier is the limit ACR reports; it is not enforced.
+            Usage("Size", storage, size, "Bytes"),
             Usage("Webhooks", webhooks, 0, "Count"),
             Usage("ScopeMaps", limits.ScopeMaps, scopeMaps, "Count"),
             Usage("Tokens", limits.Tokens, tokens, "Count"),

@@ -309,4 +309,21 @@ public sealed class RegistryTests(ManagementTestServer server) : IClassFixture<M
         Assert.Equal("Bytes", size["unit"]!.GetValue<string>());
         Assert.Equal(10, usages.Single(u => u!["name"]!.GetValue<string>() == "Webhooks")!["limit"]!.GetValue<long>());
     }
+
+    [Fact]
+    public async Task ListUsages_SizeCountsEachBlobAndManifestOnce()
+    {
+        using var client = await server.CreateManagementClientAsync();
+        async Task<long> SizeAsync() => (await client.GetJsonAsync(server.RegistryPath(server.RegistryName) + "/listUsages"))["value"]!.AsArray()
+            .Single(u => u!["name"]!.GetValue<string>() == "Size")!["currentValue"]!.GetValue<long>();
+        var before = await SizeAsync();
+        var image = new TestImage(payloadSize: 100_000);
+
+        await server.Client.PushImageAsync("usage/first", image, "v1");
+        var afterOne = await SizeAsync();
+        await server.Client.PushImageAsync("usage/second", image, "v1"); // the same bytes again, in another repository
+
+        Assert.Equal(before + image.Layer.Length + image.Config.Length + image.Manifest.Length, afterOne);
+        Assert.Equal(afterOne, await SizeAsync());
+    }
 }
