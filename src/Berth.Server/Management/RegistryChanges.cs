@@ -107,8 +107,11 @@ internal sealed record RegistryChanges(
             foreach (var (key, value) in policies)
             {
                 if (value is null) continue;
-                if (value is not JsonObject)
+                if (value is not JsonObject policy)
                     throw ArmException.InvalidParameter($"The policy '{key}' must be a JSON object.");
+                if (UnenforcedPolicies.TryGetValue(key, out var unenforced)
+                    && string.Equals(ArmRequest.GetString(policy, "status"), unenforced.Status, StringComparison.OrdinalIgnoreCase))
+                    throw ArmException.BadRequest($"{unenforced.Feature} is not supported by Berth: the policy '{key}' cannot be {unenforced.Status}.", "FeatureNotSupported");
                 merged[key] = value.DeepClone();
             }
             stored["policies"] = merged;
@@ -119,6 +122,19 @@ internal sealed record RegistryChanges(
             ArmRequest.GetBool(properties, "adminUserEnabled"),
             tags, stored);
     }
+
+    /// <summary>
+    /// Policies ACR enforces and Berth does not, with the status that would ask for enforcement: refused, so that a
+    /// registry never shows a policy as in force that nothing carries out. The statuses Berth shows by default pass.
+    /// </summary>
+    private static readonly Dictionary<string, (string Status, string Feature)> UnenforcedPolicies = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["quarantinePolicy"] = ("enabled", "Quarantine (images held back until a scanner releases them)"),
+        ["trustPolicy"] = ("enabled", "Content trust (Notary v1 signing)"),
+        ["retentionPolicy"] = ("enabled", "Retention (untagged manifests deleted after a number of days)"),
+        ["softDeletePolicy"] = ("enabled", "Soft delete (deleted artifacts kept for a number of days)"),
+        ["azureADAuthenticationAsArmPolicy"] = ("disabled", "Refusing Azure AD tokens with the ARM audience on the data plane"),
+    };
 
     /// <summary>The registry's stored ARM extras with these changes applied (policies merge by policy name; tags replace).</summary>
     public string ApplyToExtras(string? currentJson, string actor, DateTimeOffset now, DateTimeOffset createdAt, bool created)

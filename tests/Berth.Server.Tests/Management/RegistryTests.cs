@@ -105,6 +105,45 @@ public sealed class RegistryTests(ManagementTestServer server) : IClassFixture<M
         Assert.True(DateTimeOffset.TryParse(log[0]!["timestamp"]!.GetValue<string>(), out _));
     }
 
+    [Theory]
+    [InlineData("retentionPolicy", "enabled")]
+    [InlineData("quarantinePolicy", "enabled")]
+    [InlineData("trustPolicy", "enabled")]
+    [InlineData("softDeletePolicy", "enabled")]
+    [InlineData("azureADAuthenticationAsArmPolicy", "disabled")]
+    public async Task Patch_PolicyBerthDoesNotEnforce_IsRefused_AndTheShownPoliciesStay(string policy, string status)
+    {
+        using var client = await server.CreateManagementClientAsync();
+        var name = Arm.NewRegistryName("policy");
+        var created = await client.CreateRegistryAsync(server, name, sku: "Premium");
+        var shown = created["properties"]!["policies"]!.ToJsonString();
+
+        var result = await client.SendAsync(HttpMethod.Patch, server.RegistryPath(name),
+            new JsonObject { ["properties"] = new JsonObject { ["policies"] = new JsonObject { [policy] = new JsonObject { ["status"] = status } } } });
+
+        Assert.Equal("FeatureNotSupported", Arm.AssertArmError(HttpStatusCode.BadRequest, result));
+        Assert.Contains($"'{policy}'", result.Body!["error"]!["message"]!.GetValue<string>());
+        Assert.Equal(shown, (await client.GetJsonAsync(server.RegistryPath(name)))["properties"]!["policies"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Patch_ShownPoliciesSentBack_AndExportPolicyDisabled_AreAccepted()
+    {
+        // az's generic update sends back what it read; that must pass, and the export policy (no export pipelines
+        // here either way) may be switched.
+        using var client = await server.CreateManagementClientAsync();
+        var name = Arm.NewRegistryName("policy");
+        var created = await client.CreateRegistryAsync(server, name);
+        var policies = created["properties"]!["policies"]!.DeepClone().AsObject();
+        policies["exportPolicy"] = new JsonObject { ["status"] = "disabled" };
+
+        var (status, after, _) = await client.SendAsync(HttpMethod.Patch, server.RegistryPath(name), new JsonObject { ["properties"] = new JsonObject { ["policies"] = policies } });
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("disabled", after!["properties"]!["policies"]!["exportPolicy"]!["status"]!.GetValue<string>());
+        Assert.Equal("disabled", after["properties"]!["policies"]!["retentionPolicy"]!["status"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task Patch_AnonymousPullOnBasic_IsRefusedWithAcrsMessage_AndNothingChanges()
     {
