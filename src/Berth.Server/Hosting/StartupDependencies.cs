@@ -31,10 +31,12 @@ public static class StartupDependencies
                 await CheckAsync(services, cancellationToken);
                 return;
             }
-            catch (ProviderUnavailableException unavailable) when (time.GetUtcNow() + RetryDelay < deadline)
+            catch (ProviderUnavailableException unavailable) when (time.GetUtcNow() < deadline)
             {
                 logger.LogWarning("Waiting for {Provider} (until {Deadline:HH:mm:ss}): {Message}", unavailable.Provider, deadline.ToLocalTime(), unavailable.Message);
-                await Task.Delay(RetryDelay, time, cancellationToken);
+                // The last attempt is made at the deadline, so the node waits the whole time it was given.
+                var remaining = deadline - time.GetUtcNow();
+                await Task.Delay(TimeSpan.FromTicks(Math.Clamp(remaining.Ticks, 0, RetryDelay.Ticks)), time, cancellationToken);
             }
         }
     }
