@@ -45,7 +45,7 @@ internal sealed class AzureBlobStore : IBlobStore
         {
             var blob = Blob(digest);
             return await GetCompleteOrNullAsync(blob, cancellationToken) is { } properties
-                ? new BlobContent(new AzureBlobReadStream(blob, properties.ContentLength, properties.ETag), properties.ContentLength, PhysicalPath: null)
+                ? new BlobContent(new AzureBlobReadStream(blob, properties.ContentLength, properties.ETag), properties.ContentLength)
                 : null;
         }, cancellationToken);
 

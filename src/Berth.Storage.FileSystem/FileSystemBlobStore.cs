@@ -41,7 +41,7 @@ internal sealed class FileSystemBlobStore : IBlobStore
                 Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.Read | FileShare.Delete,
                 BufferSize = 0, Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
             });
-            return Task.FromResult<BlobContent?>(new BlobContent(stream, stream.Length, path));
+            return Task.FromResult<BlobContent?>(new BlobContent(stream, stream.Length));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -49,7 +49,7 @@ internal sealed class FileSystemBlobStore : IBlobStore
         }
     }
 
-    /// <summary>Local files have no URL of their own; downloads go through Berth (with sendfile).</summary>
+    /// <summary>Local files have no URL of their own; downloads go through Berth.</summary>
     public Task<Uri?> GetDownloadRedirectOrNullAsync(Digest digest, CancellationToken cancellationToken) => Task.FromResult<Uri?>(null);
 
     public Task DeleteAsync(Digest digest, CancellationToken cancellationToken)

@@ -2,8 +2,11 @@ using Berth.Oci;
 
 namespace Berth.Core.Storage;
 
-/// <summary>An open blob: a readable stream and, where the store is a local file system, its path for sendfile.</summary>
-public sealed record BlobContent(Stream Stream, long Length, string? PhysicalPath) : IDisposable
+/// <summary>
+/// An open blob: a readable, seekable stream. Downloads copy from it into the response with positional reads (one copy
+/// out of the page cache); kernel sendfile measured slower on loopback than that copy (docs/performance.md).
+/// </summary>
+public sealed record BlobContent(Stream Stream, long Length) : IDisposable
 {
     public void Dispose() => Stream.Dispose();
 }

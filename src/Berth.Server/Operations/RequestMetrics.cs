@@ -55,7 +55,7 @@ public static class RequestMetrics
         return "other";
     }
 
-    /// <summary>Passes reads through and counts them; only request bodies, so responses keep their sendfile path.</summary>
+    /// <summary>Passes reads through and counts them; request bodies only, since wrapping responses would put a copy on every download.</summary>
     private sealed class CountingReadStream(Stream inner) : Stream
     {
         public long BytesRead { get; private set; }
