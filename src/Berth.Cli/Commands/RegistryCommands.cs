@@ -7,7 +7,10 @@ using static Berth.Cli.Commands.CommandBuilder;
 
 namespace Berth.Cli.Commands;
 
-/// <summary><c>berth acr create|update|show|list|delete|check-name|show-usage</c> and <c>acr credential show|renew</c> (reference §5).</summary>
+/// <summary>
+/// <c>berth acr create|update|show|list|delete|check-name|show-usage</c> and <c>acr credential show|renew</c> (reference §5),
+/// plus Berth's <c>acr activity-log</c>.
+/// </summary>
 public static class RegistryCommands
 {
     public static readonly string[] Skus = ["Basic", "Standard", "Premium"];
@@ -21,6 +24,7 @@ public static class RegistryCommands
         yield return Delete(builder);
         yield return CheckName(builder);
         yield return ShowUsage(builder);
+        yield return ActivityLog(builder);
         yield return builder.Group("credential", "Manage login credentials for the registry's admin user.", CredentialShow(builder), CredentialRenew(builder));
     }
 
@@ -226,6 +230,22 @@ public static class RegistryCommands
             }
             context.Emit(new JsonObject { ["value"] = value });
         });
+    }
+
+    /// <summary>Berth's own command (az has none): the registry's activity log, newest first.</summary>
+    private static Command ActivityLog(CommandBuilder builder)
+    {
+        var name = RegistryName();
+        var group = ResourceGroup();
+        var top = Optional("--top", "How many entries to show, newest first (1 to 1000). Default: 100.");
+        return builder.Leaf("activity-log", "Show who changed the registry's settings, when, and from what to what (Berth only; not in az).",
+            [name, group, top], async context =>
+            {
+                var path = await RegistryPathAsync(context, name, group) + "/activityLog";
+                if (context.Get(top) is { } count) path += "?$top=" + Uri.EscapeDataString(count);
+                var log = await context.Management.SendAsync(HttpMethod.Get, path, ManagementClient.RegistryApiVersion);
+                context.Emit(log?["value"]?.DeepClone() ?? new JsonArray(), ArmShapes.ActivityLogTable);
+            });
     }
 
     private static Command CredentialShow(CommandBuilder builder)

@@ -56,6 +56,9 @@ public static class ArmShapes
     public static readonly TableLayout UsageTable = TableLayout.Of(
         ("NAME", "name"), ("LIMIT", "limit"), ("CURRENT VALUE", "currentValue"), ("UNIT", "unit"));
 
+    public static readonly TableLayout ActivityLogTable = TableLayout.Of(
+        ("TIMESTAMP", "timestamp"), ("ACTOR", "actor"), ("SETTING", "setting"), ("OLD VALUE", "oldValue"), ("NEW VALUE", "newValue"));
+
     public static readonly TableLayout CheckNameTable = TableLayout.Of(
         ("NAME AVAILABLE", "nameAvailable"), ("REASON", "reason"), ("MESSAGE", "message"));
 

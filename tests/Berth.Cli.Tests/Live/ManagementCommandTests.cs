@@ -46,6 +46,18 @@ public sealed class ManagementCommandTests : IClassFixture<LiveServer>
         var usage = await JsonAsync(cli, "acr", "show-usage", "-n", "lifecycle1");
         Assert.Contains("Size", usage!["value"]!.AsArray().Select(u => (string?)u!["name"]));
 
+        // Newest first: the tier changed above, then anonymous pull is switched on.
+        Assert.Equal(0, (await cli.RunAsync("acr", "update", "-n", "lifecycle1", "--anonymous-pull-enabled")).ExitCode);
+        var log = (await JsonAsync(cli, "acr", "activity-log", "-n", "lifecycle1", "--top", "2"))!.AsArray();
+        Assert.Equal([("anonymousPullEnabled", "false", "true"), ("sku", "Basic", "Standard")],
+            log.Select(e => ((string?)e!["setting"], (string?)e["oldValue"], (string?)e["newValue"])));
+        var table = await cli.RunAsync("acr", "activity-log", "-n", "lifecycle1", "-o", "table");
+        Assert.Equal(0, table.ExitCode);
+        Assert.StartsWith("TIMESTAMP", table.Out.TrimStart());
+        var badTop = await cli.RunAsync("acr", "activity-log", "-n", "lifecycle1", "--top", "0");
+        Assert.NotEqual(0, badTop.ExitCode);
+        Assert.Contains("$top", badTop.Error);
+
         var credentials = await JsonAsync(cli, "acr", "credential", "show", "-n", "lifecycle1");
         Assert.Equal(["password", "password2"], credentials!["passwords"]!.AsArray().Select(p => (string?)p!["name"]));
         var before = (string?)credentials["passwords"]![1]!["value"];
