@@ -85,6 +85,13 @@ public sealed class RepositoryDetailsService(IRepositoryDetailsStore details, IM
         await manifests.DeleteAsync(repository, new Reference(tag, null), cancellationToken);
     }
 
+    /// <summary>Deletes the manifest and every tag on it, as a <c>/v2</c> DELETE by digest does (locks apply).</summary>
+    public async Task DeleteManifestAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
+    {
+        await GetRepositoryAsync(repository, cancellationToken);
+        await manifests.DeleteAsync(repository, new Reference(null, digest), cancellationToken);
+    }
+
     private static OciException NameUnknown(RepositoryKey repository) =>
         new(OciErrorCode.NameUnknown, "repository name not known to registry", new { name = repository.Name });
 

@@ -54,7 +54,7 @@ public static partial class AcrApiEndpoints
         {
             _ when HttpMethods.IsGet(method) => ScopeNames.MetadataRead,
             _ when HttpMethods.IsPatch(method) && (target == AttributeTarget.Repository || key is not null) => ScopeNames.MetadataWrite,
-            _ when HttpMethods.IsDelete(method) && (target == AttributeTarget.Repository || target == AttributeTarget.Tag && key is not null) => ScopeNames.Delete,
+            _ when HttpMethods.IsDelete(method) && (target == AttributeTarget.Repository || key is not null) => ScopeNames.Delete,
             _ => throw NotSupported(method),
         };
         if (await AccessControl.AuthorizeAsync(context, registry, [AccessScope.Repository(name, action)]) is null) return;
@@ -108,6 +108,11 @@ public static partial class AcrApiEndpoints
                 await WriteAsync(context, new { manifestsDeleted = manifests, tagsDeleted = tags });
                 break;
             }
+            case (ScopeNames.Delete, AttributeTarget.Manifest, { } digest):
+                await service.DeleteManifestAsync(repository, Digest.Parse(digest), cancellationToken);
+                context.Response.StatusCode = StatusCodes.Status202Accepted;
+                context.Response.ContentLength = 0;
+                break;
             default:
                 await service.DeleteTagAsync(repository, key!, cancellationToken);
                 context.Response.StatusCode = StatusCodes.Status202Accepted;

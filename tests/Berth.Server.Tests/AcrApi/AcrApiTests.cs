@@ -210,6 +210,30 @@ public sealed class AcrApiTests(BerthTestServer server) : IClassFixture<BerthTes
     }
 
     [Fact]
+    public async Task DeleteManifestThroughAcrApi_RemovesItAndItsTags_AndHonoursTheLock()
+    {
+        var repository = NewRepository();
+        var digest = await PushImageAsync(repository, "v1");
+        using (var locked = await PatchAsync($"/acr/v1/{repository}/_manifests/{digest}", """{"deleteEnabled":false}"""))
+            Assert.Equal(HttpStatusCode.OK, locked.StatusCode);
+        using (var refused = await server.Client.DeleteAsync($"/acr/v1/{repository}/_manifests/{digest}"))
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode); // DENIED, as a /v2 DELETE of locked content gets
+        using (var unlocked = await PatchAsync($"/acr/v1/{repository}/_manifests/{digest}", """{"deleteEnabled":true}"""))
+            Assert.Equal(HttpStatusCode.OK, unlocked.StatusCode);
+
+        using var delete = await server.Client.DeleteAsync($"/acr/v1/{repository}/_manifests/{digest}");
+
+        Assert.Equal(HttpStatusCode.Accepted, delete.StatusCode);
+        foreach (var reference in new[] { "v1", digest })
+        {
+            using var gone = await server.Client.GetAsync($"/v2/{repository}/manifests/{reference}");
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        }
+        using var again = await server.Client.DeleteAsync($"/acr/v1/{repository}/_manifests/{digest}");
+        Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
+    }
+
+    [Fact]
     public async Task DeleteRepository_RemovesEverythingAndReportsIt()
     {
         var repository = NewRepository();
