@@ -70,7 +70,7 @@ public sealed class AuthenticationService(
         return tokenResult;
     }
 
-    /// <summary><c>grant_type=refresh_token</c> at <c>/oauth2/token</c>.</summary>
+    /// <summary><c>grant_type=refresh_token</c> at <c>/oauth2/token</c> and <c>/oauth2/exchange</c>: access tokens are refused.</summary>
     public Task<AuthenticationResult> AuthenticateRefreshTokenAsync(RegistryContext registry, string refreshToken, CancellationToken cancellationToken) =>
         AuthenticateJwtAsync(registry, refreshToken, acceptAccessTokens: false, cancellationToken);
 
@@ -156,7 +156,7 @@ public sealed class AuthenticationService(
 
         // An access token is capped by its own grant; a refresh token stands for the identity's full rights.
         if (claims.Kind == RegistryTokenKind.Access)
-            principal = principal with { Permissions = principal.Permissions.Intersect(Permissions.FromAccessList(claims.Access)) };
+            principal = principal with { Permissions = principal.Permissions.Intersect(Permissions.FromAccessList(claims.Access)), ViaAccessToken = true };
         return AuthenticationResult.Success(principal);
     }
 

@@ -46,6 +46,10 @@ public static class Grants
 
     private static List<string> GrantRepository(Permissions allowed, string name, List<string> requested)
     {
+        // A signed grant names a repository that can exist, or the literal "*" (every repository). Anything else
+        // (a "team/*" pattern, "team/../secret", a host:port prefix) is refused here rather than trusted to the /v2 router.
+        if (name != ScopeNames.Wildcard && !Oci.Names.IsValidRepository(name))
+            return [];
         var held = allowed.GetRepositoryActions(name);
         var result = new List<string>();
         if (held == RepositoryActions.None)

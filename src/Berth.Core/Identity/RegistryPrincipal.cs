@@ -37,6 +37,13 @@ public sealed record RegistryPrincipal(
 
     public bool IsAnonymous => Kind == PrincipalKind.Anonymous;
 
+    /// <summary>
+    /// The caller proved itself with an access token, so <see cref="Permissions"/> is capped by that token's grant. Such a
+    /// principal is never a source of refresh tokens: a refresh token stands for the identity's full rights, and a leaked
+    /// pull-only access token must not become them.
+    /// </summary>
+    public bool ViaAccessToken { get; init; }
+
     public static RegistryPrincipal Anonymous(string registry) =>
         new(registry, PrincipalKind.Anonymous, AnonymousName, Permissions.AnonymousPull);
 }

@@ -27,13 +27,19 @@ public readonly record struct RepositoryPattern
     /// <summary>
     /// Whether the pattern covers <paramref name="repository"/>. A literal <c>*</c> name (a client asking for
     /// <c>repository:*:pull</c>) is covered only by the <c>*</c> pattern, so a grant on it means "every repository".
+    /// A prefix pattern matches whole path segments of a valid repository name: <c>team/*</c> covers <c>team/app</c>
+    /// and <c>team/a/b</c>, never <c>teamx/app</c>, <c>team/../secret</c> or the pattern text <c>team/*</c> itself.
     /// </summary>
     public bool Matches(string repository)
     {
         if (IsEveryRepository)
             return true;
         if (IsPrefix)
-            return repository.Length > Value.Length - 1 && repository.StartsWith(Value.AsSpan(0, Value.Length - 1), StringComparison.Ordinal);
+        {
+            var prefix = Value.AsSpan(0, Value.Length - 1); // "team/": the segments, and the separator after the last
+            return repository.Length > prefix.Length && repository.AsSpan().StartsWith(prefix, StringComparison.Ordinal)
+                && Oci.Names.IsValidRepository(repository);
+        }
         return string.Equals(repository, Value, StringComparison.Ordinal);
     }
 

@@ -23,6 +23,10 @@ public static partial class Audit
     public static void TokenRequestRefused(HttpContext context, string registry, AuthenticationFailure failure) =>
         LogTokenRequestRefused(Logger(context), registry, failure.ToString(), context.Request.Path.Value ?? "", Client(context), context.TraceIdentifier);
 
+    /// <summary>A token request was answered without the refresh token it asked for.</summary>
+    public static void RefreshTokenRefused(HttpContext context, string registry, string reason) =>
+        LogRefreshTokenRefused(Logger(context), registry, reason, context.Request.Path.Value ?? "", Client(context), context.TraceIdentifier);
+
     /// <summary>A management request came without a valid management token.</summary>
     public static void ManagementAuthenticationFailed(HttpContext context, string reason) =>
         LogManagementAuthenticationFailed(Logger(context), reason, context.Request.Method, context.Request.Path.Value ?? "", Client(context), context.TraceIdentifier);
@@ -68,6 +72,10 @@ public static partial class Audit
     [LoggerMessage(EventId = 103, EventName = "SignInRefused", Level = LogLevel.Warning,
         Message = "Management sign-in refused at {Path} with {Status} from {Client} [{RequestId}]")]
     private static partial void LogSignInRefused(ILogger logger, string path, int status, string client, string requestId);
+
+    [LoggerMessage(EventId = 104, EventName = "RefreshTokenRefused", Level = LogLevel.Warning,
+        Message = "Refresh token refused on registry {Registry}: {Reason} at {Path} from {Client} [{RequestId}]")]
+    private static partial void LogRefreshTokenRefused(ILogger logger, string registry, string reason, string path, string client, string requestId);
 
     [LoggerMessage(EventId = 110, EventName = "ManagementChange", Level = LogLevel.Information,
         Message = "Management change by {ClientId} ({DisplayName}): {Method} {Path} -> {Status} from {Client} [{RequestId}]")]

@@ -92,8 +92,10 @@ public static class TokenEndpoints
     }
 
     /// <summary>
-    /// Exchanges a credential for a registry refresh token (<c>{"refresh_token": ...}</c>), which the Azure SDKs
-    /// then trade at <c>/oauth2/token</c>. Berth's own registry tokens are accepted; management-plane tokens plug in here.
+    /// Exchanges a credential for a registry refresh token (<c>{"refresh_token": ...}</c>), which the Azure SDKs and az
+    /// then trade at <c>/oauth2/token</c>. <c>grant_type=refresh_token</c> takes a Berth refresh token;
+    /// <c>access_token</c> takes a management-plane token (az's and the SDKs' Entra path). A registry access token is
+    /// refused in both places: it carries a narrow grant, and the refresh token would stand for the whole identity.
     /// </summary>
     private static async Task ExchangeAsync(HttpContext context)
     {
@@ -105,24 +107,20 @@ public static class TokenEndpoints
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         var registry = await ResolveRegistryAsync(context, form["service"]);
         var grantType = form["grant_type"].ToString();
-        var presented = grantType switch
+        AuthenticationResult result;
+        switch (grantType)
         {
-            "access_token" or "access_token_refresh_token" => form["access_token"].ToString(),
-            "refresh_token" => form["refresh_token"].ToString(),
-            _ => null,
-        };
-        if (presented is null)
-        {
-            await WriteOAuthErrorAsync(context, StatusCodes.Status400BadRequest, "unsupported_grant_type",
-                $"grant_type \"{grantType}\" is not supported; use access_token");
-            return;
+            case "refresh_token":
+                result = await Authentication(context).AuthenticateRefreshTokenAsync(registry.ToContext(), form["refresh_token"].ToString(), context.RequestAborted);
+                break;
+            case "access_token" or "access_token_refresh_token":
+                result = await ExchangeManagementTokenAsync(context, registry, form["access_token"].ToString());
+                break;
+            default:
+                await WriteOAuthErrorAsync(context, StatusCodes.Status400BadRequest, "unsupported_grant_type",
+                    $"grant_type \"{grantType}\" is not supported; use access_token or refresh_token");
+                return;
         }
-        var result = await Authentication(context).AuthenticateBasicAsync(registry.ToContext(), AuthenticationService.NullGuidUsername, presented, context.RequestAborted);
-        // az's AAD path: a management access token stands for its service principal, which acts as the registry's admin.
-        if (!result.Succeeded && grantType != "refresh_token"
-            && context.RequestServices.GetService<Berth.Core.Management.IManagementCredentialExchange>() is { } management
-            && await management.ExchangeAsync(registry.ToContext(), presented, context.RequestAborted) is { } delegated)
-            result = AuthenticationResult.Success(delegated);
         if (!result.Succeeded) Operations.Audit.TokenRequestRefused(context, registry.Name, result.Failure);
         if (!await RequestThrottle.AdmitTokenRequestAsync(context, registry, result)) return;
         if (result.Principal is not { } principal)
@@ -132,6 +130,16 @@ public static class TokenEndpoints
         }
         var refresh = context.RequestServices.GetRequiredService<RegistryTokenService>().IssueRefreshToken(registry.ToContext(), principal);
         await WriteJsonAsync(context, new TokenResponse { RefreshToken = refresh.Value });
+    }
+
+    /// <summary>az's Entra path: a management access token stands for its service principal, which acts as the registry's admin.</summary>
+    private static async Task<AuthenticationResult> ExchangeManagementTokenAsync(HttpContext context, Registry registry, string accessToken)
+    {
+        if (context.RequestServices.GetService<Berth.Core.Management.IManagementCredentialExchange>() is { } management
+            && await management.ExchangeAsync(registry.ToContext(), accessToken, context.RequestAborted) is { } delegated)
+            return AuthenticationResult.Success(delegated);
+        return AuthenticationResult.Fail(AuthenticationFailure.InvalidToken,
+            "only a management access token can be exchanged with grant_type=access_token; a registry access token never yields a refresh token");
     }
 
     private static async Task WriteGrantAsync(HttpContext context, Registry registry, AuthenticationResult result, StringValues scopeParameters, bool includeRefreshToken)
@@ -151,7 +159,11 @@ public static class TokenEndpoints
         var tokens = context.RequestServices.GetRequiredService<RegistryTokenService>();
         var grant = AuthenticationService.ComputeGrant(principal, ScopeParser.Parse(scopeParameters.ToArray()));
         var access = tokens.IssueAccessToken(registry.ToContext(), principal, grant);
-        var refresh = includeRefreshToken && !principal.IsAnonymous ? tokens.IssueRefreshToken(registry.ToContext(), principal).Value : null;
+        // A caller that proved itself with an access token (the null-GUID user) gets that token's rights again, never a
+        // refresh token: it would stand for the whole identity. The request still succeeds, as refresh_token is optional.
+        if (includeRefreshToken && principal.ViaAccessToken)
+            Operations.Audit.RefreshTokenRefused(context, registry.Name, "an access token was presented as the credential");
+        var refresh = includeRefreshToken && !principal.IsAnonymous && !principal.ViaAccessToken ? tokens.IssueRefreshToken(registry.ToContext(), principal).Value : null;
         // ACR sends only access_token; token, expires_in and issued_at are what the distribution spec adds, and clients use them.
         await WriteJsonAsync(context, new TokenResponse
         {

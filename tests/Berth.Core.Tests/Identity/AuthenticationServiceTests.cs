@@ -233,6 +233,18 @@ public sealed class AuthenticationServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task NullGuidWithAccessToken_IsCappedAndNeverYieldsARefreshToken()
+    {
+        var (principal, _) = await TokenWithRefreshAsync(SystemScopeMaps.Push);
+        var access = _fixture.Tokens.IssueAccessToken(Registry, principal, [AccessScope.Repository("a", "pull")]).Value;
+        var viaAccess = (await BasicAsync(AuthenticationService.NullGuidUsername, access)).Principal!;
+        Assert.True(viaAccess.ViaAccessToken);
+        Assert.Equal(RepositoryActions.Pull, viaAccess.Permissions.GetRepositoryActions("a"));
+        Assert.Equal(RepositoryActions.None, viaAccess.Permissions.GetRepositoryActions("b"));
+        Assert.Throws<InvalidOperationException>(() => _fixture.Tokens.IssueRefreshToken(Registry, viaAccess));
+    }
+
+    [Fact]
     public async Task NullGuidWithGarbage_IsInvalidToken()
     {
         Assert.Equal(AuthenticationFailure.InvalidToken, (await BasicAsync(AuthenticationService.NullGuidUsername, "not-a-jwt")).Failure);

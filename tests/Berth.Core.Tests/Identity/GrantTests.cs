@@ -114,6 +114,25 @@ public sealed class GrantTests
         Assert.Equal(RepositoryActions.None, Map("repositories/sample/*/content/read").GetRepositoryActions("samplex/foo"));
     }
 
+    [Theory]
+    [InlineData("sample/../secret/y")]
+    [InlineData("sample/*")]
+    [InlineData("sample//y")]
+    [InlineData("sample/./y")]
+    [InlineData("sample/Y")]
+    public void PrefixRule_MatchesOnlyValidRepositoryNames(string name)
+    {
+        Assert.Equal(RepositoryActions.None, Map("repositories/sample/*/content/read").GetRepositoryActions(name));
+        Assert.Empty(Grant(Map("repositories/sample/*/content/read"), $"repository:{name}:pull"));
+    }
+
+    [Fact]
+    public void EveryRepositoryRule_NeverSignsAnInvalidName()
+    {
+        Assert.Empty(Grant(Permissions.Admin, "repository:a/../b:pull"));
+        Assert.Empty(Grant(Permissions.Admin, "repository:localhost:5000/a:pull"));
+    }
+
     [Fact]
     public void PrefixRule_MatchesAnyDepth()
     {

@@ -29,11 +29,16 @@ public sealed class RegistryTokenService(SigningKey key, TimeProvider time, IOpt
         return Issue(registry, principal, RegistryTokenKind.Access, access, lifetime);
     }
 
-    /// <summary>A refresh token: no access list; it stands for the identity and is re-checked on every use.</summary>
+    /// <summary>
+    /// A refresh token: no access list; it stands for the identity's full rights and is re-checked on every use. So only a
+    /// caller that proved the identity itself (a password, a refresh token, a management credential) may get one.
+    /// </summary>
     public IssuedToken IssueRefreshToken(RegistryContext registry, RegistryPrincipal principal)
     {
         if (principal.IsAnonymous)
             throw new InvalidOperationException("anonymous callers never get refresh tokens");
+        if (principal.ViaAccessToken)
+            throw new InvalidOperationException("an access token never yields a refresh token");
         return Issue(registry, principal, RegistryTokenKind.Refresh, [], _options.RefreshTokenLifetime);
     }
 
