@@ -159,6 +159,21 @@ public sealed class HostileInputTests(UnthrottledBerthTestServer server) : IClas
         Assert.Equal(0, UploadFileLength(location));
     }
 
+    /// <summary>
+    /// The challenge's realm names the host the client reached (docs/security.md): it can only ever reflect a
+    /// syntactically valid host, so no header or parameter can be smuggled into <c>WWW-Authenticate</c> through it.
+    /// </summary>
+    [Theory]
+    [InlineData("evil\",x=\"y")]
+    [InlineData("evil host")]
+    [InlineData("evil/path")]
+    public async Task HostThatIsNoHost_400WithoutAChallenge(string host)
+    {
+        var response = await RawHttp.SendAsync(server.BaseAddress, $"GET /v2/ HTTP/1.1\nHost: {host}\n");
+        Assert.Equal(400, response.Status);
+        Assert.DoesNotContain("WWW-Authenticate", response.Head, StringComparison.OrdinalIgnoreCase);
+    }
+
     [Fact]
     public async Task HugeDeclaredManifestLength_413WithoutReadingTheBody()
     {
