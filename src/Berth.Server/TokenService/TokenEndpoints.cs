@@ -149,8 +149,9 @@ public static class TokenEndpoints
             return;
         }
         var tokens = context.RequestServices.GetRequiredService<RegistryTokenService>();
-        var grant = AuthenticationService.ComputeGrant(principal, ScopeParser.Parse(scopeParameters.ToArray()));
-        var access = tokens.IssueAccessToken(registry.ToContext(), principal, grant);
+        var requested = ScopeParser.Parse(scopeParameters.ToArray());
+        var grant = AuthenticationService.ComputeGrant(principal, requested);
+        var access = tokens.IssueAccessToken(registry.ToContext(), principal, grant, requested);
         var refresh = includeRefreshToken && !principal.IsAnonymous ? tokens.IssueRefreshToken(registry.ToContext(), principal).Value : null;
         // ACR sends only access_token; token, expires_in and issued_at are what the distribution spec adds, and clients use them.
         await WriteJsonAsync(context, new TokenResponse
