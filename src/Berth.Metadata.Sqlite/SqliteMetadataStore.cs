@@ -175,13 +175,19 @@ internal sealed class SqliteMetadataStore(SqliteDatabase database, TimeProvider 
         await transaction.CommitAsync(cancellationToken);
     }
 
-    public async Task<bool> DeleteManifestAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
+    public async Task<ContentDeletion> DeleteManifestAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+        // Deleting the manifest deletes its tags too, so a lock on any of them keeps it.
+        var locked = await SqliteContentLocks.FindAsync(connection, repository,
+            $"{SqliteContentLocks.RepositoryRow} OR (a.kind='manifest' AND a.key=$d) OR " +
+            "(a.kind='tag' AND a.key IN (SELECT tag FROM tags WHERE registry=$r AND repository=$n AND digest=$d))",
+            cancellationToken, ("$d", digest.ToString()));
+        if (locked.Count > 0) return new ContentDeletion(true, locked);
         var parameters = new (string, object?)[] { ("$r", repository.Registry), ("$n", repository.Name), ("$d", digest.ToString()) };
         var deleted = await ExecuteAsync(connection, "DELETE FROM manifests WHERE registry=$r AND repository=$n AND digest=$d;", cancellationToken, parameters);
-        // Locks belong to the manifest and its tags; they go with them, so a later push of the same name starts unlocked.
+        // Unlocked attributes belong to the manifest and its tags; they go with them, so a later push of the same name starts afresh.
         await ExecuteAsync(connection,
             """
             DELETE FROM content_attributes WHERE registry=$r AND repository=$n AND (
@@ -191,18 +197,21 @@ internal sealed class SqliteMetadataStore(SqliteDatabase database, TimeProvider 
         await ExecuteAsync(connection, "DELETE FROM tags WHERE registry=$r AND repository=$n AND digest=$d;", cancellationToken, parameters);
         await ExecuteAsync(connection, "DELETE FROM manifest_references WHERE registry=$r AND repository=$n AND manifest=$d;", cancellationToken, parameters);
         await transaction.CommitAsync(cancellationToken);
-        return deleted > 0;
+        return deleted > 0 ? ContentDeletion.Deleted : ContentDeletion.NotFound;
     }
 
-    public async Task<bool> DeleteTagAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken)
+    public async Task<ContentDeletion> DeleteTagAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+        var locked = await SqliteContentLocks.FindAsync(connection, repository, $"{SqliteContentLocks.RepositoryRow} OR (a.kind='tag' AND a.key=$t)",
+            cancellationToken, ("$t", tag));
+        if (locked.Count > 0) return new ContentDeletion(true, locked);
         var parameters = new (string, object?)[] { ("$r", repository.Registry), ("$n", repository.Name), ("$t", tag) };
         var deleted = await ExecuteAsync(connection, "DELETE FROM tags WHERE registry=$r AND repository=$n AND tag=$t;", cancellationToken, parameters);
         await ExecuteAsync(connection, "DELETE FROM content_attributes WHERE registry=$r AND repository=$n AND kind='tag' AND key=$t;", cancellationToken, parameters);
         await transaction.CommitAsync(cancellationToken);
-        return deleted > 0;
+        return deleted > 0 ? ContentDeletion.Deleted : ContentDeletion.NotFound;
     }
 
     public async Task<IReadOnlyList<string>> ListTagsAsync(RepositoryKey repository, int limit, string? last, CancellationToken cancellationToken)
@@ -317,9 +326,11 @@ internal sealed class SqliteMetadataStore(SqliteDatabase database, TimeProvider 
 
         var manifests = new List<ManifestNode>();
         await using (var command = Prepare(connection,
-            """
+            $"""
             SELECT m.digest, m.created_at, m.subject,
-                   EXISTS (SELECT 1 FROM tags t WHERE t.registry=m.registry AND t.repository=m.repository AND t.digest=m.digest)
+                   EXISTS (SELECT 1 FROM tags t WHERE t.registry=m.registry AND t.repository=m.repository AND t.digest=m.digest),
+                   EXISTS (SELECT 1 FROM content_attributes a WHERE a.registry=m.registry AND a.repository=m.repository
+                           AND ({SqliteContentLocks.RepositoryRow} OR (a.kind='manifest' AND a.key=m.digest)) AND {SqliteContentLocks.Forbids})
             FROM manifests m WHERE m.registry=$r AND m.repository=$n;
             """, parameters))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
@@ -329,7 +340,7 @@ internal sealed class SqliteMetadataStore(SqliteDatabase database, TimeProvider 
                 var digest = reader.GetString(0);
                 references.TryGetValue(digest, out var lists);
                 manifests.Add(new ManifestNode(Digest.Parse(digest), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), reader.GetInt64(3) != 0,
-                    reader.IsDBNull(2) ? null : Digest.Parse(reader.GetString(2)), lists.Manifests ?? [], lists.Blobs ?? []));
+                    reader.IsDBNull(2) ? null : Digest.Parse(reader.GetString(2)), lists.Manifests ?? [], lists.Blobs ?? [], reader.GetInt64(4) != 0));
             }
         }
 
@@ -349,11 +360,13 @@ internal sealed class SqliteMetadataStore(SqliteDatabase database, TimeProvider 
         await using var transaction = await BeginWriteAsync(connection, cancellationToken);
         var parameters = new (string, object?)[] { ("$r", repository.Registry), ("$n", repository.Name), ("$d", digest.ToString()), ("$before", createdBefore.ToUnixTimeMilliseconds()) };
         var deleted = await ExecuteAsync(connection,
-            """
+            $"""
             DELETE FROM manifests WHERE registry=$r AND repository=$n AND digest=$d AND created_at < $before
               AND NOT EXISTS (SELECT 1 FROM tags WHERE registry=$r AND repository=$n AND digest=$d)
               AND NOT EXISTS (SELECT 1 FROM manifest_references WHERE registry=$r AND repository=$n AND referenced=$d AND kind='manifest')
-              AND (subject IS NULL OR NOT EXISTS (SELECT 1 FROM manifests s WHERE s.registry=$r AND s.repository=$n AND s.digest=manifests.subject));
+              AND (subject IS NULL OR NOT EXISTS (SELECT 1 FROM manifests s WHERE s.registry=$r AND s.repository=$n AND s.digest=manifests.subject))
+              AND NOT EXISTS (SELECT 1 FROM content_attributes a WHERE a.registry=$r AND a.repository=$n
+                              AND ({SqliteContentLocks.RepositoryRow} OR (a.kind='manifest' AND a.key=$d)) AND {SqliteContentLocks.Forbids});
             """, cancellationToken, parameters);
         if (deleted == 0) return false;
         await ExecuteAsync(connection, "DELETE FROM manifest_references WHERE registry=$r AND repository=$n AND manifest=$d;", cancellationToken, parameters);

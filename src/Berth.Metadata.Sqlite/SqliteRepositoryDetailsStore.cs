@@ -100,25 +100,14 @@ internal sealed class SqliteRepositoryDetailsStore(SqliteDatabase database) : IR
         return new EffectiveAttributes(repositoryAttributes, tag is null ? null : tagAttributes, manifest is null ? null : manifestAttributes);
     }
 
-    public async Task<IReadOnlyList<(string Tag, ContentAttributes Attributes)>> GetTagAttributesForManifestAsync(RepositoryKey repository, Digest manifest, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = Command(connection, repository,
-            $"""
-            SELECT t.tag, {AttributeColumns} FROM tags t
-            LEFT JOIN content_attributes a ON a.registry=t.registry AND a.repository=t.repository AND a.kind='tag' AND a.key=t.tag
-            WHERE t.registry=$r AND t.repository=$n AND t.digest=$d ORDER BY t.tag;
-            """, ("$d", manifest.ToString()));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var result = new List<(string, ContentAttributes)>();
-        while (await reader.ReadAsync(cancellationToken)) result.Add((reader.GetString(0), Attributes(reader, 1)));
-        return result;
-    }
-
-    public async Task<(IReadOnlyList<string> Manifests, IReadOnlyList<string> Tags)?> DeleteRepositoryAsync(RepositoryKey repository, CancellationToken cancellationToken)
+    public async Task<RepositoryDeletion?> DeleteRepositoryAsync(RepositoryKey repository, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, cancellationToken);
+        // ACR refuses to delete a repository that holds a locked image; checked under the transaction's write lock, so nothing
+        // locked meanwhile is lost, and nothing at all is deleted when something is locked.
+        var locked = await SqliteContentLocks.FindAsync(connection, repository, "1=1", cancellationToken);
+        if (locked.Count > 0) return new RepositoryDeletion([], [], locked);
         var manifests = await ListAsync(connection, repository, "SELECT digest FROM manifests WHERE registry=$r AND repository=$n ORDER BY digest;", cancellationToken);
         var tags = await ListAsync(connection, repository, "SELECT tag FROM tags WHERE registry=$r AND repository=$n ORDER BY tag;", cancellationToken);
         var deleted = 0;
@@ -137,7 +126,7 @@ internal sealed class SqliteRepositoryDetailsStore(SqliteDatabase database) : IR
         }
         await transaction.CommitAsync(cancellationToken);
         // The last statement deletes the repository row itself: zero means there was no such repository.
-        return deleted == 0 ? null : (manifests, tags);
+        return deleted == 0 ? null : new RepositoryDeletion(manifests, tags, []);
     }
 
     private async Task<IReadOnlyList<TagDetails>> ReadTagsAsync(RepositoryKey repository, string where, CancellationToken cancellationToken, params (string, object)[] parameters)

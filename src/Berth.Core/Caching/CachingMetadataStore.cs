@@ -24,10 +24,10 @@ internal sealed class CachingMetadataStore(IMetadataStore inner, ChangeGeneratio
     public Task PutManifestAsync(RepositoryKey repository, ManifestWrite write, CancellationToken cancellationToken) =>
         ChangingAsync(repository.Registry, () => inner.PutManifestAsync(repository, write, cancellationToken));
 
-    public Task<bool> DeleteManifestAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) =>
+    public Task<ContentDeletion> DeleteManifestAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) =>
         ChangingAsync(repository.Registry, () => inner.DeleteManifestAsync(repository, digest, cancellationToken));
 
-    public Task<bool> DeleteTagAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken) =>
+    public Task<ContentDeletion> DeleteTagAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken) =>
         ChangingAsync(repository.Registry, () => inner.DeleteTagAsync(repository, tag, cancellationToken));
 
     public Task DeleteRegistryContentAsync(string registry, CancellationToken cancellationToken) =>

@@ -22,7 +22,7 @@ internal sealed class CachingRepositoryDetailsStore(IRepositoryDetailsStore inne
         finally { await generations.BumpAsync(repository.Registry, ChangeKind.Content); }
     }
 
-    public async Task<(IReadOnlyList<string> Manifests, IReadOnlyList<string> Tags)?> DeleteRepositoryAsync(RepositoryKey repository, CancellationToken cancellationToken)
+    public async Task<RepositoryDeletion?> DeleteRepositoryAsync(RepositoryKey repository, CancellationToken cancellationToken)
     {
         try { return await inner.DeleteRepositoryAsync(repository, cancellationToken); }
         finally { await generations.BumpAsync(repository.Registry, ChangeKind.Content); }
@@ -33,5 +33,4 @@ internal sealed class CachingRepositoryDetailsStore(IRepositoryDetailsStore inne
     public Task<TagDetails?> GetTagOrNullAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken) => inner.GetTagOrNullAsync(repository, tag, cancellationToken);
     public Task<IReadOnlyList<ManifestDetails>> ListManifestsAsync(RepositoryKey repository, int limit, string? last, ListOrder order, CancellationToken cancellationToken) => inner.ListManifestsAsync(repository, limit, last, order, cancellationToken);
     public Task<ManifestDetails?> GetManifestOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) => inner.GetManifestOrNullAsync(repository, digest, cancellationToken);
-    public Task<IReadOnlyList<(string Tag, ContentAttributes Attributes)>> GetTagAttributesForManifestAsync(RepositoryKey repository, Digest manifest, CancellationToken cancellationToken) => inner.GetTagAttributesForManifestAsync(repository, manifest, cancellationToken);
 }

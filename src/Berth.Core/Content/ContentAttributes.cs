@@ -51,9 +51,10 @@ public interface IRepositoryDetailsStore
     /// <summary>The attributes of the repository and, where given, of the tag and the manifest, in one read.</summary>
     Task<EffectiveAttributes> GetEffectiveAttributesAsync(RepositoryKey repository, string? tag, Digest? manifest, CancellationToken cancellationToken);
 
-    /// <summary>Attributes of every tag that points at <paramref name="manifest"/>.</summary>
-    Task<IReadOnlyList<(string Tag, ContentAttributes Attributes)>> GetTagAttributesForManifestAsync(RepositoryKey repository, Digest manifest, CancellationToken cancellationToken);
-
-    /// <summary>Deletes the repository with all its tags, manifests, links and attributes; returns what went, or null if it did not exist.</summary>
-    Task<(IReadOnlyList<string> Manifests, IReadOnlyList<string> Tags)?> DeleteRepositoryAsync(RepositoryKey repository, CancellationToken cancellationToken);
+    /// <summary>
+    /// Deletes the repository with all its tags, manifests, links and attributes and returns what went, or null if it did
+    /// not exist. When the repository or anything in it is locked (checked in the same transaction) it deletes nothing and
+    /// returns the locked content instead.
+    /// </summary>
+    Task<RepositoryDeletion?> DeleteRepositoryAsync(RepositoryKey repository, CancellationToken cancellationToken);
 }

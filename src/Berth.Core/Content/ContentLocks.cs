@@ -34,21 +34,28 @@ public sealed class ContentLocks(IRepositoryDetailsStore details)
             throw Denied($"tag {tag} is locked (writeEnabled=false) and cannot be moved to another manifest");
     }
 
-    public async Task EnsureTagDeletableAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken)
+    /// <summary>
+    /// Refuses a delete for which the store found locked content in the way (<see cref="ContentDeletion.Locked"/>,
+    /// <see cref="RepositoryDeletion.Locked"/>). The store checks inside the delete's transaction, so no lock set
+    /// meanwhile can slip past; this only turns its finding into ACR's answer, naming everything that is locked.
+    /// </summary>
+    public static void EnsureNoneLocked(RepositoryKey repository, IReadOnlyList<LockedContent> locked, string? operation = null)
     {
-        var attributes = await details.GetEffectiveAttributesAsync(repository, tag, null, cancellationToken);
-        EnsureDeletable(attributes.Repository, $"repository {repository.Name}");
-        EnsureDeletable(attributes.Tag!, $"tag {tag}");
+        if (locked.Count == 0) return;
+        var reasons = string.Join("; ", locked.Select(l => Describe(repository, l)));
+        throw Denied(operation is null ? reasons : $"{operation}: {reasons}");
     }
 
-    /// <summary>Deleting a manifest also deletes its tags, so every one of them must allow it too.</summary>
-    public async Task EnsureManifestDeletableAsync(RepositoryKey repository, Digest manifest, CancellationToken cancellationToken)
+    private static string Describe(RepositoryKey repository, LockedContent content)
     {
-        var attributes = await details.GetEffectiveAttributesAsync(repository, null, manifest, cancellationToken);
-        EnsureDeletable(attributes.Repository, $"repository {repository.Name}");
-        EnsureDeletable(attributes.Manifest!, $"manifest {manifest}");
-        foreach (var (tag, tagAttributes) in await details.GetTagAttributesForManifestAsync(repository, manifest, cancellationToken))
-            EnsureDeletable(tagAttributes, $"tag {tag} (which points at {manifest})");
+        var what = content.Target switch
+        {
+            AttributeTarget.Repository => $"repository {repository.Name}",
+            AttributeTarget.Tag => $"tag {content.Key}",
+            _ => $"manifest {content.Key}",
+        };
+        var flags = new[] { content.DeleteEnabled ? null : "deleteEnabled=false", content.WriteEnabled ? null : "writeEnabled=false" };
+        return $"{what} is locked ({string.Join(", ", flags.OfType<string>())})";
     }
 
     public async Task EnsureRepositoryDeletableAsync(RepositoryKey repository, CancellationToken cancellationToken)

@@ -64,17 +64,17 @@ public sealed class ManifestService(IMetadataStore metadata, ContentLocks locks,
         return new PushedManifest(digest, parsed.Subject?.Digest);
     }
 
-    /// <summary>Deleting by digest removes the manifest and its tags; deleting by tag removes only the tag.</summary>
+    /// <summary>
+    /// Deleting by digest removes the manifest and its tags; deleting by tag removes only the tag. The store refuses
+    /// either in its own transaction when the repository, the target or (by digest) one of its tags is locked.
+    /// </summary>
     public async Task DeleteAsync(RepositoryKey repository, Reference reference, CancellationToken cancellationToken)
     {
-        if (reference.Digest is { } target)
-            await locks.EnsureManifestDeletableAsync(repository, target, cancellationToken);
-        else
-            await locks.EnsureTagDeletableAsync(repository, reference.Tag!, cancellationToken);
-        var deleted = reference.Digest is { } digest
+        var result = reference.Digest is { } digest
             ? await metadata.DeleteManifestAsync(repository, digest, cancellationToken)
             : await metadata.DeleteTagAsync(repository, reference.Tag!, cancellationToken);
-        if (!deleted) throw ManifestUnknown(reference);
+        ContentLocks.EnsureNoneLocked(repository, result.Locked);
+        if (!result.Found) throw ManifestUnknown(reference);
     }
 
     public async Task<IReadOnlyList<string>> ListTagsAsync(RepositoryKey repository, int limit, string? last, CancellationToken cancellationToken)

@@ -4,7 +4,7 @@ using Berth.Oci;
 namespace Berth.Core.Content;
 
 /// <summary>ACR's repository management on the data plane (<c>/acr/v1</c>): details, listings, attributes and deletion.</summary>
-public sealed class RepositoryDetailsService(IRepositoryDetailsStore details, IMetadataStore metadata, ContentLocks locks, ManifestService manifests)
+public sealed class RepositoryDetailsService(IRepositoryDetailsStore details, IMetadataStore metadata, ManifestService manifests)
 {
     public async Task<RepositoryDetails> GetRepositoryAsync(RepositoryKey repository, CancellationToken cancellationToken) =>
         await details.GetRepositoryOrNullAsync(repository, cancellationToken) ?? throw NameUnknown(repository);
@@ -73,10 +73,15 @@ public sealed class RepositoryDetailsService(IRepositoryDetailsStore details, IM
         return updated;
     }
 
+    /// <summary>
+    /// Deletes the repository and everything in it, or, as ACR does, nothing at all when the repository or any tag or
+    /// manifest in it is locked (<c>deleteEnabled=false</c> or <c>writeEnabled=false</c>).
+    /// </summary>
     public async Task<(IReadOnlyList<string> Manifests, IReadOnlyList<string> Tags)> DeleteRepositoryAsync(RepositoryKey repository, CancellationToken cancellationToken)
     {
-        await locks.EnsureRepositoryDeletableAsync(repository, cancellationToken);
-        return await details.DeleteRepositoryAsync(repository, cancellationToken) ?? throw NameUnknown(repository);
+        var result = await details.DeleteRepositoryAsync(repository, cancellationToken) ?? throw NameUnknown(repository);
+        ContentLocks.EnsureNoneLocked(repository, result.Locked, $"repository {repository.Name} holds locked content and was not deleted");
+        return (result.Manifests, result.Tags);
     }
 
     public async Task DeleteTagAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken)

@@ -156,7 +156,7 @@ public sealed class AuthenticationService(
 
         // An access token is capped by its own grant; a refresh token stands for the identity's full rights.
         if (claims.Kind == RegistryTokenKind.Access)
-            principal = principal with { Permissions = principal.Permissions.Intersect(Permissions.FromAccessList(claims.Access)), ViaAccessToken = true };
+            principal = principal with { Permissions = principal.Permissions.Intersect(Permissions.FromAccessList(claims.Access)), TokenRefused = claims.Refused ?? [] };
         return AuthenticationResult.Success(principal);
     }
 

@@ -22,7 +22,9 @@ public sealed record RegistryContext(string Name, string LoginServer, bool Anony
 /// <summary>
 /// Who is calling and what they may do now. <see cref="Credential"/> and <see cref="CredentialCreatedAt"/> name the
 /// password the caller proved (e.g. <c>password1</c>); tokens issued to the principal carry them so that
-/// regenerating or deleting that password ends those tokens.
+/// regenerating or deleting that password ends those tokens. <see cref="TokenRefused"/> is set for a caller with an
+/// access token: what its token request asked for and was not granted, so the data plane can tell a scope the token
+/// service refused (challenging for it again would only loop) from one the client never asked for.
 /// </summary>
 public sealed record RegistryPrincipal(
     string Registry,
@@ -30,19 +32,26 @@ public sealed record RegistryPrincipal(
     string Name,
     Permissions Permissions,
     string? Credential = null,
-    DateTimeOffset? CredentialCreatedAt = null)
+    DateTimeOffset? CredentialCreatedAt = null,
+    IReadOnlyList<AccessScope>? TokenRefused = null)
 {
+    /// <summary>
+    /// Whether the caller proved itself with an access token (a Bearer token, or one given as the null-GUID user's
+    /// password), so <see cref="Permissions"/> is capped by that token's grant. Such a principal is never a source of
+    /// refresh tokens: a refresh token stands for the identity's full rights, and a leaked pull-only access token must
+    /// not become them.
+    /// </summary>
+    public bool ViaAccessToken => TokenRefused is not null;
+
+    /// <summary>Whether the token service was asked for <paramref name="scope"/> when it issued the caller's access token, and refused some of it.</summary>
+    public bool TokenWasRefused(AccessScope scope) =>
+        TokenRefused is { } refused && scope.Actions.Any(action => refused.Any(r =>
+            r.Type == scope.Type && r.Name == scope.Name && (r.Actions.Contains(action) || r.Actions.Contains(ScopeNames.Wildcard))));
+
     /// <summary>ACR's subject for anonymous tokens (reference §1.5).</summary>
     public const string AnonymousName = "acr_anon_pull";
 
     public bool IsAnonymous => Kind == PrincipalKind.Anonymous;
-
-    /// <summary>
-    /// The caller proved itself with an access token, so <see cref="Permissions"/> is capped by that token's grant. Such a
-    /// principal is never a source of refresh tokens: a refresh token stands for the identity's full rights, and a leaked
-    /// pull-only access token must not become them.
-    /// </summary>
-    public bool ViaAccessToken { get; init; }
 
     public static RegistryPrincipal Anonymous(string registry) =>
         new(registry, PrincipalKind.Anonymous, AnonymousName, Permissions.AnonymousPull);

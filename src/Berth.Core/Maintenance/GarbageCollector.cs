@@ -62,7 +62,8 @@ public sealed partial class GarbageCollector(
     }
 
     /// <summary>
-    /// Manifests that stay: tagged ones, those younger than the grace period, every one when untagged deletion is off,
+    /// Manifests that stay: tagged ones, locked ones (image locking: <c>deleteEnabled=false</c> or <c>writeEnabled=false</c>
+    /// on the manifest or its repository), those younger than the grace period, every one when untagged deletion is off,
     /// and, transitively, the children of a staying index and the referrers of a staying subject.
     /// </summary>
     internal static HashSet<Digest> Mark(IReadOnlyList<ManifestNode> manifests, bool deleteUntagged, DateTimeOffset cutoff)
@@ -70,7 +71,7 @@ public sealed partial class GarbageCollector(
         var byDigest = manifests.ToDictionary(m => m.Digest);
         var referrers = manifests.Where(m => m.Subject is not null).ToLookup(m => m.Subject!.Value);
         var live = new HashSet<Digest>();
-        var pending = new Stack<Digest>(manifests.Where(m => !deleteUntagged || m.Tagged || m.CreatedAt >= cutoff).Select(m => m.Digest));
+        var pending = new Stack<Digest>(manifests.Where(m => !deleteUntagged || m.Tagged || m.Locked || m.CreatedAt >= cutoff).Select(m => m.Digest));
         while (pending.TryPop(out var digest))
         {
             if (!live.Add(digest)) continue;

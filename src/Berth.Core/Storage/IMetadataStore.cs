@@ -1,3 +1,4 @@
+using Berth.Core.Content;
 using Berth.Oci;
 
 namespace Berth.Core.Storage;
@@ -30,14 +31,38 @@ public sealed record ManifestWrite(
     IReadOnlyList<Digest> ManifestReferences,
     string? Tag);
 
-/// <summary>A manifest of a repository as garbage collection sees it: whether a tag holds it and what it points at.</summary>
+/// <summary>
+/// A manifest of a repository as garbage collection sees it: whether a tag holds it, whether it or its repository is
+/// locked against deletion (<c>deleteEnabled=false</c> or <c>writeEnabled=false</c>), and what it points at.
+/// </summary>
 public sealed record ManifestNode(
     Digest Digest,
     DateTimeOffset CreatedAt,
     bool Tagged,
     Digest? Subject,
     IReadOnlyList<Digest> ManifestReferences,
-    IReadOnlyList<Digest> BlobReferences);
+    IReadOnlyList<Digest> BlobReferences,
+    bool Locked = false);
+
+/// <summary>A repository, tag or manifest whose changeable attributes forbid deleting it (image locking).</summary>
+public sealed record LockedContent(AttributeTarget Target, string Key, bool DeleteEnabled, bool WriteEnabled);
+
+/// <summary>
+/// The outcome of a delete that locks can refuse. The store checks the locks in the delete's own transaction, so a lock
+/// set concurrently is either seen or set after the delete (and then finds nothing). When <see cref="Locked"/> is not
+/// empty nothing was deleted.
+/// </summary>
+public sealed record ContentDeletion(bool Found, IReadOnlyList<LockedContent> Locked)
+{
+    public static ContentDeletion Deleted { get; } = new(true, []);
+    public static ContentDeletion NotFound { get; } = new(false, []);
+}
+
+/// <summary>
+/// The outcome of a repository delete: what went or, when <see cref="Locked"/> is not empty, the locked content that
+/// kept the whole repository (nothing was deleted).
+/// </summary>
+public sealed record RepositoryDeletion(IReadOnlyList<string> Manifests, IReadOnlyList<string> Tags, IReadOnlyList<LockedContent> Locked);
 
 /// <summary>A blob linked into a repository, with the time the link was made.</summary>
 public sealed record BlobLinkInfo(Digest Digest, long Size, DateTimeOffset CreatedAt);
@@ -91,10 +116,14 @@ public interface IMetadataStore
 
     Task PutManifestAsync(RepositoryKey repository, ManifestWrite write, CancellationToken cancellationToken);
 
-    /// <summary>Deletes a manifest and every tag that points at it.</summary>
-    Task<bool> DeleteManifestAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken);
+    /// <summary>
+    /// Deletes a manifest and every tag that points at it, unless (checked in the same transaction) the repository, the
+    /// manifest or one of those tags is locked; then it deletes nothing and names what is locked.
+    /// </summary>
+    Task<ContentDeletion> DeleteManifestAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken);
 
-    Task<bool> DeleteTagAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken);
+    /// <summary>Deletes a tag unless (checked in the same transaction) the repository or the tag is locked.</summary>
+    Task<ContentDeletion> DeleteTagAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken);
 
     /// <summary>Tags in lexical order after <paramref name="last"/>, at most <paramref name="limit"/>.</summary>
     Task<IReadOnlyList<string>> ListTagsAsync(RepositoryKey repository, int limit, string? last, CancellationToken cancellationToken);
@@ -129,7 +158,8 @@ public interface IMetadataStore
     /// <summary>
     /// Deletes an untagged manifest if, in one transaction, it was created before <paramref name="createdBefore"/>, no tag
     /// points at it, no manifest of the repository references it (an index) and its subject, if it has one, is not a
-    /// manifest of the repository (referrers of a present manifest stay). Removes its references and attributes too.
+    /// manifest of the repository (referrers of a present manifest stay), and neither it nor the repository is locked
+    /// (<c>deleteEnabled=false</c> or <c>writeEnabled=false</c>). Removes its references and attributes too.
     /// </summary>
     Task<bool> DeleteManifestIfUnusedAsync(RepositoryKey repository, Digest digest, DateTimeOffset createdBefore, CancellationToken cancellationToken);
 

@@ -44,10 +44,13 @@ public static class AccessControl
         return principal;
     }
 
+    /// <summary>The caller <see cref="AuthorizeAsync"/> admitted; null before that.</summary>
+    public static RegistryPrincipal? Caller(HttpContext context) =>
+        context.Items.TryGetValue(PrincipalKey, out var principal) ? (RegistryPrincipal)principal! : null;
+
     /// <summary>
     /// Whether the authorized caller also holds <paramref name="scope"/>, for optional extras of a request such as the
-    /// source of a cross-repository mount (without it the mount quietly becomes an upload).
+    /// source of a cross-repository mount.
     /// </summary>
-    public static bool CallerMay(HttpContext context, AccessScope scope) =>
-        context.Items.TryGetValue(PrincipalKey, out var principal) && ((RegistryPrincipal)principal!).Permissions.Allows(scope);
+    public static bool CallerMay(HttpContext context, AccessScope scope) => Caller(context)?.Permissions.Allows(scope) == true;
 }

@@ -22,7 +22,7 @@ public static class DataPlaneAccess
             DataPlaneResource.Manifest or DataPlaneResource.Blob when HttpMethods.IsDelete(method) => [AccessScope.Repository(name, ScopeNames.Delete)],
             DataPlaneResource.Manifest when HttpMethods.IsPut(method) => [AccessScope.Repository(name, ScopeNames.Pull, ScopeNames.Push)],
             DataPlaneResource.Manifest or DataPlaneResource.Blob => [AccessScope.Repository(name, ScopeNames.Pull)],
-            // A mount's source needs pull too, but lacking it is no error: the mount becomes a plain upload (as in distribution).
+            // A mount's source needs pull too; UploadHandlers asks for it (or, when it was refused, uploads instead).
             DataPlaneResource.Upload => [AccessScope.Repository(name, ScopeNames.Pull, ScopeNames.Push)],
             _ => [AccessScope.Repository(name, ScopeNames.Pull)],
         };

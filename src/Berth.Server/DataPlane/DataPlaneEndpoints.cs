@@ -41,7 +41,7 @@ public static class DataPlaneEndpoints
             DataPlaneResource.Manifest when HttpMethods.IsDelete(method) => ManifestHandlers.DeleteAsync(context, repository, route.Argument),
             DataPlaneResource.Blob when IsRead(method) => BlobHandlers.GetAsync(context, repository, route.Argument),
             DataPlaneResource.Blob when HttpMethods.IsDelete(method) => BlobHandlers.DeleteAsync(context, repository, route.Argument),
-            DataPlaneResource.Upload when route.Argument.Length == 0 && HttpMethods.IsPost(method) => UploadHandlers.StartAsync(context, repository),
+            DataPlaneResource.Upload when route.Argument.Length == 0 && HttpMethods.IsPost(method) => UploadHandlers.StartAsync(context, resolved.LoginServer, repository),
             DataPlaneResource.Upload when route.Argument.Length > 0 && HttpMethods.IsGet(method) => UploadHandlers.StatusAsync(context, repository, route.Argument),
             DataPlaneResource.Upload when route.Argument.Length > 0 && HttpMethods.IsPatch(method) => UploadHandlers.PatchAsync(context, repository, route.Argument),
             DataPlaneResource.Upload when route.Argument.Length > 0 && HttpMethods.IsPut(method) => UploadHandlers.PutAsync(context, repository, route.Argument),

@@ -9,7 +9,7 @@ internal static class ManifestHandlers
 {
     public static async Task GetAsync(HttpContext context, RepositoryKey repository, string referenceText)
     {
-        var reference = Reference.Parse(referenceText);
+        var reference = ParseToFind(referenceText);
         var manifest = await Manifests(context).GetAsync(repository, reference, context.RequestAborted);
         EnsureAccepted(context.Request, manifest, reference);
 
@@ -38,10 +38,20 @@ internal static class ManifestHandlers
 
     public static async Task DeleteAsync(HttpContext context, RepositoryKey repository, string referenceText)
     {
-        await Manifests(context).DeleteAsync(repository, Reference.Parse(referenceText), context.RequestAborted);
+        await Manifests(context).DeleteAsync(repository, ParseToFind(referenceText), context.RequestAborted);
         context.Response.StatusCode = StatusCodes.Status202Accepted;
         context.Response.ContentLength = 0;
     }
+
+    /// <summary>
+    /// A reference to look up (GET, HEAD, DELETE). Only a PUT checks the tag grammar (400 TAG_INVALID); a name that no
+    /// push could have created is simply not there, so the lookup answers 404 MANIFEST_UNKNOWN as distribution does (the
+    /// OCI conformance suite asks for <c>.INVALID_MANIFEST_NAME</c>). A malformed digest stays 400 DIGEST_INVALID.
+    /// </summary>
+    private static Reference ParseToFind(string referenceText) =>
+        referenceText.Contains(':') || Names.IsValidTag(referenceText)
+            ? Reference.Parse(referenceText)
+            : throw new OciException(OciErrorCode.ManifestUnknown, "manifest unknown to registry");
 
     /// <summary>
     /// Like ACR: a client whose Accept header names manifest types but no OCI type is told the OCI manifest exists

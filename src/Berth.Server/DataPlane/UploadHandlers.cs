@@ -10,7 +10,7 @@ namespace Berth.Server.DataPlane;
 internal static class UploadHandlers
 {
     /// <summary>POST: a cross-repository mount, a monolithic upload (<c>?digest=</c>), or a new session.</summary>
-    public static async Task StartAsync(HttpContext context, RepositoryKey repository)
+    public static async Task StartAsync(HttpContext context, string loginServer, RepositoryKey repository)
     {
         var query = context.Request.Query;
         var cancellationToken = context.RequestAborted;
@@ -23,6 +23,13 @@ internal static class UploadHandlers
             {
                 Names.EnsureRepository(fromName.ToString());
                 from = repository with { Name = fromName.ToString() };
+                var pullFrom = AccessScope.Repository(from.Value.Name, ScopeNames.Pull);
+                if (ShouldAskForSource(context, pullFrom))
+                {
+                    await Challenges.WriteAsync(context, loginServer,
+                        [AccessScope.Repository(repository.Name, ScopeNames.Pull, ScopeNames.Push), pullFrom], insufficientScope: true);
+                    return;
+                }
             }
             var mounted = await context.RequestServices.GetRequiredService<BlobService>().TryMountAsync(repository, digest, from,
                 source => AccessControl.CallerMay(context, AccessScope.Repository(source, ScopeNames.Pull)), cancellationToken);
@@ -45,6 +52,15 @@ internal static class UploadHandlers
         }
         WriteUploadStatus(context.Response, repository, session.Id, 0, StatusCodes.Status202Accepted);
     }
+
+    /// <summary>
+    /// A mount from a repository the caller's access token does not cover: as distribution does, challenge for both
+    /// repositories, so the client comes back with a token for the source too. But when the token service was already
+    /// asked for the source and refused it, another challenge would only loop; the mount then becomes an upload. Basic
+    /// callers carry their identity's full rights, so what they lack is refused for good and they upload too.
+    /// </summary>
+    private static bool ShouldAskForSource(HttpContext context, AccessScope pullFrom) =>
+        AccessControl.Caller(context) is { ViaAccessToken: true } caller && !caller.Permissions.Allows(pullFrom) && !caller.TokenWasRefused(pullFrom);
 
     public static async Task StatusAsync(HttpContext context, RepositoryKey repository, string uploadId)
     {

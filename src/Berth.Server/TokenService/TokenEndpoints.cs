@@ -157,8 +157,9 @@ public static class TokenEndpoints
             return;
         }
         var tokens = context.RequestServices.GetRequiredService<RegistryTokenService>();
-        var grant = AuthenticationService.ComputeGrant(principal, ScopeParser.Parse(scopeParameters.ToArray()));
-        var access = tokens.IssueAccessToken(registry.ToContext(), principal, grant);
+        var requested = ScopeParser.Parse(scopeParameters.ToArray());
+        var grant = AuthenticationService.ComputeGrant(principal, requested);
+        var access = tokens.IssueAccessToken(registry.ToContext(), principal, grant, requested);
         // A caller that proved itself with an access token (the null-GUID user) gets that token's rights again, never a
         // refresh token: it would stand for the whole identity. The request still succeeds, as refresh_token is optional.
         if (includeRefreshToken && principal.ViaAccessToken)

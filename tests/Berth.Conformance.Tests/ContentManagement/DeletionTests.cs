@@ -131,6 +131,17 @@ public abstract class DeletionTests<TRegistry>(TRegistry registry) : IClassFixtu
     }
 
     [Fact]
+    public async Task DeleteManifest_ReferenceThatIsNoTag_Returns404ManifestUnknown()
+    {
+        var repo = Repo.New("delete");
+        await _client.PushImageAsync(repo, "v1");
+
+        using var response = await _client.DeleteAsync($"/v2/{repo}/manifests/.INVALID_MANIFEST_NAME");
+
+        await response.ErrorAsync(HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
+    }
+
+    [Fact]
     public async Task DeleteManifestInUnknownRepository_Returns404()
     {
         using var response = await _client.DeleteAsync($"/v2/{Repo.New("absent")}/manifests/{Digests.Unknown()}");

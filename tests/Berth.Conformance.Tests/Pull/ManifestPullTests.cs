@@ -83,6 +83,23 @@ public abstract class ManifestPullTests<TRegistry>(TRegistry registry) : IClassF
         Assert.Empty(await response.Content.ReadAsByteArrayAsync());
     }
 
+    /// <summary>The OCI conformance suite's "nonexistent manifest" is a name no tag can have: not there, rather than a bad request.</summary>
+    [Theory]
+    [InlineData(".INVALID_MANIFEST_NAME")]
+    [InlineData("-starts-with-a-dash")]
+    public async Task GetAndHeadManifest_ReferenceThatIsNoTag_Returns404ManifestUnknown(string reference)
+    {
+        var repo = Repo.New("pull");
+        await _client.PushImageAsync(repo, "v1");
+
+        using var get = await _client.GetAsync($"/v2/{repo}/manifests/{reference}");
+        using var head = await _client.SendAsync(HttpMethod.Head, $"/v2/{repo}/manifests/{reference}");
+
+        await get.ErrorAsync(HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
+        await head.ExpectAsync(HttpStatusCode.NotFound);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+    }
+
     [Fact]
     public async Task GetManifest_FromAnotherRepository_Returns404()
     {

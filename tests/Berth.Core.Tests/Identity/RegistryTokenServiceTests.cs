@@ -25,6 +25,19 @@ public sealed class RegistryTokenServiceTests : IDisposable
     private static string Encode(object value) => Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(value));
 
     [Fact]
+    public void AccessToken_RecordsWhatItsRequestWasRefused()
+    {
+        var requested = ScopeParser.Parse("repository:mine:pull,push", "repository:theirs:pull", "repository:all:*");
+        var granted = new[] { AccessScope.Repository("mine", "pull"), AccessScope.Repository("all", "*") };
+
+        var token = _fixture.Tokens.IssueAccessToken(_fixture.Registry, Admin, granted, requested).Value;
+        var claims = _fixture.Tokens.Validate(token, IdentityFixture.LoginServer).Claims!;
+
+        Assert.Equal(["repository:mine:push", "repository:theirs:pull"], claims.Refused!.Select(a => a.ToString()));
+        Assert.Equal(["repository:mine:pull", "repository:all:*"], claims.Access.Select(a => a.ToString()));
+    }
+
+    [Fact]
     public void AccessToken_RoundTripsClaims()
     {
         var token = IssueAccess(AccessScope.Repository("foo", "pull", "push"));

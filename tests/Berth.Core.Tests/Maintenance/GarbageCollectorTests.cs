@@ -191,6 +191,47 @@ public sealed class GarbageCollectorTests(ITestOutputHelper output)
         Assert.Equal(new[] { g.Unreferenced.Digest, g.CrashedBlob }.Select(d => d.ToString()).Order(), report.Blobs.Select(b => b.Digest).Order());
     }
 
+    [Theory]
+    [InlineData("manifest", false, true)]
+    [InlineData("manifest", true, false)]
+    [InlineData("repository", false, true)]
+    public async Task LockedUntaggedManifest_SurvivesCollection_WithItsBlobs(string lockOn, bool deleteEnabled, bool writeEnabled)
+    {
+        using var f = new ContentFixture();
+        var untagged = await f.PushImageAsync(App, "v1", "config-of-a-locked-image", "layer-of-a-locked-image");
+        await f.PushImageAsync(App, "v1", "config-of-the-next-image", "layer-of-the-next-image"); // v1 moves on: the first is untagged
+        var details = new Berth.Metadata.Sqlite.SqliteRepositoryDetailsStore(f.Database);
+        var (target, key) = lockOn == "manifest" ? (AttributeTarget.Manifest, untagged.ToString()) : (AttributeTarget.Repository, "");
+        Assert.True(await details.SetAttributesAsync(App, target, key, ContentAttributes.Default with { DeleteEnabled = deleteEnabled, WriteEnabled = writeEnabled }, default));
+        f.Time.Advance(TimeSpan.FromHours(2));
+
+        var dry = await f.Collector.RunAsync(null, dryRun: true, default);
+        var report = await f.Collector.RunAsync(null, dryRun: false, default);
+
+        Assert.DoesNotContain(untagged.ToString(), dry.Manifests.Select(m => m.Digest));
+        Assert.DoesNotContain(untagged.ToString(), report.Manifests.Select(m => m.Digest));
+        Assert.True(await f.ManifestExistsAsync(App, untagged));
+        foreach (var blob in new[] { "config-of-a-locked-image", "layer-of-a-locked-image" }.Select(t => Digest.Compute(Encoding.UTF8.GetBytes(t))))
+        {
+            Assert.True(await f.LinkedAsync(App, blob));
+            Assert.True(await f.BlobBytesExistAsync(blob));
+        }
+    }
+
+    [Fact]
+    public async Task UnlockedUntaggedManifest_IsCollected()
+    {
+        using var f = new ContentFixture();
+        var untagged = await f.PushImageAsync(App, "v1", "config-of-an-unlocked-image", "layer-of-an-unlocked-image");
+        await f.PushImageAsync(App, "v1", "config-of-the-following-image", "layer-of-the-following-image");
+        f.Time.Advance(TimeSpan.FromHours(2));
+
+        var report = await f.Collector.RunAsync(null, dryRun: false, default);
+
+        Assert.Contains(untagged.ToString(), report.Manifests.Select(m => m.Digest));
+        Assert.False(await f.ManifestExistsAsync(App, untagged));
+    }
+
     [Fact]
     public async Task OneRegistry_LeavesOtherRegistriesLinks()
     {

@@ -252,6 +252,97 @@ public sealed class AcrApiTests(BerthTestServer server) : IClassFixture<BerthTes
     }
 
     [Theory]
+    [InlineData("deleteEnabled")]
+    [InlineData("writeEnabled")]
+    public async Task DeleteRepository_HoldingALockedTag_IsRefusedNamingIt_AndDeletesNothing(string attribute)
+    {
+        var repository = NewRepository();
+        var locked = await PushImageAsync(repository, "release");
+        var other = await PushImageAsync(repository, "dev");
+        using (var patch = await PatchAsync($"/acr/v1/{repository}/_tags/release", $$"""{"{{attribute}}":false}"""))
+            Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
+
+        using var delete = await server.Client.DeleteAsync($"/acr/v1/{repository}");
+
+        Assert.Equal(HttpStatusCode.Forbidden, delete.StatusCode);
+        var error = await ReadErrorAsync(delete);
+        Assert.Equal("DENIED", error.Code);
+        Assert.Contains("locked", error.Message);
+        Assert.Contains("tag release", error.Message);
+        Assert.Contains($"{attribute}=false", error.Message);
+        await AssertPullableAsync(repository, ("release", locked), ("dev", other));
+    }
+
+    [Fact]
+    public async Task DeleteRepository_HoldingALockedUntaggedManifest_IsRefusedNamingIt()
+    {
+        var repository = NewRepository();
+        var untagged = await PushImageAsync(repository, "v1");
+        var current = await PushImageAsync(repository, "v1"); // v1 moves on; the first manifest keeps no tag
+        using (var patch = await PatchAsync($"/acr/v1/{repository}/_manifests/{untagged}", """{"deleteEnabled":false}"""))
+            Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
+
+        using var delete = await server.Client.DeleteAsync($"/acr/v1/{repository}");
+
+        Assert.Equal(HttpStatusCode.Forbidden, delete.StatusCode);
+        Assert.Contains($"manifest {untagged}", (await ReadErrorAsync(delete)).Message);
+        await AssertPullableAsync(repository, ("v1", current), (untagged, untagged));
+    }
+
+    [Fact]
+    public async Task DeleteRepository_WithDeleteDisabledOnTheRepository_IsRefused_UntilEnabled()
+    {
+        var repository = NewRepository();
+        var digest = await PushImageAsync(repository, "v1");
+        using (var patch = await PatchAsync($"/acr/v1/{repository}", """{"deleteEnabled":false}"""))
+            Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
+
+        using (var refused = await server.Client.DeleteAsync($"/acr/v1/{repository}"))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Contains($"repository {repository} is locked", (await ReadErrorAsync(refused)).Message);
+        }
+        await AssertPullableAsync(repository, ("v1", digest));
+
+        using (var patch = await PatchAsync($"/acr/v1/{repository}", """{"deleteEnabled":true}"""))
+            Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
+        using var delete = await server.Client.DeleteAsync($"/acr/v1/{repository}");
+        Assert.Equal(HttpStatusCode.Accepted, delete.StatusCode);
+    }
+
+    [Fact]
+    public async Task UntagThroughAcrApi_OfALockedTag_IsRefused()
+    {
+        var repository = NewRepository();
+        var digest = await PushImageAsync(repository, "release");
+        using (var patch = await PatchAsync($"/acr/v1/{repository}/_tags/release", """{"deleteEnabled":false}"""))
+            Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
+
+        using var delete = await server.Client.DeleteAsync($"/acr/v1/{repository}/_tags/release");
+
+        Assert.Equal(HttpStatusCode.Forbidden, delete.StatusCode);
+        Assert.Equal("DENIED", (await ReadErrorAsync(delete)).Code);
+        await AssertPullableAsync(repository, ("release", digest));
+    }
+
+    [Fact]
+    public async Task DeleteManifest_WithADeleteLockedTagOnIt_IsRefusedOnBothApis()
+    {
+        var repository = NewRepository();
+        var digest = await PushImageAsync(repository, "release");
+        using (var patch = await PatchAsync($"/acr/v1/{repository}/_tags/release", """{"deleteEnabled":false}"""))
+            Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
+
+        foreach (var path in new[] { $"/v2/{repository}/manifests/{digest}", $"/acr/v1/{repository}/_manifests/{digest}" })
+        {
+            using var delete = await server.Client.DeleteAsync(path);
+            Assert.Equal(HttpStatusCode.Forbidden, delete.StatusCode);
+            Assert.Contains("tag release is locked", (await ReadErrorAsync(delete)).Message);
+        }
+        await AssertPullableAsync(repository, ("release", digest));
+    }
+
+    [Theory]
     [InlineData("GET", "", "metadata_read")]
     [InlineData("GET", "/_tags", "metadata_read")]
     [InlineData("PATCH", "", "metadata_write")]
@@ -263,6 +354,28 @@ public sealed class AcrApiTests(BerthTestServer server) : IClassFixture<BerthTes
         using var response = await client.SendAsync(request);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Contains($"scope=\"repository:some/repo:{action}\"", response.Headers.WwwAuthenticate.ToString());
+    }
+
+    private static async Task<(string Code, string Message)> ReadErrorAsync(HttpResponseMessage response)
+    {
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var error = document.RootElement.GetProperty("errors")[0];
+        return (error.GetProperty("code").GetString()!, error.GetProperty("message").GetString()!);
+    }
+
+    /// <summary>Each reference still resolves to its manifest, and the repository still exists.</summary>
+    private async Task AssertPullableAsync(string repository, params (string Reference, string Digest)[] expected)
+    {
+        foreach (var (reference, digest) in expected)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Head, $"/v2/{repository}/manifests/{reference}");
+            request.Headers.Accept.ParseAdd("application/vnd.oci.image.manifest.v1+json");
+            using var response = await server.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(digest, response.Headers.GetValues("Docker-Content-Digest").Single());
+        }
+        using var details = await server.Client.GetAsync($"/acr/v1/{repository}");
+        Assert.Equal(HttpStatusCode.OK, details.StatusCode);
     }
 
     private static void AssertAttributes(JsonElement attributes, bool delete, bool write, bool read, bool list) =>

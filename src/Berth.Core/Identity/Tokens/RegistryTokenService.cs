@@ -12,7 +12,8 @@ namespace Berth.Core.Identity.Tokens;
 /// (reference §1.5): <c>jti, sub, nbf, exp, iat, iss, aud</c> (= login server), <c>version, rid, access,
 /// roles, grant_type</c>. Berth adds private claims the validator needs to re-check the identity later:
 /// <c>berth_typ</c> (access|refresh), <c>berth_kind</c> (admin|token|anonymous), <c>berth_cred</c> and
-/// <c>berth_cred_ts</c> (which password, and its creation time in Unix ms). Validation trusts nothing it did
+/// <c>berth_cred_ts</c> (which password, and its creation time in Unix ms), and on access tokens <c>berth_refused</c>
+/// (what the token request asked for and was not granted, shaped like <c>access</c>). Validation trusts nothing it did
 /// not sign: the header is checked before the signature and the claims only after it.
 /// </summary>
 public sealed class RegistryTokenService(SigningKey key, TimeProvider time, IOptions<IdentityOptions> options)
@@ -22,11 +23,36 @@ public sealed class RegistryTokenService(SigningKey key, TimeProvider time, IOpt
 
     public string KeyId => key.KeyId;
 
-    /// <summary>An access token carrying <paramref name="access"/> (normally <see cref="Grants.Compute"/>'s result).</summary>
-    public IssuedToken IssueAccessToken(RegistryContext registry, RegistryPrincipal principal, IReadOnlyList<AccessScope> access)
+    /// <summary>
+    /// An access token carrying <paramref name="access"/> (normally <see cref="Grants.Compute"/>'s result of
+    /// <paramref name="requested"/>) and what of <paramref name="requested"/> it was refused.
+    /// </summary>
+    public IssuedToken IssueAccessToken(RegistryContext registry, RegistryPrincipal principal, IReadOnlyList<AccessScope> access, IReadOnlyList<AccessScope>? requested = null)
     {
         var lifetime = principal.IsAnonymous ? _options.AnonymousAccessTokenLifetime : _options.AccessTokenLifetime;
-        return Issue(registry, principal, RegistryTokenKind.Access, access, lifetime);
+        return Issue(registry, principal, RegistryTokenKind.Access, access, lifetime, requested is null ? [] : Refused(requested, access));
+    }
+
+    /// <summary>Most characters of refused scopes a token records; past it the rest is left out and merely asked about again.</summary>
+    private const int RefusedBudget = 2048;
+
+    /// <summary>The actions of <paramref name="requested"/> that <paramref name="granted"/> does not hold, per resource.</summary>
+    private static List<AccessScope> Refused(IReadOnlyList<AccessScope> requested, IReadOnlyList<AccessScope> granted)
+    {
+        var refused = new List<AccessScope>();
+        var budget = RefusedBudget;
+        foreach (var group in requested.GroupBy(s => (s.Type, s.Name)))
+        {
+            var held = granted.Where(g => g.Type == group.Key.Type && g.Name == group.Key.Name).SelectMany(g => g.Actions).ToHashSet();
+            if (held.Contains(ScopeNames.Wildcard)) continue;
+            var missing = group.SelectMany(s => s.Actions).Distinct().Where(a => !held.Contains(a)).ToList();
+            if (missing.Count == 0) continue;
+            var entry = new AccessScope(group.Key.Type, group.Key.Name, missing);
+            budget -= entry.ToString().Length;
+            if (budget < 0) break;
+            refused.Add(entry);
+        }
+        return refused;
     }
 
     /// <summary>
@@ -39,7 +65,7 @@ public sealed class RegistryTokenService(SigningKey key, TimeProvider time, IOpt
             throw new InvalidOperationException("anonymous callers never get refresh tokens");
         if (principal.ViaAccessToken)
             throw new InvalidOperationException("an access token never yields a refresh token");
-        return Issue(registry, principal, RegistryTokenKind.Refresh, [], _options.RefreshTokenLifetime);
+        return Issue(registry, principal, RegistryTokenKind.Refresh, [], _options.RefreshTokenLifetime, []);
     }
 
     /// <summary>Most validated tokens remembered; a busy client presents the same token on every request.</summary>
@@ -160,12 +186,14 @@ public sealed class RegistryTokenService(SigningKey key, TimeProvider time, IOpt
             principalKind.Value,
             GetString(root, "berth_cred"),
             credentialTimestamp is { } ts ? DateTimeOffset.FromUnixTimeMilliseconds(ts) : null,
-            ReadAccess(root),
+            ReadAccess(root, "access"),
             DateTimeOffset.FromUnixTimeSeconds(iat),
-            expiresAt), TokenValidationFailure.None);
+            expiresAt,
+            ReadAccess(root, "berth_refused")), TokenValidationFailure.None);
     }
 
-    private IssuedToken Issue(RegistryContext registry, RegistryPrincipal principal, RegistryTokenKind kind, IReadOnlyList<AccessScope> access, TimeSpan lifetime)
+    private IssuedToken Issue(RegistryContext registry, RegistryPrincipal principal, RegistryTokenKind kind, IReadOnlyList<AccessScope> access, TimeSpan lifetime,
+        IReadOnlyList<AccessScope> refused)
     {
         var now = time.GetUtcNow();
         var issuedAt = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds());
@@ -192,21 +220,7 @@ public sealed class RegistryTokenService(SigningKey key, TimeProvider time, IOpt
             writer.WriteString("version", kind == RegistryTokenKind.Access ? "2.0" : "1.0");
             writer.WriteString("rid", registry.Name);
             if (kind == RegistryTokenKind.Access)
-            {
-                writer.WriteStartArray("access");
-                foreach (var entry in access)
-                {
-                    writer.WriteStartObject();
-                    writer.WriteString("type", entry.Type);
-                    writer.WriteString("name", entry.Name);
-                    writer.WriteStartArray("actions");
-                    foreach (var action in entry.Actions)
-                        writer.WriteStringValue(action);
-                    writer.WriteEndArray();
-                    writer.WriteEndObject();
-                }
-                writer.WriteEndArray();
-            }
+                WriteScopes(writer, "access", access);
             writer.WriteStartArray("roles");
             writer.WriteEndArray();
             writer.WriteString("grant_type", kind == RegistryTokenKind.Access ? "access_token" : "refresh_token");
@@ -221,6 +235,8 @@ public sealed class RegistryTokenService(SigningKey key, TimeProvider time, IOpt
                 writer.WriteString("berth_cred", principal.Credential);
             if (principal.CredentialCreatedAt is { } created)
                 writer.WriteNumber("berth_cred_ts", created.ToUnixTimeMilliseconds());
+            if (kind == RegistryTokenKind.Access)
+                WriteScopes(writer, "berth_refused", refused);
             writer.WriteEndObject();
         }
 
@@ -229,10 +245,27 @@ public sealed class RegistryTokenService(SigningKey key, TimeProvider time, IOpt
         return new IssuedToken(signingInput + "." + Base64Url.EncodeToString(signature), issuedAt, expiresAt);
     }
 
-    /// <summary>Reads <c>access</c> with either key casing (ACR's anonymous tokens capitalise them).</summary>
-    private static IReadOnlyList<AccessScope> ReadAccess(JsonElement root)
+    private static void WriteScopes(Utf8JsonWriter writer, string property, IReadOnlyList<AccessScope> scopes)
     {
-        if (!root.TryGetProperty("access", out var access) || access.ValueKind != JsonValueKind.Array)
+        writer.WriteStartArray(property);
+        foreach (var entry in scopes)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type", entry.Type);
+            writer.WriteString("name", entry.Name);
+            writer.WriteStartArray("actions");
+            foreach (var action in entry.Actions)
+                writer.WriteStringValue(action);
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+    }
+
+    /// <summary>Reads a list of scopes shaped like <c>access</c>, with either key casing (ACR's anonymous tokens capitalise them).</summary>
+    private static IReadOnlyList<AccessScope> ReadAccess(JsonElement root, string property)
+    {
+        if (!root.TryGetProperty(property, out var access) || access.ValueKind != JsonValueKind.Array)
             return [];
         var entries = new List<AccessScope>();
         foreach (var item in access.EnumerateArray())

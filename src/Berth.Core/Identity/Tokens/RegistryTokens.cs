@@ -46,7 +46,8 @@ public sealed record RegistryTokenClaims(
     DateTimeOffset? CredentialCreatedAt,
     IReadOnlyList<AccessScope> Access,
     DateTimeOffset IssuedAt,
-    DateTimeOffset ExpiresAt);
+    DateTimeOffset ExpiresAt,
+    IReadOnlyList<AccessScope>? Refused = null);
 
 public sealed record TokenValidationResult(RegistryTokenClaims? Claims, TokenValidationFailure Failure)
 {

@@ -1,0 +1,49 @@
+using Berth.Core.Content;
+using Berth.Core.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Berth.Metadata.Sqlite;
+
+/// <summary>
+/// The lock check of every delete (image locking), run inside the delete's own write transaction so that a lock set
+/// concurrently is either seen here or set after the delete, never lost in between.
+/// </summary>
+internal static class SqliteContentLocks
+{
+    /// <summary>An attribute row (aliased <c>a</c>) that forbids deleting its target, as ACR's <c>writeEnabled=false</c> does too.</summary>
+    public const string Forbids = "(NOT a.delete_enabled OR NOT a.write_enabled)";
+
+    /// <summary>The repository's own attribute row, which covers everything in it.</summary>
+    public const string RepositoryRow = "(a.kind='repository' AND a.key='')";
+
+    /// <summary>
+    /// The locked rows of the repository that <paramref name="which"/> selects (a condition on <c>a</c>), repository
+    /// first, then tags and manifests by name. <c>$r</c> and <c>$n</c> are bound to the repository.
+    /// </summary>
+    public static async Task<IReadOnlyList<LockedContent>> FindAsync(SqliteConnection connection, RepositoryKey repository, string which,
+        CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText =
+            $"""
+            SELECT a.kind, a.key, a.delete_enabled, a.write_enabled FROM content_attributes a
+            WHERE a.registry=$r AND a.repository=$n AND {Forbids} AND ({which})
+            ORDER BY CASE a.kind WHEN 'repository' THEN 0 WHEN 'tag' THEN 1 ELSE 2 END, a.key;
+            """;
+        command.Parameters.AddWithValue("$r", repository.Registry);
+        command.Parameters.AddWithValue("$n", repository.Name);
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var result = new List<LockedContent>();
+        while (await reader.ReadAsync(cancellationToken))
+            result.Add(new LockedContent(Target(reader.GetString(0)), reader.GetString(1), reader.GetBoolean(2), reader.GetBoolean(3)));
+        return result;
+    }
+
+    private static AttributeTarget Target(string kind) => kind switch
+    {
+        "repository" => AttributeTarget.Repository,
+        "tag" => AttributeTarget.Tag,
+        _ => AttributeTarget.Manifest,
+    };
+}

@@ -1,0 +1,24 @@
+using Berth.Core.Storage;
+using Berth.Core.Tests.Identity;
+using Berth.Core.Content;
+using Berth.Metadata.Sqlite;
+
+namespace Berth.Core.Tests.Content;
+
+/// <summary>The content lock contract on the SQLite provider, over a database file in a temporary folder.</summary>
+public sealed class SqliteContentLockStoreTests : ContentLockStoreContractTests
+{
+    private readonly TempFolder _folder = new();
+
+    protected override Task<(IMetadataStore Metadata, IRepositoryDetailsStore Details)> CreateStoresAsync()
+    {
+        var database = new SqliteDatabase(Path.Combine(_folder.Path, "berth.db"));
+        return Task.FromResult<(IMetadataStore, IRepositoryDetailsStore)>((new SqliteMetadataStore(database, TimeProvider.System), new SqliteRepositoryDetailsStore(database)));
+    }
+
+    public override Task DisposeAsync()
+    {
+        _folder.Dispose();
+        return Task.CompletedTask;
+    }
+}
