@@ -135,7 +135,7 @@ internal static class SqliteSchema
         );
         CREATE INDEX activity_log_by_registry ON activity_log (registry, id);
         """,
-        // 4: management service principals (the owner created on first start); secrets are slow hashes
+        // 4: management service principals (the owner created on first start); secrets are salted hashes
         """
         CREATE TABLE service_principals (
             client_id TEXT NOT NULL PRIMARY KEY COLLATE NOCASE,

@@ -64,11 +64,46 @@ public sealed class RedisThrottleCounterStore(RedisConnection redis) : IThrottle
         return {first[1], first[2], first[3], second[1], second[2], second[3]}
         """;
 
+    // KEYS[1] the bucket; ARGV capacity, refill per second. Gives one request back, refilled first and capped at the
+    // capacity; a bucket with no key is full, so there is nothing to give back and no key is made. A bucket full again
+    // is deleted rather than kept, as it would expire with nothing changed.
+    private const string RefundScript = """
+        local time = redis.call('TIME')
+        local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+        local capacity = tonumber(ARGV[1])
+        local rate = tonumber(ARGV[2])
+        local state = redis.call('HMGET', KEYS[1], 'tk', 'ts')
+        local tokens = tonumber(state[1])
+        local updated = tonumber(state[2])
+        if tokens == nil or updated == nil then
+          return 0
+        end
+        if now > updated then
+          tokens = tokens + (now - updated) / 1000000 * rate
+          updated = now
+        end
+        tokens = math.min(capacity, tokens + 1)
+        if tokens >= capacity then
+          redis.call('DEL', KEYS[1])
+          return 1
+        end
+        redis.call('HSET', KEYS[1], 'tk', string.format('%.17g', tokens), 'ts', string.format('%.0f', updated))
+        redis.call('PEXPIRE', KEYS[1], math.ceil((capacity - tokens) / rate * 1000) + 1000)
+        return 1
+        """;
+
     public ValueTask<ThrottleDecision> TryAcquireAsync(ThrottleKey key, BucketLimit limit, CancellationToken cancellationToken) =>
         new(RunAsync(key, limit, take: true));
 
     public ValueTask<ThrottleDecision> PeekAsync(ThrottleKey key, BucketLimit limit, CancellationToken cancellationToken) =>
         new(RunAsync(key, limit, take: false));
+
+    public ValueTask RefundAsync(ThrottleKey key, BucketLimit limit, CancellationToken cancellationToken) =>
+        new(redis.RunAsync(async database =>
+        {
+            await database.ScriptEvaluateAsync(RefundScript, [KeyFor(key)], [limit.Capacity, limit.RefillPerSecond]);
+            return true;
+        }));
 
     public ValueTask<ThrottleDecision> TryAcquireBothAsync(ThrottleKey first, BucketLimit firstLimit, ThrottleKey then, BucketLimit thenLimit, CancellationToken cancellationToken) =>
         new(redis.RunAsync(async database =>

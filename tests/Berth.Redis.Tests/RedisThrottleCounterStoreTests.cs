@@ -77,6 +77,54 @@ public sealed class RedisThrottleCounterStoreTests(RedisFixture redis) : IClassF
     }
 
     [Fact]
+    public async Task Refund_GivesBackOneTakenRequest()
+    {
+        var key = NewKey(ThrottleSubject.FailedCredentialsAddress);
+        var limit = new BucketLimit(3, 0.001);
+        for (var i = 0; i < 3; i++) await _store.TryAcquireAsync(key, limit, CancellationToken.None);
+        Assert.False((await _store.PeekAsync(key, limit, CancellationToken.None)).Allowed);
+
+        await _store.RefundAsync(key, limit, CancellationToken.None);
+
+        var taken = await _store.TryAcquireAsync(key, limit, CancellationToken.None);
+        Assert.True(taken.Allowed);
+        Assert.Equal(0, taken.Remaining);
+        Assert.False((await _store.TryAcquireAsync(key, limit, CancellationToken.None)).Allowed);
+    }
+
+    [Fact]
+    public async Task Refund_IsCappedAtCapacity_AndAFullBucketKeepsNoKey()
+    {
+        var key = NewKey(ThrottleSubject.FailedCredentialsAddress);
+        var redisKey = redis.KeyPrefix + RedisThrottleCounterStore.KeyFor(key);
+        var limit = new BucketLimit(3, 0.001);
+        await _store.TryAcquireAsync(key, limit, CancellationToken.None);
+        await _store.TryAcquireAsync(key, limit, CancellationToken.None);
+
+        await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => _store.RefundAsync(key, limit, CancellationToken.None).AsTask()));
+
+        Assert.False(await redis.Inspect.KeyExistsAsync(redisKey));
+        Assert.Equal(3, (await _store.PeekAsync(key, limit, CancellationToken.None)).Remaining);
+        await _store.RefundAsync(NewKey(ThrottleSubject.FailedCredentialsAddress), limit, CancellationToken.None);
+        Assert.Equal(3, (await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => _store.TryAcquireAsync(key, limit, CancellationToken.None).AsTask()))).Count(d => d.Allowed));
+    }
+
+    [Fact]
+    public async Task Refund_KeepsTheKeyWhileTheBucketIsNotFull()
+    {
+        var key = NewKey(ThrottleSubject.FailedCredentialsAddress);
+        var redisKey = redis.KeyPrefix + RedisThrottleCounterStore.KeyFor(key);
+        var limit = new BucketLimit(3, 0.001);
+        for (var i = 0; i < 3; i++) await _store.TryAcquireAsync(key, limit, CancellationToken.None);
+
+        await _store.RefundAsync(key, limit, CancellationToken.None);
+
+        Assert.True(await redis.Inspect.KeyExistsAsync(redisKey));
+        Assert.NotNull(await redis.Inspect.KeyTimeToLiveAsync(redisKey));
+        Assert.Equal(1, (await _store.PeekAsync(key, limit, CancellationToken.None)).Remaining);
+    }
+
+    [Fact]
     public async Task UsedBucket_ExpiresWhenItWouldBeFullAgain()
     {
         var key = NewKey();

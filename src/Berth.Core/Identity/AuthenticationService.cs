@@ -37,7 +37,7 @@ public sealed record AuthenticationResult(RegistryPrincipal? Principal, Authenti
 /// Data-plane authentication: turns presented credentials into a <see cref="RegistryPrincipal"/> whose
 /// <see cref="RegistryPrincipal.Permissions"/> reflect the identity's state now. Every path re-reads the identity,
 /// so a disabled token, an expired or regenerated password, or a changed scope map applies to the next request;
-/// only the slow password hash is cached (<see cref="VerificationCache"/>).
+/// only the password check is cached (<see cref="VerificationCache"/>).
 /// </summary>
 public sealed class AuthenticationService(
     IIdentityStore store,

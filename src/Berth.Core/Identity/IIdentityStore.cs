@@ -2,7 +2,7 @@ namespace Berth.Core.Identity;
 
 /// <summary>
 /// A stored password: the admin user's is encrypted (<see cref="Credentials.SecretProtector"/>), a token's is a
-/// slow hash (<see cref="Credentials.PasswordHasher"/>). <see cref="CreatedAt"/> identifies the generation of the
+/// salted hash (<see cref="Credentials.PasswordHasher"/>). <see cref="CreatedAt"/> identifies the generation of the
 /// password: refresh tokens remember it, so regenerating a password ends the tokens issued from the old one.
 /// </summary>
 public sealed record StoredPassword(string Secret, DateTimeOffset CreatedAt, DateTimeOffset? Expiry);

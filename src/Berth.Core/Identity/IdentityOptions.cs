@@ -31,12 +31,6 @@ public sealed class IdentityOptions
 
     public int VerificationCacheCapacity { get; set; } = 10_000;
 
-    /// <summary>
-    /// PBKDF2-SHA256 iterations for new token password hashes (OWASP 2023 figure). Stored with each hash, so
-    /// changing it affects only passwords generated afterwards.
-    /// </summary>
-    public int PasswordHashIterations { get; set; } = 600_000;
-
     /// <summary>Checks the options at start-up so that bad configuration stops the process with a clear message.</summary>
     public void Validate()
     {
@@ -46,7 +40,5 @@ public sealed class IdentityOptions
             throw new InvalidOperationException("Identity token lifetimes must be positive");
         if (ClockSkew < TimeSpan.Zero || VerificationCacheDuration < TimeSpan.Zero)
             throw new InvalidOperationException("Identity:ClockSkew and Identity:VerificationCacheDuration must not be negative");
-        if (PasswordHashIterations < 1_000)
-            throw new InvalidOperationException("Identity:PasswordHashIterations must be at least 1000");
     }
 }

@@ -1,6 +1,5 @@
 using Berth.Core.Identity.Credentials;
 using Berth.Core.Registries;
-using Microsoft.Extensions.Options;
 
 namespace Berth.Core.Identity;
 
@@ -12,11 +11,8 @@ namespace Berth.Core.Identity;
 public sealed class IdentityService(
     IIdentityStore store,
     SecretProtector secrets,
-    TimeProvider time,
-    IOptions<IdentityOptions> options)
+    TimeProvider time)
 {
-    private readonly int _hashIterations = options.Value.PasswordHashIterations;
-
     // ---- admin user -------------------------------------------------------------------------------------
 
     public async Task<AdminUser> GetAdminUserAsync(string registry, CancellationToken cancellationToken)
@@ -184,7 +180,7 @@ public sealed class IdentityService(
 
     /// <summary>
     /// <c>generateCredentials</c>: new random values for <paramref name="passwordName"/>, or for both passwords when
-    /// it is null (reference §4.2). The values are returned here only; the store keeps slow hashes.
+    /// it is null (reference §4.2). The values are returned here only; the store keeps salted hashes.
     /// </summary>
     public async Task<GeneratedCredentials> GenerateTokenPasswordsAsync(string registry, string name, string? passwordName, DateTimeOffset? expiry, CancellationToken cancellationToken)
     {
@@ -201,7 +197,7 @@ public sealed class IdentityService(
             if (passwordName is not null && passwordName != slot)
                 continue;
             var value = PasswordGenerator.Generate();
-            var stored = new StoredPassword(PasswordHasher.Hash(value, _hashIterations), now, expiry);
+            var stored = new StoredPassword(PasswordHasher.Hash(value), now, expiry);
             record = slot == TokenPasswordNames.Password1 ? record with { Password1 = stored } : record with { Password2 = stored };
             generated.Add(new GeneratedPassword(slot, value, now, expiry));
         }

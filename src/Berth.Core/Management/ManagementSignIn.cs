@@ -18,8 +18,7 @@ public sealed class ManagementSignIn(
     IServicePrincipalStore store,
     ManagementTokenService tokens,
     TimeProvider time,
-    IOptions<ManagementOptions> options,
-    IOptions<IdentityOptions> identityOptions)
+    IOptions<ManagementOptions> options)
 {
     public const string OwnerDisplayName = "berth-owner";
 
@@ -43,7 +42,7 @@ public sealed class ManagementSignIn(
         var now = time.GetUtcNow();
         var secret = PasswordGenerator.Generate();
         var principal = new ServicePrincipal(Guid.NewGuid().ToString(), OwnerDisplayName, ManagementRole.Owner,
-            PasswordHasher.Hash(secret, identityOptions.Value.PasswordHashIterations), now, now);
+            PasswordHasher.Hash(secret), now, now);
         return await store.CreateAsync(principal, cancellationToken) ? new NewServicePrincipal(principal, secret) : null;
     }
 
@@ -51,7 +50,7 @@ public sealed class ManagementSignIn(
     public async Task<string> RotateSecretAsync(string clientId, CancellationToken cancellationToken)
     {
         var secret = PasswordGenerator.Generate();
-        if (!await store.UpdateSecretAsync(clientId, PasswordHasher.Hash(secret, identityOptions.Value.PasswordHashIterations), time.GetUtcNow(), cancellationToken))
+        if (!await store.UpdateSecretAsync(clientId, PasswordHasher.Hash(secret), time.GetUtcNow(), cancellationToken))
             throw new InvalidOperationException($"no service principal with client id {clientId}");
         return secret;
     }

@@ -8,7 +8,7 @@ public enum ManagementRole
 
 /// <summary>
 /// A service principal that signs in to the management plane with a client id and secret. The secret is kept as a
-/// slow hash; <see cref="SecretCreatedAt"/> names its generation so that tokens obtained with an old secret can be
+/// salted hash; <see cref="SecretCreatedAt"/> names its generation so that tokens obtained with an old secret can be
 /// recognised after a rotation.
 /// </summary>
 public sealed record ServicePrincipal(

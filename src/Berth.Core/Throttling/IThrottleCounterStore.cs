@@ -2,7 +2,7 @@ namespace Berth.Core.Throttling;
 
 /// <summary>
 /// Where bucket state lives. The default keeps it in process memory; several nodes share counters through a
-/// distributed store (Redis) that implements the same two calls. Implementations must be safe for concurrent use
+/// distributed store (Redis) that implements the same calls. Implementations must be safe for concurrent use
 /// and must not grow without bound.
 /// </summary>
 public interface IThrottleCounterStore
@@ -12,6 +12,13 @@ public interface IThrottleCounterStore
 
     /// <summary>Whether the bucket holds a request now, without taking it (a bucket never used is full).</summary>
     ValueTask<ThrottleDecision> PeekAsync(ThrottleKey key, BucketLimit limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Gives back one request that <see cref="TryAcquireAsync"/> took, atomically and never beyond the bucket's
+    /// capacity: a failed-credentials attempt is reserved before the credentials are checked and refunded when they
+    /// turn out to be right. A bucket that no longer exists is full, so there is nothing to give back.
+    /// </summary>
+    ValueTask RefundAsync(ThrottleKey key, BucketLimit limit, CancellationToken cancellationToken);
 
     /// <summary>
     /// Takes one request from <paramref name="first"/> and, only if it held one, one from <paramref name="then"/>: the

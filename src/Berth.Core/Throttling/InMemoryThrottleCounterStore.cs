@@ -46,6 +46,13 @@ public sealed class InMemoryThrottleCounterStore : IThrottleCounterStore
             : new ThrottleDecision(true, (long)limit.Capacity, TimeSpan.Zero));
     }
 
+    public ValueTask RefundAsync(ThrottleKey key, BucketLimit limit, CancellationToken cancellationToken)
+    {
+        // A bucket that is gone was full (or never kept), so there is nothing to give back.
+        if (_buckets.TryGetValue(key, out var bucket)) bucket.Refund(limit, _time.GetTimestamp(), _frequency);
+        return ValueTask.CompletedTask;
+    }
+
     private ThrottleDecision Use(ThrottleKey key, BucketLimit limit, bool take)
     {
         var now = _time.GetTimestamp();

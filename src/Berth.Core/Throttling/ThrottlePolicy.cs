@@ -45,34 +45,43 @@ public sealed class ThrottlePolicy(IThrottleCounterStore store, IOptions<Throttl
             cancellationToken);
     }
 
-    /// <summary>Records a failed credential attempt from <paramref name="address"/>; refused once the address has used its attempts.</summary>
-    public ValueTask<ThrottleDecision> RecordFailedCredentialsAsync(Registry registry, UInt128 address, CancellationToken cancellationToken) =>
-        RecordFailedAttemptAsync(registry.Name, address, cancellationToken);
+    // Failed credentials. Each attempt takes one request from its address's bucket before the credentials are checked
+    // and gives it back if they were right, so a failed attempt costs exactly one take. Peeking first and charging
+    // after the check let every concurrent guess through while the bucket still looked full (100 guesses at once ran
+    // about 60 checks against a budget of 30), and let a right password among them be admitted.
 
-    /// <summary>Whether <paramref name="address"/> may present credentials now (it has failed attempts left), without spending any.</summary>
-    public ValueTask<ThrottleDecision> MayPresentCredentialsAsync(Registry registry, UInt128 address, CancellationToken cancellationToken) =>
-        MayAttemptAsync(registry.Name, address, cancellationToken);
+    /// <summary>
+    /// Reserves one failed-credentials attempt for <paramref name="address"/> before its credentials for
+    /// <paramref name="registry"/> are checked; refused once the address has used its attempts. Give it back with
+    /// <see cref="RefundCredentialAttemptAsync"/> when the credentials were right.
+    /// </summary>
+    public ValueTask<ThrottleDecision> ReserveCredentialAttemptAsync(Registry registry, UInt128 address, CancellationToken cancellationToken) =>
+        ReserveAttemptAsync(registry.Name, address, cancellationToken);
 
-    /// <summary>Records a failed management sign-in (a wrong client secret) from <paramref name="address"/>.</summary>
-    public ValueTask<ThrottleDecision> RecordFailedSignInAsync(UInt128 address, CancellationToken cancellationToken) =>
-        RecordFailedAttemptAsync(ManagementPlane, address, cancellationToken);
+    /// <summary>Gives back an attempt reserved by <see cref="ReserveCredentialAttemptAsync"/> whose credentials were right.</summary>
+    public ValueTask RefundCredentialAttemptAsync(Registry registry, UInt128 address, CancellationToken cancellationToken) =>
+        RefundAttemptAsync(registry.Name, address, cancellationToken);
 
-    /// <summary>Whether <paramref name="address"/> may try a management sign-in now, without spending an attempt.</summary>
-    public ValueTask<ThrottleDecision> MaySignInAsync(UInt128 address, CancellationToken cancellationToken) =>
-        MayAttemptAsync(ManagementPlane, address, cancellationToken);
+    /// <summary>Reserves one attempt at a management sign-in (a client secret) for <paramref name="address"/>, as <see cref="ReserveCredentialAttemptAsync"/>.</summary>
+    public ValueTask<ThrottleDecision> ReserveSignInAttemptAsync(UInt128 address, CancellationToken cancellationToken) =>
+        ReserveAttemptAsync(ManagementPlane, address, cancellationToken);
+
+    /// <summary>Gives back a sign-in attempt whose client secret was right.</summary>
+    public ValueTask RefundSignInAttemptAsync(UInt128 address, CancellationToken cancellationToken) =>
+        RefundAttemptAsync(ManagementPlane, address, cancellationToken);
 
     /// <summary>The name failed management sign-ins are counted under: the management plane has no registry, and no registry has an empty name.</summary>
     private const string ManagementPlane = "";
 
-    private ValueTask<ThrottleDecision> RecordFailedAttemptAsync(string scope, UInt128 address, CancellationToken cancellationToken) =>
+    private ValueTask<ThrottleDecision> ReserveAttemptAsync(string scope, UInt128 address, CancellationToken cancellationToken) =>
         _options.Enabled
             ? store.TryAcquireAsync(FailedCredentialsKey(scope, address), _options.FailedCredentialsPerAddress.ToBucket(), cancellationToken)
             : ValueTask.FromResult(Unthrottled);
 
-    private ValueTask<ThrottleDecision> MayAttemptAsync(string scope, UInt128 address, CancellationToken cancellationToken) =>
+    private ValueTask RefundAttemptAsync(string scope, UInt128 address, CancellationToken cancellationToken) =>
         _options.Enabled
-            ? store.PeekAsync(FailedCredentialsKey(scope, address), _options.FailedCredentialsPerAddress.ToBucket(), cancellationToken)
-            : ValueTask.FromResult(Unthrottled);
+            ? store.RefundAsync(FailedCredentialsKey(scope, address), _options.FailedCredentialsPerAddress.ToBucket(), cancellationToken)
+            : ValueTask.CompletedTask;
 
     private static ThrottleKey FailedCredentialsKey(string scope, UInt128 address) =>
         new(scope, ThrottleSubject.FailedCredentialsAddress, "", address, ThrottleCategory.Token);

@@ -39,6 +39,17 @@ internal sealed class TokenBucket
         }
     }
 
+    /// <summary>Gives back one request taken earlier (a reservation that turned out not to be needed); never beyond capacity.</summary>
+    public void Refund(BucketLimit limit, long now, long frequency)
+    {
+        lock (_gate)
+        {
+            _limit = limit;
+            Refill(limit, now, frequency);
+            _tokens = Math.Min(limit.Capacity, _tokens + 1);
+        }
+    }
+
     /// <summary>Whether the bucket has been idle long enough to be full again, so dropping it changes nothing.</summary>
     public bool IsFullAt(long now, long frequency)
     {

@@ -15,7 +15,8 @@ public static class AccessControl
     /// <summary>The caller if it may make this request; otherwise the 401 has been written and the result is null.</summary>
     public static async Task<RegistryPrincipal?> AuthorizeAsync(HttpContext context, Registry registry, IReadOnlyList<AccessScope> required)
     {
-        if (RequestThrottle.IsBasic(context.Request) && !await RequestThrottle.MayCheckPasswordAsync(context, registry)) return null;
+        // A password costs one of the address's failed attempts up front, given back below when it is right.
+        if (RequestThrottle.IsBasic(context.Request) && !await RequestThrottle.ReserveCredentialAttemptAsync(context, registry)) return null;
         var result = await RequestAuthentication.AuthenticateOrNullAsync(context, registry);
         if (result is null)
         {
@@ -25,11 +26,12 @@ public static class AccessControl
         if (result.Principal is not { } principal)
         {
             Operations.Audit.DataPlaneAuthenticationFailed(context, registry.Name, result.Failure);
-            // Rejected credentials count against the client address, to slow password guessing over Basic on /v2.
-            if (!await RequestThrottle.AdmitFailedCredentialsAsync(context, registry)) return null;
+            // A rejected password has paid with its reservation. A rejected bearer token is no guess (tokens are
+            // signed) but the normal sign of an expired one, so it is not counted.
             await Challenges.WriteAsync(context, registry.LoginServer, required, insufficientScope: false, RequestAuthentication.RejectedMessage(registry, result));
             return null;
         }
+        await RequestThrottle.RefundCredentialAttemptAsync(context, registry);
         foreach (var scope in required)
         {
             if (!principal.Permissions.Allows(scope))

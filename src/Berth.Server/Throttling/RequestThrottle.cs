@@ -23,17 +23,30 @@ public static class RequestThrottle
     private static readonly string[] SmallNumbers = Enumerable.Range(0, 1024).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
 
     /// <summary>
-    /// Called before a password is checked: false when the client's address has used up its failed attempts (the 429
-    /// has been written). Checked first, so that each refused guess costs a bucket lookup rather than a deliberately
-    /// slow password hash, and a right password among the refusals is refused too (a 200 would give it away).
+    /// Called before a password is checked: reserves one of the address's failed attempts, so that concurrent guesses
+    /// cannot all pass while the bucket still looks full. False when the address has used them up (the 429 has been
+    /// written): a refused guess costs a bucket lookup rather than a password check, and a right password among the
+    /// refusals is refused too (a 200 would give it away). A right password gets its attempt back
+    /// (<see cref="RefundCredentialAttemptAsync"/>); a wrong one has paid with the reservation and is not charged again.
     /// </summary>
-    public static async ValueTask<bool> MayCheckPasswordAsync(HttpContext context, Registry registry)
+    public static async ValueTask<bool> ReserveCredentialAttemptAsync(HttpContext context, Registry registry)
     {
         var policy = Policy(context);
         if (!policy.Enabled) return true;
-        var decision = await policy.MayPresentCredentialsAsync(registry, ClientAddress.ToKey(context.Connection.RemoteIpAddress), context.RequestAborted);
-        return decision.Allowed || await RejectAsync(context, registry, ThrottleSubject.FailedCredentialsAddress, null, ThrottleCategory.Token, decision);
+        var decision = await policy.ReserveCredentialAttemptAsync(registry, ClientAddress.ToKey(context.Connection.RemoteIpAddress), context.RequestAborted);
+        if (!decision.Allowed) return await RejectAsync(context, registry, ThrottleSubject.FailedCredentialsAddress, null, ThrottleCategory.Token, decision);
+        context.Items[ReservationKey] = decision;
+        return true;
     }
+
+    /// <summary>Gives back the attempt <see cref="ReserveCredentialAttemptAsync"/> reserved for this request, if any: its credentials were right.</summary>
+    public static async ValueTask RefundCredentialAttemptAsync(HttpContext context, Registry registry)
+    {
+        if (!context.Items.Remove(ReservationKey)) return;
+        await Policy(context).RefundCredentialAttemptAsync(registry, ClientAddress.ToKey(context.Connection.RemoteIpAddress), context.RequestAborted);
+    }
+
+    private const string ReservationKey = "Berth.CredentialAttemptReserved";
 
     /// <summary>Spends one request of an authorized data-plane caller; false when refused (the 429 has been written).</summary>
     public static async ValueTask<bool> AdmitAsync(HttpContext context, Registry registry, RegistryPrincipal principal)
@@ -52,18 +65,6 @@ public static class RequestThrottle
     }
 
     /// <summary>
-    /// Records a password the data plane rejected; false when the address is now refused (the 429 has been written).
-    /// A rejected bearer token is no guess (tokens are signed) but the normal sign of an expired one, so it is not counted.
-    /// </summary>
-    public static async ValueTask<bool> AdmitFailedCredentialsAsync(HttpContext context, Registry registry)
-    {
-        var policy = Policy(context);
-        if (!policy.Enabled || !IsBasic(context.Request)) return true;
-        var decision = await policy.RecordFailedCredentialsAsync(registry, ClientAddress.ToKey(context.Connection.RemoteIpAddress), context.RequestAborted);
-        return decision.Allowed || await RejectAsync(context, registry, ThrottleSubject.FailedCredentialsAddress, null, ThrottleCategory.Token, decision);
-    }
-
-    /// <summary>
     /// Spends one token request, before the token service answers <paramref name="result"/>: per identity when the
     /// credentials were valid, per address (and the shared anonymous identity) for anonymous requests, and per
     /// address for failed credentials. False when refused (the 429 has been written).
@@ -77,6 +78,7 @@ public static class RequestThrottle
         ThrottleDecision decision;
         if (result.Principal is { IsAnonymous: false } principal)
         {
+            await RefundCredentialAttemptAsync(context, registry);
             decision = await policy.AdmitAsync(registry, principal, address, ThrottleCategory.Token, cancellationToken);
             if (!decision.Allowed) return await RejectAsync(context, registry, SubjectOf(principal), principal.Name, ThrottleCategory.Token, decision);
         }
@@ -85,9 +87,16 @@ public static class RequestThrottle
             decision = await policy.AdmitAnonymousAsync(registry, address, ThrottleCategory.Token, cancellationToken);
             if (!decision.Allowed) return await RejectAsync(context, registry, ThrottleSubject.Anonymous, null, ThrottleCategory.Token, decision);
         }
+        else if (context.Items.TryGetValue(ReservationKey, out var reserved))
+        {
+            // The attempt was reserved before the password was checked; that reservation is its whole cost.
+            decision = (ThrottleDecision)reserved!;
+        }
         else
         {
-            decision = await policy.RecordFailedCredentialsAsync(registry, address, cancellationToken);
+            // Credentials checked without a reservation (a JWT at /oauth2/exchange: a signature check, no password
+            // hash) are charged now.
+            decision = await policy.ReserveCredentialAttemptAsync(registry, address, cancellationToken);
             if (!decision.Allowed) return await RejectAsync(context, registry, ThrottleSubject.FailedCredentialsAddress, null, ThrottleCategory.Token, decision);
         }
         WriteRemaining(context.Response, decision.Remaining);

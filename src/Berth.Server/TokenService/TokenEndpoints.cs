@@ -42,7 +42,7 @@ public static class TokenEndpoints
         }
         else if (RequestAuthentication.TryReadBasic(header, out var username, out var password))
         {
-            if (!await RequestThrottle.MayCheckPasswordAsync(context, registry)) return;
+            if (!await RequestThrottle.ReserveCredentialAttemptAsync(context, registry)) return;
             result = await Authentication(context).AuthenticateBasicAsync(registry.ToContext(), username, password, context.RequestAborted);
         }
         else
@@ -71,7 +71,7 @@ public static class TokenEndpoints
         switch (grantType)
         {
             case "password" when username.Length > 0 || password.Length > 0:
-                if (!await RequestThrottle.MayCheckPasswordAsync(context, registry)) return;
+                if (!await RequestThrottle.ReserveCredentialAttemptAsync(context, registry)) return;
                 result = await Authentication(context).AuthenticateBasicAsync(registryContext, username, password, context.RequestAborted);
                 break;
             // The Azure SDKs ask for anonymous tokens as a password grant with no credentials and an empty refresh_token.

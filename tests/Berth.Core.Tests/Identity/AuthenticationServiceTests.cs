@@ -37,6 +37,21 @@ public sealed class AuthenticationServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task TokenWithALegacyPbkdf2Hash_StillAuthenticates()
+    {
+        // A database written before the salted SHA-256 format keeps its token passwords working.
+        await CreateTokenAsync();
+        var record = await _fixture.Store.GetTokenOrNullAsync(Reg, "mytoken", default);
+        await _fixture.Store.PutTokenAsync(record! with { Password1 = record.Password1! with { Secret = CredentialTests.LegacyPbkdf2Hash("legacy-password", 1000) } }, default);
+
+        var result = await BasicAsync("mytoken", "legacy-password");
+
+        Assert.True(result.Succeeded);
+        Assert.Equal("password1", result.Principal!.Credential);
+        Assert.Equal(AuthenticationFailure.WrongPassword, (await BasicAsync("mytoken", "wrong-password")).Failure);
+    }
+
+    [Fact]
     public async Task AdminUsername_IsCaseInsensitive()
     {
         await Identities.SetAdminUserEnabledAsync(Reg, true, default);

@@ -19,29 +19,51 @@ public sealed class CredentialTests
     }
 
     [Fact]
-    public void Hash_HasVersionedFormatWithIterations()
+    public void Hash_IsTheSaltedSha256Format()
     {
-        var hash = PasswordHasher.Hash("secret", 1234);
-        Assert.StartsWith("$pbkdf2-sha256$v=1$i=1234$", hash);
+        var hash = PasswordHasher.Hash("secret");
+        Assert.StartsWith("$sha256$v=1$", hash);
         Assert.DoesNotContain("secret", hash);
+        var parts = hash.Split('$');
+        Assert.Equal(16, Convert.FromBase64String(parts[3]).Length);
+        Assert.Equal(32, Convert.FromBase64String(parts[4]).Length);
     }
 
     [Fact]
     public void Hash_UsesFreshSaltEachTime()
     {
-        Assert.NotEqual(PasswordHasher.Hash("secret", 1000), PasswordHasher.Hash("secret", 1000));
+        Assert.NotEqual(PasswordHasher.Hash("secret"), PasswordHasher.Hash("secret"));
     }
 
     [Fact]
     public void Verify_CorrectPassword_Succeeds()
     {
-        Assert.True(PasswordHasher.Verify("secret", PasswordHasher.Hash("secret", 1000)));
+        Assert.True(PasswordHasher.Verify("secret", PasswordHasher.Hash("secret")));
     }
 
     [Fact]
     public void Verify_WrongPassword_Fails()
     {
-        Assert.False(PasswordHasher.Verify("Secret", PasswordHasher.Hash("secret", 1000)));
+        Assert.False(PasswordHasher.Verify("Secret", PasswordHasher.Hash("secret")));
+    }
+
+    [Fact]
+    public void Verify_LegacyPbkdf2Hash_StillSucceeds()
+    {
+        // The format written before salted SHA-256, as existing databases hold it.
+        var legacy = LegacyPbkdf2Hash("secret", 1234);
+
+        Assert.True(PasswordHasher.Verify("secret", legacy));
+        Assert.False(PasswordHasher.Verify("Secret", legacy));
+    }
+
+    /// <summary>A hash in the PBKDF2 format Berth wrote before, built here so that the test pins the stored format.</summary>
+    internal static string LegacyPbkdf2Hash(string password, int iterations)
+    {
+        var salt = System.Security.Cryptography.RandomNumberGenerator.GetBytes(16);
+        var hash = System.Security.Cryptography.Rfc2898DeriveBytes.Pbkdf2(System.Text.Encoding.UTF8.GetBytes(password), salt, iterations,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, 32);
+        return $"$pbkdf2-sha256$v=1$i={iterations}${Convert.ToBase64String(salt)}${Convert.ToBase64String(hash)}";
     }
 
     [Theory]
@@ -51,6 +73,10 @@ public sealed class CredentialTests
     [InlineData("$pbkdf2-sha256$v=1$i=abc$AAAA$AAAA")]
     [InlineData("$pbkdf2-sha256$v=1$i=1000$!!!$AAAA")]
     [InlineData("$pbkdf2-sha256$v=1$i=99999999999$AAAA$AAAA")]
+    [InlineData("$sha256$v=2$AAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")]
+    [InlineData("$sha256$v=1$!!!$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")]
+    [InlineData("$sha256$v=1$AAAA$AAAA")]
+    [InlineData("$sha256$v=1$AAAA")]
     public void Verify_MalformedHash_Fails(string encoded)
     {
         Assert.False(PasswordHasher.Verify("secret", encoded));

@@ -216,12 +216,13 @@ public sealed class IdentityServiceTests : IDisposable
     }
 
     [Fact]
-    public async Task TokenPasswords_AreStoredAsSlowHashes()
+    public async Task TokenPasswords_AreStoredAsSaltedSha256Hashes()
     {
+        // Generated passwords carry about 309 bits, so a slow hash adds no protection, only cost per check.
         await Identities.PutTokenAsync(Reg, RegistrySku.Basic, "mytoken", "_repositories_pull", true, default);
         var generated = await Identities.GenerateTokenPasswordsAsync(Reg, "mytoken", "password1", null, default);
         var stored = await _fixture.Store.GetTokenOrNullAsync(Reg, "mytoken", default);
-        Assert.StartsWith("$pbkdf2-sha256$v=1$i=1000$", stored!.Password1!.Secret);
+        Assert.StartsWith("$sha256$v=1$", stored!.Password1!.Secret);
         Assert.DoesNotContain(generated.Passwords[0].Value, stored.Password1.Secret);
     }
 

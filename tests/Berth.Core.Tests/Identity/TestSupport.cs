@@ -47,7 +47,6 @@ internal sealed class IdentityFixture : IDisposable
         var identityOptions = new IdentityOptions
         {
             KeyDirectory = System.IO.Path.Combine(_folder.Path, "keys"),
-            PasswordHashIterations = 1_000,
         };
         configure?.Invoke(identityOptions);
         Options = Microsoft.Extensions.Options.Options.Create(identityOptions);
@@ -57,7 +56,7 @@ internal sealed class IdentityFixture : IDisposable
         Secrets = new SecretProtector(Options);
         Cache = new VerificationCache(Time, Options);
         Tokens = new RegistryTokenService(SigningKey, Time, Options);
-        Identities = new IdentityService(Store, Secrets, Time, Options);
+        Identities = new IdentityService(Store, Secrets, Time);
         Authentication = new AuthenticationService(Store, Tokens, Secrets, Cache, Time);
     }
 

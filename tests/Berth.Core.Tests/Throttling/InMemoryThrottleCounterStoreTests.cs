@@ -34,6 +34,30 @@ public sealed class InMemoryThrottleCounterStoreTests
     }
 
     [Fact]
+    public async Task Refund_GivesBackOneTakenRequest_UpToCapacity()
+    {
+        var store = Store(new ThrottlingOptions());
+        for (var i = 0; i < 5; i++) await store.TryAcquireAsync(Key(1), Limit, default);
+        Assert.False((await store.TryAcquireAsync(Key(1), Limit, default)).Allowed);
+
+        await store.RefundAsync(Key(1), Limit, default);
+        Assert.Equal(0, (await store.TryAcquireAsync(Key(1), Limit, default)).Remaining);
+
+        for (var i = 0; i < 10; i++) await store.RefundAsync(Key(1), Limit, default);
+        Assert.Equal(5, (await store.PeekAsync(Key(1), Limit, default)).Remaining);
+    }
+
+    [Fact]
+    public async Task Refund_OfABucketNeverUsed_KeepsNothing()
+    {
+        var store = Store(new ThrottlingOptions());
+
+        await store.RefundAsync(Key(1), Limit, default);
+
+        Assert.Equal(0, store.Count);
+    }
+
+    [Fact]
     public async Task ManyKeys_NeverExceedMaxBuckets()
     {
         var store = Store(new ThrottlingOptions { MaxBuckets = 100 });

@@ -165,14 +165,85 @@ public sealed class ThrottlePolicyTests
     }
 
     [Fact]
-    public async Task AddressOutOfFailedAttempts_MayNotPresentCredentials()
+    public async Task ConcurrentWrongPasswords_AreCheckedAtMostOncePerAttemptInTheBudget()
     {
+        // 100 guesses at once from one address against the default budget of 30: every guess that gets a reservation
+        // is checked (and fails, keeping it); the others are refused before any check. Each check yields while it
+        // runs, as a real password check does, so the guesses overlap.
         var policy = Policy();
         var registry = Standard("myregistry");
-        await CountAdmittedAsync(() => policy.RecordFailedCredentialsAsync(registry, AddressA, default), 1000);
+        var checks = 0;
 
-        Assert.False((await policy.MayPresentCredentialsAsync(registry, AddressA, default)).Allowed);
-        Assert.True((await policy.MayPresentCredentialsAsync(registry, AddressB, default)).Allowed);
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => Task.Run(async () =>
+        {
+            if (!(await policy.ReserveCredentialAttemptAsync(registry, AddressA, default)).Allowed) return 429;
+            Interlocked.Increment(ref checks);
+            await Task.Delay(10);
+            return 401;
+        })));
+
+        Assert.Equal(30, checks);
+        Assert.Equal(30, outcomes.Count(o => o == 401));
+        Assert.Equal(70, outcomes.Count(o => o == 429));
+    }
+
+    [Fact]
+    public async Task RightPasswordAfterFailures_GetsItsAttemptBack()
+    {
+        var policy = Policy(new ThrottlingOptions { FailedCredentialsPerAddress = new() { PerMinute = 3, Burst = 3 } });
+        var registry = Standard("myregistry");
+        Assert.True((await policy.ReserveCredentialAttemptAsync(registry, AddressA, default)).Allowed);
+        Assert.True((await policy.ReserveCredentialAttemptAsync(registry, AddressA, default)).Allowed);
+
+        for (var i = 0; i < 10; i++)
+        {
+            var reserved = await policy.ReserveCredentialAttemptAsync(registry, AddressA, default);
+            Assert.True(reserved.Allowed);
+            Assert.Equal(0, reserved.Remaining);
+            await policy.RefundCredentialAttemptAsync(registry, AddressA, default);
+        }
+
+        // The two failures still count: one attempt is left, then none.
+        Assert.True((await policy.ReserveCredentialAttemptAsync(registry, AddressA, default)).Allowed);
+        Assert.False((await policy.ReserveCredentialAttemptAsync(registry, AddressA, default)).Allowed);
+    }
+
+    [Fact]
+    public async Task RightPassword_WhileWrongOnesHoldTheWholeBudget_IsRefused()
+    {
+        // The wrong guesses are still being checked: their reservations are taken, so the right password sent after
+        // them is refused, as it would be once they have failed.
+        var policy = Policy(new ThrottlingOptions { FailedCredentialsPerAddress = new() { PerMinute = 5, Burst = 5 } });
+        var registry = Standard("myregistry");
+        for (var i = 0; i < 5; i++) Assert.True((await policy.ReserveCredentialAttemptAsync(registry, AddressA, default)).Allowed);
+
+        var rightPassword = await policy.ReserveCredentialAttemptAsync(registry, AddressA, default);
+
+        Assert.False(rightPassword.Allowed);
+        Assert.True(rightPassword.RetryAfterSeconds >= 1);
+        Assert.True((await policy.ReserveCredentialAttemptAsync(registry, AddressB, default)).Allowed);
+    }
+
+    [Fact]
+    public async Task Refund_NeverFillsTheBudgetBeyondItsCapacity()
+    {
+        var policy = Policy(new ThrottlingOptions { FailedCredentialsPerAddress = new() { PerMinute = 3, Burst = 3 } });
+        var registry = Standard("myregistry");
+        await policy.ReserveCredentialAttemptAsync(registry, AddressA, default);
+        for (var i = 0; i < 5; i++) await policy.RefundCredentialAttemptAsync(registry, AddressA, default);
+
+        Assert.Equal(3, await CountAdmittedAsync(() => policy.ReserveCredentialAttemptAsync(registry, AddressA, default), 10));
+    }
+
+    [Fact]
+    public async Task SignInAttempts_HaveABudgetApartFromEachRegistry()
+    {
+        var policy = Policy(new ThrottlingOptions { FailedCredentialsPerAddress = new() { PerMinute = 3, Burst = 3 } });
+        var registry = Standard("myregistry");
+        await CountAdmittedAsync(() => policy.ReserveCredentialAttemptAsync(registry, AddressA, default), 10);
+
+        Assert.Equal(3, await CountAdmittedAsync(() => policy.ReserveSignInAttemptAsync(AddressA, default), 10));
+        Assert.Equal(3, await CountAdmittedAsync(() => policy.ReserveCredentialAttemptAsync(Standard("other"), AddressA, default), 10));
     }
 
     [Fact]

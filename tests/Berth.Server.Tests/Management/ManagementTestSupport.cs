@@ -6,11 +6,11 @@ using System.Text.Json.Nodes;
 
 namespace Berth.Server.Tests.Management;
 
-/// <summary>A test server for management tests: throttling off, fast password hashes (tokens get generated a lot here).</summary>
+/// <summary>A test server for management tests: throttling off.</summary>
 public sealed class ManagementTestServer : BerthTestServer
 {
     protected override IEnumerable<string> ExtraArguments =>
-        ["--Berth:Throttling:Enabled=false", "--Berth:Identity:PasswordHashIterations=1000"];
+        ["--Berth:Throttling:Enabled=false"];
 }
 
 internal static class Arm

@@ -14,10 +14,13 @@ namespace Berth.Server.Tests.Throttling;
 /// 1% of an identity's read and token budgets (a burst of 5, one more each second), all anonymous callers 50%
 /// (250, 50 a second), the admin the whole (500, 100 a second). Failed credentials: 5 at once, one a second.
 /// </summary>
-public sealed class ThrottlingTestServer : BerthTestServer, IAsyncLifetime
+public class ThrottlingTestServer : BerthTestServer, IAsyncLifetime
 {
     public const int AnonymousAddressBurst = 5;
     public const int FailedCredentialsBurst = 5;
+
+    /// <summary>How fast failed attempts come back.</summary>
+    protected virtual int FailedCredentialsPerMinute => 60;
 
     protected override IEnumerable<string> ExtraArguments =>
     [
@@ -27,7 +30,7 @@ public sealed class ThrottlingTestServer : BerthTestServer, IAsyncLifetime
         "--Berth:Throttling:Standard:Token:Burst=500",
         "--Berth:Throttling:AnonymousShare=0.5",
         "--Berth:Throttling:AnonymousPerAddressShare=0.01",
-        "--Berth:Throttling:FailedCredentialsPerAddress:PerMinute=60",
+        $"--Berth:Throttling:FailedCredentialsPerAddress:PerMinute={FailedCredentialsPerMinute}",
         "--Berth:Throttling:FailedCredentialsPerAddress:Burst=5",
         $"--Berth:TrustedProxies:0={TrustedProxyAddress}",
     ];

@@ -7,7 +7,7 @@ namespace Berth.Core.Identity.Credentials;
 
 /// <summary>
 /// Remembers successful password verifications briefly, so a busy client (a pull sends a Basic-authenticated
-/// token request per repository, and az sends Basic on every call) does not pay a PBKDF2 hash each time.
+/// token request per repository, and az sends Basic on every call) does not pay a password hash each time (a PBKDF2 one, for hashes stored before the fast format).
 /// Keys are HMAC-SHA256 under a per-process random key of (registry, identity, identity version, password):
 /// no password or reusable hash is held in memory, and any change to the identity bumps its version, so old
 /// entries can never match again. Expiry and enabled checks are not cached; callers make them on every request.
@@ -60,7 +60,7 @@ public sealed class VerificationCache
             if (now >= entry.ExpiresAt)
                 _entries.TryRemove(key, out _);
         }
-        // Still full of live entries: start over rather than grow; the cost is one slow hash per client.
+        // Still full of live entries: start over rather than grow; the cost is one password check per client.
         if (_entries.Count >= _capacity)
             _entries.Clear();
     }

@@ -88,10 +88,11 @@ public static class SignInEndpoints
             clientId = Uri.UnescapeDataString(basicId);
             clientSecret = Uri.UnescapeDataString(basicSecret);
         }
-        // Failed sign-ins count against the client's address, checked before the secret (a slow hash) is verified.
+        // Each sign-in reserves one of the address's failed attempts before the secret is checked, and gets it back
+        // when the secret is right, so concurrent guesses cannot outrun the budget and a wrong secret costs one attempt.
         var throttle = context.RequestServices.GetRequiredService<ThrottlePolicy>();
         var address = ClientAddress.ToKey(context.Connection.RemoteIpAddress);
-        var attempt = await throttle.MaySignInAsync(address, context.RequestAborted);
+        var attempt = await throttle.ReserveSignInAttemptAsync(address, context.RequestAborted);
         if (!attempt.Allowed)
         {
             await WriteTooManyFailedSignInsAsync(context, attempt);
@@ -101,16 +102,11 @@ public static class SignInEndpoints
         var principal = await signIn.AuthenticateClientAsync(clientId, clientSecret, context.RequestAborted);
         if (principal is null)
         {
-            var recorded = await throttle.RecordFailedSignInAsync(address, context.RequestAborted);
-            if (!recorded.Allowed)
-            {
-                await WriteTooManyFailedSignInsAsync(context, recorded);
-                return;
-            }
             await ArmResults.WriteOAuthErrorAsync(context, StatusCodes.Status401Unauthorized, "invalid_client",
                 "Client authentication failed: unknown client_id or wrong client_secret.");
             return;
         }
+        await throttle.RefundSignInAttemptAsync(address, context.RequestAborted);
         var audience = ManagementSignIn.ResolveAudience(form["resource"].ToString(), form["scope"].ToString());
         var token = signIn.IssueToken(principal, audience);
         await ArmResults.WriteJsonAsync(context, new JsonObject
