@@ -116,6 +116,19 @@ internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeP
             ("r", repository.Registry), ("n", repository.Name), ("d", digest.ToString())) > 0;
     }
 
+    public async Task<ContentDeletion> DeleteBlobLinkAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await BeginWriteAsync(connection, repository, cancellationToken);
+        var locked = await PostgreSqlContentLocks.FindAsync(connection, repository, PostgreSqlContentLocks.RepositoryRow + " OR " + PostgreSqlContentLocks.HoldersOfBlob, cancellationToken, ("d", digest.ToString()));
+        if (locked.Count > 0) return new ContentDeletion(true, locked);
+        var deleted = await ExecuteAsync(connection,
+            "DELETE FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;", cancellationToken,
+            ("r", repository.Registry), ("n", repository.Name), ("d", digest.ToString()));
+        await transaction.CommitAsync(cancellationToken);
+        return deleted > 0 ? ContentDeletion.Deleted : ContentDeletion.NotFound;
+    }
+
     public Task<IReadOnlyList<Digest>> FindUnlinkedBlobsAsync(RepositoryKey repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken) =>
         FindMissingAsync(repository, digests, "blob_links", cancellationToken);
 

@@ -17,6 +17,23 @@ internal static class SqliteContentLocks
     public const string RepositoryRow = "(a.kind='repository' AND a.key='')";
 
     /// <summary>
+    /// The manifests of the repository that need blob <c>$d</c>: those referencing it, and the indexes referencing
+    /// those, at any depth. As a condition on <c>a</c>: such a manifest's
+    /// own attribute row, or that of a tag pointing at one.
+    /// </summary>
+    public const string HoldersOfBlob =
+        """
+        (a.kind IN ('manifest', 'tag') AND EXISTS (
+            WITH RECURSIVE holders(digest) AS (
+                SELECT manifest FROM manifest_references WHERE registry=$r AND repository=$n AND referenced=$d
+                UNION
+                SELECT m.manifest FROM manifest_references m JOIN holders h ON m.referenced=h.digest
+                WHERE m.registry=$r AND m.repository=$n)
+            SELECT 1 FROM holders h WHERE (a.kind='manifest' AND a.key=h.digest)
+                OR (a.kind='tag' AND EXISTS (SELECT 1 FROM tags t WHERE t.registry=$r AND t.repository=$n AND t.tag=a.key AND t.digest=h.digest))))
+        """;
+
+    /// <summary>
     /// The locked rows of the repository that <paramref name="which"/> selects (a condition on <c>a</c>), repository
     /// first, then tags and manifests by name. <c>$r</c> and <c>$n</c> are bound to the repository.
     /// </summary>

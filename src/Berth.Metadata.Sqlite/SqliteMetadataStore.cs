@@ -86,6 +86,19 @@ internal sealed class SqliteMetadataStore(SqliteDatabase database, TimeProvider 
             ("$r", repository.Registry), ("$n", repository.Name), ("$d", digest.ToString())) > 0;
     }
 
+    public async Task<ContentDeletion> DeleteBlobLinkAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+        var locked = await SqliteContentLocks.FindAsync(connection, repository, SqliteContentLocks.RepositoryRow + " OR " + SqliteContentLocks.HoldersOfBlob, cancellationToken, ("$d", digest.ToString()));
+        if (locked.Count > 0) return new ContentDeletion(true, locked);
+        var deleted = await ExecuteAsync(connection,
+            "DELETE FROM blob_links WHERE registry=$r AND repository=$n AND digest=$d;", cancellationToken,
+            ("$r", repository.Registry), ("$n", repository.Name), ("$d", digest.ToString()));
+        await transaction.CommitAsync(cancellationToken);
+        return deleted > 0 ? ContentDeletion.Deleted : ContentDeletion.NotFound;
+    }
+
     public Task<IReadOnlyList<Digest>> FindUnlinkedBlobsAsync(RepositoryKey repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken) =>
         FindMissingAsync(repository, digests, "SELECT 1 FROM blob_links WHERE registry=$r AND repository=$n AND digest=$d;", cancellationToken);
 

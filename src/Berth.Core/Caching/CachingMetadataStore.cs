@@ -44,6 +44,8 @@ internal sealed class CachingMetadataStore(IMetadataStore inner, ChangeGeneratio
     public Task<IReadOnlyList<string>> ListRepositoriesLinkingBlobAsync(string registry, Digest digest, int limit, CancellationToken cancellationToken) => inner.ListRepositoriesLinkingBlobAsync(registry, digest, limit, cancellationToken);
     public Task LinkBlobAsync(RepositoryKey repository, Digest digest, long size, CancellationToken cancellationToken) => inner.LinkBlobAsync(repository, digest, size, cancellationToken);
     public Task<bool> UnlinkBlobAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) => inner.UnlinkBlobAsync(repository, digest, cancellationToken);
+
+    public Task<ContentDeletion> DeleteBlobLinkAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) => inner.DeleteBlobLinkAsync(repository, digest, cancellationToken);
     public Task<IReadOnlyList<Digest>> FindUnlinkedBlobsAsync(RepositoryKey repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken) => inner.FindUnlinkedBlobsAsync(repository, digests, cancellationToken);
     public Task<IReadOnlyList<Digest>> FindMissingManifestsAsync(RepositoryKey repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken) => inner.FindMissingManifestsAsync(repository, digests, cancellationToken);
     public Task<IReadOnlyList<string>> ListTagsAsync(RepositoryKey repository, int limit, string? last, CancellationToken cancellationToken) => inner.ListTagsAsync(repository, limit, last, cancellationToken);

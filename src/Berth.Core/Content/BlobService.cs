@@ -57,8 +57,9 @@ public sealed class BlobService(IBlobStore blobs, IMetadataStore metadata, Conte
 
     public async Task DeleteAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
     {
-        await locks.EnsureRepositoryDeletableAsync(repository, cancellationToken);
-        if (!await metadata.UnlinkBlobAsync(repository, digest, cancellationToken)) throw BlobUnknown(digest);
+        var deletion = await metadata.DeleteBlobLinkAsync(repository, digest, cancellationToken);
+        ContentLocks.EnsureNoneLocked(repository, deletion.Locked, $"blob {digest} is used by locked content and was not deleted");
+        if (!deletion.Found) throw BlobUnknown(digest);
     }
 
     private static OciException BlobUnknown(Digest digest) =>

@@ -102,7 +102,14 @@ public interface IMetadataStore
     /// </summary>
     Task LinkBlobAsync(RepositoryKey repository, Digest digest, long size, CancellationToken cancellationToken);
 
+    /// <summary>Removes a link whatever it holds up (the undo of a link whose bytes turned out to be gone).</summary>
     Task<bool> UnlinkBlobAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A client's blob delete: removes the link unless locked content needs the blob, that is the repository is locked
+    /// or a locked manifest (or a manifest under a locked tag) references it, directly or through an index.
+    /// </summary>
+    Task<ContentDeletion> DeleteBlobLinkAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken);
 
     /// <summary>Of <paramref name="digests"/>, those not linked into the repository.</summary>
     Task<IReadOnlyList<Digest>> FindUnlinkedBlobsAsync(RepositoryKey repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken);

@@ -48,6 +48,69 @@ public abstract class ContentLockStoreContractTests : IAsyncLifetime
         foreach (var tag in tags) Assert.Equal(manifest, await Metadata.GetTagOrNullAsync(Repo, tag, default));
     }
 
+    private static Digest LayerOf(string name) => Digest.Compute(Encoding.UTF8.GetBytes("layer of " + name));
+
+    /// <summary>An index over <paramref name="children"/>, tagged or not.</summary>
+    private async Task<Digest> PutIndexAsync(string? tag, params Digest[] children)
+    {
+        var content = Encoding.UTF8.GetBytes($$"""{"schemaVersion":2,"children":"{{string.Join(",", children)}}"}""");
+        var index = new StoredManifest(Digest.Compute(content), "application/vnd.oci.image.index.v1+json", content, null, null, null,
+            DateTimeOffset.UnixEpoch.AddDays(1));
+        await Metadata.PutManifestAsync(Repo, new ManifestWrite(index, [], children, tag), default);
+        return index.Digest;
+    }
+
+    [Fact]
+    public async Task BlobDelete_OfALayerOfALockedManifest_DeletesNothingAndNamesIt()
+    {
+        var manifest = await PutManifestAsync("locked", null);
+        Assert.True(await Details.SetAttributesAsync(Repo, AttributeTarget.Manifest, manifest.ToString(), DeleteDisabled, default));
+
+        var result = await Metadata.DeleteBlobLinkAsync(Repo, LayerOf("locked"), default);
+
+        Assert.Equal((AttributeTarget.Manifest, manifest.ToString()), (Assert.Single(result.Locked).Target, result.Locked[0].Key));
+        Assert.Empty(await Metadata.FindUnlinkedBlobsAsync(Repo, [LayerOf("locked")], default));
+    }
+
+    [Fact]
+    public async Task BlobDelete_OfALayerUnderALockedTagOfAnIndex_DeletesNothing()
+    {
+        var child = await PutManifestAsync("child", null);
+        await PutIndexAsync("release", child);
+        Assert.True(await Details.SetAttributesAsync(Repo, AttributeTarget.Tag, "release", WriteDisabled, default));
+
+        var result = await Metadata.DeleteBlobLinkAsync(Repo, LayerOf("child"), default);
+
+        Assert.Equal((AttributeTarget.Tag, "release"), (Assert.Single(result.Locked).Target, result.Locked[0].Key));
+        Assert.Empty(await Metadata.FindUnlinkedBlobsAsync(Repo, [LayerOf("child")], default));
+    }
+
+    [Fact]
+    public async Task BlobDelete_InALockedRepository_DeletesNothing()
+    {
+        await PutManifestAsync("image", null);
+        Assert.True(await Details.SetAttributesAsync(Repo, AttributeTarget.Repository, "", DeleteDisabled, default));
+
+        var result = await Metadata.DeleteBlobLinkAsync(Repo, LayerOf("image"), default);
+
+        Assert.Equal(AttributeTarget.Repository, Assert.Single(result.Locked).Target);
+    }
+
+    [Fact]
+    public async Task BlobDelete_OfALayerOfOnlyUnlockedManifests_Unlinks()
+    {
+        await PutManifestAsync("free", "v1");
+        var locked = await PutManifestAsync("locked", "v2");
+        Assert.True(await Details.SetAttributesAsync(Repo, AttributeTarget.Tag, "v2", DeleteDisabled, default));
+
+        var result = await Metadata.DeleteBlobLinkAsync(Repo, LayerOf("free"), default);
+
+        Assert.Equal((true, 0), (result.Found, result.Locked.Count));
+        Assert.Equal([LayerOf("free")], await Metadata.FindUnlinkedBlobsAsync(Repo, [LayerOf("free")], default));
+        Assert.False((await Metadata.DeleteBlobLinkAsync(Repo, LayerOf("free"), default)).Found);
+        await AssertIntactAsync(locked, "v2");
+    }
+
     [Fact]
     public async Task RepositoryDelete_WithADeleteLockedTag_DeletesNothingAndNamesTheTag()
     {
