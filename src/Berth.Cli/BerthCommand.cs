@@ -41,6 +41,7 @@ internal static class BerthCommand
     {
         try
         {
+            FileCreationMask.RestrictToOwner();
             var app = BerthApp.Build(TranslateServeArguments(args));
             await StartupDependencies.WaitAsync(app.Services);
             await app.RunAsync();

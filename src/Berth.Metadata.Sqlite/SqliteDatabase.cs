@@ -1,3 +1,4 @@
+using Berth.Core.Files;
 using Microsoft.Data.Sqlite;
 
 namespace Berth.Metadata.Sqlite;
@@ -12,7 +13,8 @@ public sealed class SqliteDatabase
 
     public SqliteDatabase(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        PrivateFiles.EnsureDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        CreatePrivate(path);
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -25,6 +27,28 @@ public sealed class SqliteDatabase
         connection.Open();
         Execute(connection, "PRAGMA journal_mode=WAL;");
         SqliteSchema.Migrate(connection);
+    }
+
+    /// <summary>
+    /// SQLite creates a database file 0644 (less the umask) and its -wal and -shm files with the database file's mode,
+    /// so an empty 0600 file created first (SQLite takes an empty file for an empty database) keeps all three private.
+    /// Files of an earlier version, created with looser modes, are tightened.
+    /// </summary>
+    private static void CreatePrivate(string path)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        try
+        {
+            using (new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = PrivateFiles.SecretMode })) { }
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+        }
+        foreach (var file in new[] { path, path + "-wal", path + "-shm" })
+        {
+            if (File.Exists(file) && (File.GetUnixFileMode(file) & ~PrivateFiles.SecretMode) != 0)
+                File.SetUnixFileMode(file, PrivateFiles.SecretMode);
+        }
     }
 
     /// <summary>

@@ -39,6 +39,7 @@ public static class ManifestParser
         JsonDocument document;
         try
         {
+            JsonText.EnsureValidStrings(content, maxDepth: 64);
             document = JsonDocument.Parse(content.ToArray(), new JsonDocumentOptions { MaxDepth = 64 });
         }
         catch (JsonException e)

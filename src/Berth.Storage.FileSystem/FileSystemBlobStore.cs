@@ -1,3 +1,4 @@
+using Berth.Core.Files;
 using Berth.Core.Storage;
 using Berth.Oci;
 
@@ -5,7 +6,8 @@ namespace Berth.Storage.FileSystem;
 
 /// <summary>
 /// Blobs as files under <c>blobs/&lt;algorithm&gt;/&lt;first two hex digits&gt;/&lt;encoded&gt;</c>, uploads under
-/// <c>uploads/&lt;id&gt;</c> on the same file system so that committing is an atomic rename.
+/// <c>uploads/&lt;id&gt;</c> on the same file system so that committing is an atomic rename. Image content is private
+/// to the server's user: folders are created 0700 and files 0600 (an upload becomes the blob, keeping its mode).
 /// </summary>
 internal sealed class FileSystemBlobStore : IBlobStore
 {
@@ -21,8 +23,9 @@ internal sealed class FileSystemBlobStore : IBlobStore
         _uploadRoot = Path.Combine(root, "uploads");
         _quarantineRoot = quarantineRoot ?? Path.GetFullPath(Path.Combine(root, "..", "quarantine"));
         _time = time ?? TimeProvider.System;
-        Directory.CreateDirectory(_blobRoot);
-        Directory.CreateDirectory(_uploadRoot);
+        PrivateFiles.EnsureDirectory(root);
+        PrivateFiles.EnsureDirectory(_blobRoot);
+        PrivateFiles.EnsureDirectory(_uploadRoot);
     }
 
     public Task<long?> GetSizeOrNullAsync(Digest digest, CancellationToken cancellationToken)
@@ -60,7 +63,9 @@ internal sealed class FileSystemBlobStore : IBlobStore
 
     public Task CreateUploadAsync(string uploadId, CancellationToken cancellationToken)
     {
-        using (new FileStream(UploadPath(uploadId), FileMode.CreateNew, FileAccess.Write)) { }
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = PrivateFiles.SecretMode;
+        using (new FileStream(UploadPath(uploadId), options)) { }
         return Task.CompletedTask;
     }
 
@@ -114,7 +119,7 @@ internal sealed class FileSystemBlobStore : IBlobStore
         }
         File.SetLastWriteTimeUtc(source, _time.GetUtcNow().UtcDateTime);
         var directory = Path.GetDirectoryName(target)!;
-        Directory.CreateDirectory(directory);
+        CreatePrivateDirectory(directory);
         File.Move(source, target, overwrite: true);
         FlushDirectory(directory);
         return Task.CompletedTask;
@@ -230,7 +235,7 @@ internal sealed class FileSystemBlobStore : IBlobStore
         if (!source.StartsWith(Path.GetFullPath(_blobRoot) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             throw new ArgumentException("not a blob of this store", nameof(name));
         var target = Path.Combine(_quarantineRoot, $"{name.Replace('/', '_')}.{_time.GetUtcNow():yyyyMMddTHHmmssZ}");
-        Directory.CreateDirectory(_quarantineRoot);
+        CreatePrivateDirectory(_quarantineRoot);
         try
         {
             File.Move(source, target);
@@ -240,6 +245,22 @@ internal sealed class FileSystemBlobStore : IBlobStore
             return Task.FromResult<string?>(null);
         }
         return Task.FromResult<string?>(target);
+    }
+
+    /// <summary>
+    /// Creates <paramref name="directory"/> and any missing parents as 0700; existing ones are left as they are.
+    /// (<c>Directory.CreateDirectory(path, mode)</c> gives the mode to the last folder only.)
+    /// </summary>
+    private static void CreatePrivateDirectory(string directory)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(directory);
+            return;
+        }
+        if (Directory.Exists(directory)) return;
+        if (Path.GetDirectoryName(directory) is { } parent) CreatePrivateDirectory(parent);
+        Directory.CreateDirectory(directory, PrivateFiles.DirectoryMode);
     }
 
     private static void FlushDirectory(string directory)

@@ -296,4 +296,27 @@ public sealed class FileSystemBlobStoreTests(FileSystemStoreFixture fixture) : B
         var digest = await StoreAsync(store, RandomBytes(10));
         Assert.Null(await store.GetDownloadRedirectOrNullAsync(digest, Ct));
     }
+
+    [Fact]
+    public async Task BlobsUploadsAndTheirFolders_ArePrivateToTheServersUser()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "berth-store-modes-" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            var store = new Berth.Storage.FileSystem.FileSystemBlobStore(Path.Combine(root, "storage"));
+            await StoreAsync(store, RandomBytes(10));
+            await store.CreateUploadAsync(NewUploadId(), Ct);
+
+            var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).ToList();
+            Assert.Equal(2, files.Count);
+            foreach (var file in files)
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+            foreach (var folder in Directory.EnumerateDirectories(root, "*", SearchOption.AllDirectories))
+                Assert.True(File.GetUnixFileMode(folder) == (UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute), $"{folder}: {File.GetUnixFileMode(folder)}");
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
 }

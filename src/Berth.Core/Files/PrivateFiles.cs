@@ -62,6 +62,9 @@ public static class PrivateFiles
             file.Write(content);
             file.Flush(flushToDisk: true);
         }
+        // The create mode is masked by the process umask (077 under 'berth serve'); a public file gets its mode exactly.
+        if (!OperatingSystem.IsWindows() && File.GetUnixFileMode(temporary) != mode)
+            File.SetUnixFileMode(temporary, mode);
         return temporary;
     }
 }

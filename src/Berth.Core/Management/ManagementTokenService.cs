@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Berth.Core.Identity.Credentials;
 using Berth.Core.Identity.Tokens;
+using Berth.Oci;
 using Microsoft.Extensions.Options;
 
 namespace Berth.Core.Management;
@@ -71,7 +72,9 @@ public sealed class ManagementTokenService(TimeProvider time, IOptions<Managemen
             return null;
         try
         {
-            using (var header = JsonDocument.Parse(Base64Url.DecodeFromChars(parts[0])))
+            var headerBytes = Base64Url.DecodeFromChars(parts[0]);
+            JsonText.EnsureValidStrings(headerBytes); // the header is read before the signature is checked: anyone's bytes
+            using (var header = JsonDocument.Parse(headerBytes))
             {
                 var root = header.RootElement;
                 if (root.ValueKind != JsonValueKind.Object || GetString(root, "alg") != Algorithm || GetString(root, "kid") != KeyId)

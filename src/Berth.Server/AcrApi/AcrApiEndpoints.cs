@@ -132,12 +132,25 @@ public static partial class AcrApiEndpoints
     private static string OrderQuery(HttpRequest request) =>
         request.Query.TryGetValue("orderby", out var order) ? "&orderby=" + Uri.EscapeDataString(order.ToString()) : "";
 
+    private const int MaxPatchBytes = 64 * 1024;
+
     /// <summary>ACR takes the attributes flat (<c>{"writeEnabled":false}</c>); az sends them that way.</summary>
     private static async Task<AttributesPatch> ReadPatchAsync(HttpRequest request)
     {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > MaxPatchBytes)
+                throw new OciException(OciErrorCode.SizeInvalid, $"the body is larger than {MaxPatchBytes} bytes", status: 413);
+            buffer.Write(chunk, 0, read);
+        }
         try
         {
-            using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
+            var body = buffer.ToArray();
+            JsonText.EnsureValidStrings(body);
+            using var document = JsonDocument.Parse(body);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw InvalidPatch("the body must be a JSON object");
             if (root.TryGetProperty("changeableAttributes", out var nested)) root = nested;

@@ -1,5 +1,6 @@
 using Berth.Core.Caching;
 using Berth.Core.Content;
+using Berth.Core.Files;
 using Berth.Core.Identity;
 using Berth.Core.Registries;
 using Berth.Redis;
@@ -96,7 +97,16 @@ public static class BerthServiceCollectionExtensions
         var options = configuration.GetSection(BerthOptions.Section).Get<BerthOptions>() ?? new BerthOptions();
         Validate(options);
         var dataPath = options.ResolvedDataPath;
-        Directory.CreateDirectory(dataPath);
+        try
+        {
+            // Image content, the database and keys: the server's user only.
+            PrivateFiles.EnsureDirectory(dataPath);
+        }
+        catch (UnauthorizedAccessException) when (Directory.Exists(dataPath))
+        {
+            // A folder the server does not own (a mount point prepared by root) keeps its mode; what the server
+            // creates inside it is private all the same.
+        }
 
         services.AddSingleton(options);
         services.AddBerthIdentity(identity =>

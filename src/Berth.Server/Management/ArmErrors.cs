@@ -52,7 +52,9 @@ internal static class ArmResults
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json; charset=utf-8";
-        context.Response.Headers.CacheControl = "no-cache";
+        // Sign-in endpoints set no-store first (RFC 6749 §5.1: token responses); it must not be weakened here.
+        if (string.IsNullOrEmpty(context.Response.Headers.CacheControl))
+            context.Response.Headers.CacheControl = "no-cache";
         return context.Response.WriteAsync(body?.ToJsonString(Json) ?? "null", context.RequestAborted);
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Berth.Oci;
 
 namespace Berth.Server.Management;
 
@@ -30,7 +31,9 @@ internal static class ArmRequest
         JsonNode? node;
         try
         {
-            node = JsonNode.Parse(buffer.ToArray(), documentOptions: new JsonDocumentOptions { MaxDepth = 32 });
+            var bytes = buffer.ToArray();
+            JsonText.EnsureValidStrings(bytes, maxDepth: 32);
+            node = JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { MaxDepth = 32 });
         }
         catch (JsonException error)
         {

@@ -42,9 +42,15 @@ public static partial class Audit
     public static async ValueTask<object?> RecordManagementChangesAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
         var context = invocation.HttpContext;
+        var threw = false;
         try
         {
             return await next(invocation);
+        }
+        catch
+        {
+            threw = true;
+            throw;
         }
         finally
         {
@@ -52,7 +58,7 @@ public static partial class Audit
                 && context.Items.Values.OfType<Berth.Core.Management.ManagementCaller>().FirstOrDefault() is { } caller)
             {
                 LogManagementChange(Logger(context), caller.ClientId, caller.DisplayName, context.Request.Method, context.Request.Path.Value ?? "",
-                    context.Response.StatusCode, Client(context), context.TraceIdentifier);
+                    FinalStatus.Of(context, threw), Client(context), context.TraceIdentifier);
             }
         }
     }

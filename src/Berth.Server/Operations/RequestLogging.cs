@@ -11,15 +11,21 @@ public static partial class RequestLogging
         return app.Use(async (context, next) =>
         {
             var started = Stopwatch.GetTimestamp();
+            var threw = false;
             try
             {
                 await next(context);
+            }
+            catch
+            {
+                threw = true;
+                throw;
             }
             finally
             {
                 if (logger.IsEnabled(LogLevel.Information))
                 {
-                    LogRequest(logger, context.Request.Method, context.Request.Path.Value ?? "", context.Response.StatusCode,
+                    LogRequest(logger, context.Request.Method, context.Request.Path.Value ?? "", FinalStatus.Of(context, threw),
                         context.Response.ContentLength ?? -1, Stopwatch.GetElapsedTime(started).TotalMilliseconds, context.TraceIdentifier);
                 }
             }

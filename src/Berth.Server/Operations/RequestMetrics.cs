@@ -13,15 +13,21 @@ public static class RequestMetrics
         {
             var counting = new CountingReadStream(context.Request.Body);
             context.Request.Body = counting;
+            var threw = false;
             try
             {
                 await next(context);
+            }
+            catch
+            {
+                threw = true;
+                throw;
             }
             finally
             {
                 var path = context.Request.Path.Value ?? "";
                 var group = GroupOf(path);
-                var status = context.Response.StatusCode;
+                var status = FinalStatus.Of(context, threw);
                 metrics.RequestCompleted(group, status, counting.BytesRead, context.Response.ContentLength ?? 0);
                 if (group == "oauth2" && status == StatusCodes.Status200OK) metrics.TokenIssued(); // both routes answer 200 only with a token
                 if (group == "upload" && HttpMethods.IsPost(context.Request.Method) && status == StatusCodes.Status202Accepted)

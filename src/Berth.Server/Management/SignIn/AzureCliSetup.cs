@@ -46,7 +46,7 @@ public sealed class AzureCliSetup(
             var text = Render(options, tls, signIn.TenantId, signIn.ManagedIdentityEnabled, owner?.ClientId ?? "<owner client id>", addresses, all.Select(r => r.LoginServer));
             var path = Path.Combine(ManagementBootstrap.DirectoryPath(options), FileName);
             PrivateFiles.EnsureDirectory(Path.GetDirectoryName(path)!);
-            PrivateFiles.Write(path, Encoding.UTF8.GetBytes(text), PrivateFiles.PublicMode);
+            PrivateFiles.Write(path, Encoding.UTF8.GetBytes(text));
             logger.LogInformation("Azure CLI set-up for this server (also in {Path}):\n{Lines}", path, text);
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException or InvalidOperationException or OperationCanceledException)

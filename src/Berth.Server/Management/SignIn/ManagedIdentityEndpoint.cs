@@ -22,8 +22,9 @@ public static class ManagedIdentityEndpoint
 
     public static IEndpointRouteBuilder MapManagedIdentity(this IEndpointRouteBuilder app)
     {
+        // Routing ignores a trailing slash, so this one route also answers App Service's GET {MSI_ENDPOINT}/?resource=...
+        // (a second route for Path + "/" would match the same requests and make every one of them ambiguous).
         app.MapMethods(Path, [HttpMethods.Get, HttpMethods.Post], HandleAsync);
-        app.MapMethods(Path + "/", [HttpMethods.Get], HandleAsync); // App Service form: GET {MSI_ENDPOINT}/?resource=...
         return app;
     }
 
