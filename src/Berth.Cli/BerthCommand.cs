@@ -2,6 +2,8 @@ using Berth.Core.Storage;
 using Berth.Cli.Cli;
 using Berth.Cli.Commands;
 using Berth.Server.Hosting;
+using Berth.Server.Configuration;
+using Berth.Server;
 
 namespace Berth.Cli;
 

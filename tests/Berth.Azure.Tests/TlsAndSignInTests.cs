@@ -13,6 +13,8 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Berth.Server.Configuration;
+using Berth.Server;
 
 namespace Berth.Azure.Tests;
 

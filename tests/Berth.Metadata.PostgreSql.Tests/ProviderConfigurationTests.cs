@@ -1,4 +1,5 @@
 using Berth.Server.Hosting;
+using Berth.Server;
 
 namespace Berth.Metadata.PostgreSql.Tests;
 

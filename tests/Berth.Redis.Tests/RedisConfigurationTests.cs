@@ -1,4 +1,6 @@
 using Berth.Server.Hosting;
+using Berth.Server.Configuration;
+using Berth.Server;
 
 namespace Berth.Redis.Tests;
 

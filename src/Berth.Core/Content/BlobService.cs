@@ -1,3 +1,4 @@
+using Berth.Core.Identity;
 using Berth.Core.Storage;
 using Berth.Oci;
 
@@ -30,20 +31,20 @@ public sealed class BlobService(IBlobStore blobs, IMetadataStore metadata, Conte
 
     /// <summary>
     /// Links a blob another repository already has. With <paramref name="from"/> the blob must be in that repository;
-    /// without it, in some repository of the registry that <paramref name="mayRead"/> allows, so that a mount never
+    /// without it, in some repository of the registry the <paramref name="caller"/> may pull, so that a mount never
     /// hands out bytes the caller could not pull. Null when there is nothing to mount (the caller falls back to an upload).
     /// </summary>
-    public async Task<CommittedBlob?> TryMountAsync(RepositoryKey repository, Digest digest, RepositoryKey? from, Func<string, bool> mayRead, CancellationToken cancellationToken)
+    public async Task<CommittedBlob?> TryMountAsync(RepositoryKey repository, Digest digest, RepositoryKey? from, Permissions caller, CancellationToken cancellationToken)
     {
         await locks.EnsureRepositoryWritableAsync(repository, cancellationToken);
         if (from is null)
         {
             var candidates = await metadata.ListRepositoriesLinkingBlobAsync(repository.Registry, digest, MountCandidateLimit, cancellationToken);
-            var readable = candidates.FirstOrDefault(mayRead);
+            var readable = candidates.FirstOrDefault(name => MayRead(caller, name));
             if (readable is null) return null;
             from = repository with { Name = readable };
         }
-        else if (!mayRead(from.Value.Name))
+        else if (!MayRead(caller, from.Value.Name))
         {
             return null;
         }
@@ -54,6 +55,8 @@ public sealed class BlobService(IBlobStore blobs, IMetadataStore metadata, Conte
         if (!await BlobLinking.TryLinkAsync(metadata, blobs, repository, digest, size.Value, cancellationToken)) return null;
         return new CommittedBlob(digest, size.Value);
     }
+
+    private static bool MayRead(Permissions caller, string repository) => caller.AllowsRepository(repository, RepositoryActions.Pull);
 
     public async Task DeleteAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
     {

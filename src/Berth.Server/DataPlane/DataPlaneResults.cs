@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Berth.Oci;
+using Berth.Server.Requests;
 
 namespace Berth.Server.DataPlane;
 
@@ -13,6 +14,13 @@ internal static class DataPlaneResults
 
     /// <summary>Messages quote names and digests; keep them readable rather than \u0022-escaped (bodies are JSON, never HTML).</summary>
     private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>The group of an endpoint that answers in the registry's shape: registry headers and OCI errors.</summary>
+    public static EndpointGroup Group(string name) => new(name, (context, message) =>
+    {
+        AddRegistryHeaders(context.Response);
+        return WriteErrorAsync(context, new OciException(OciErrorCode.Unavailable, message));
+    });
 
     public static void AddRegistryHeaders(HttpResponse response)
     {

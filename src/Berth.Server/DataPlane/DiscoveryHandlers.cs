@@ -5,9 +5,12 @@ using Berth.Oci;
 
 namespace Berth.Server.DataPlane;
 
-/// <summary>Tags list, catalog and the referrers API.</summary>
+/// <summary>The base endpoint, tags list, catalog and the referrers API.</summary>
 internal static class DiscoveryHandlers
 {
+    /// <summary><c>GET /v2/</c>: an empty object once the caller is known, so clients can check their credentials.</summary>
+    public static Task BaseAsync(HttpContext context) => DataPlaneResults.WriteJsonAsync(context, new { });
+
     public static async Task TagsAsync(HttpContext context, RepositoryKey repository)
     {
         var (limit, last) = Pagination.Read(context.Request);

@@ -4,14 +4,17 @@ using Berth.Core.Storage;
 using Berth.Core.Identity;
 using Berth.Oci;
 using Berth.Server.Access;
+using Berth.Server.Requests;
 
 namespace Berth.Server.DataPlane;
 
 internal static class UploadHandlers
 {
     /// <summary>POST: a cross-repository mount, a monolithic upload (<c>?digest=</c>), or a new session.</summary>
-    public static async Task StartAsync(HttpContext context, string loginServer, RepositoryKey repository)
+    public static async Task StartAsync(HttpContext context, RegistryRequest request)
     {
+        var repository = request.Repository;
+        var caller = request.RequiredCaller;
         var query = context.Request.Query;
         var cancellationToken = context.RequestAborted;
 
@@ -24,15 +27,14 @@ internal static class UploadHandlers
                 Names.EnsureRepository(fromName.ToString());
                 from = repository with { Name = fromName.ToString() };
                 var pullFrom = AccessScope.Repository(from.Value.Name, ScopeNames.Pull);
-                if (ShouldAskForSource(context, pullFrom))
+                if (ShouldAskForSource(caller, pullFrom))
                 {
-                    await Challenges.WriteAsync(context, loginServer,
+                    await Challenges.WriteAsync(context, request.Registry.LoginServer,
                         [AccessScope.Repository(repository.Name, ScopeNames.Pull, ScopeNames.Push), pullFrom], insufficientScope: true);
                     return;
                 }
             }
-            var mounted = await context.RequestServices.GetRequiredService<BlobService>().TryMountAsync(repository, digest, from,
-                source => AccessControl.CallerMay(context, AccessScope.Repository(source, ScopeNames.Pull)), cancellationToken);
+            var mounted = await context.RequestServices.GetRequiredService<BlobService>().TryMountAsync(repository, digest, from, caller.Permissions, cancellationToken);
             if (mounted is not null)
             {
                 WriteBlobCreated(context.Response, repository, mounted);
@@ -59,8 +61,8 @@ internal static class UploadHandlers
     /// asked for the source and refused it, another challenge would only loop; the mount then becomes an upload. Basic
     /// callers carry their identity's full rights, so what they lack is refused for good and they upload too.
     /// </summary>
-    private static bool ShouldAskForSource(HttpContext context, AccessScope pullFrom) =>
-        AccessControl.Caller(context) is { ViaAccessToken: true } caller && !caller.Permissions.Allows(pullFrom) && !caller.TokenWasRefused(pullFrom);
+    private static bool ShouldAskForSource(RegistryPrincipal caller, AccessScope pullFrom) =>
+        caller.ViaAccessToken && !caller.Permissions.Allows(pullFrom) && !caller.TokenWasRefused(pullFrom);
 
     public static async Task StatusAsync(HttpContext context, RepositoryKey repository, string uploadId)
     {

@@ -1,5 +1,6 @@
 using Berth.Core.Storage;
 using Berth.Redis;
+using Berth.Server.Configuration;
 
 namespace Berth.Server.Hosting;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.HttpOverrides;
+using Berth.Server.Configuration;
 
 namespace Berth.Server.Hosting;
 

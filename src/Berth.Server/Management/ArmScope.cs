@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Berth.Core.Registries;
 using Berth.Server.Hosting;
+using Berth.Server.Configuration;
 
 namespace Berth.Server.Management;
 

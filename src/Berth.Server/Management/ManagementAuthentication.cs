@@ -10,10 +10,8 @@ namespace Berth.Server.Management;
 /// </summary>
 internal static class ManagementAuthentication
 {
-    private const string CallerKey = "Berth.ManagementCaller";
-
     public static ManagementCaller Caller(this HttpContext context) =>
-        context.Items.TryGetValue(CallerKey, out var caller) ? (ManagementCaller)caller! : throw new InvalidOperationException("the request was not authenticated");
+        context.Features.Get<ManagementCaller>() ?? throw new InvalidOperationException("the request was not authenticated");
 
     /// <summary>An endpoint filter: authenticates before the handler runs (handlers read their bodies themselves, after this).</summary>
     public static async ValueTask<object?> RequireCallerAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
@@ -34,7 +32,7 @@ internal static class ManagementAuthentication
             var signIn = context.RequestServices.GetRequiredService<ManagementSignIn>();
             if (await signIn.AuthenticateAsync(header["Bearer ".Length..].Trim(), context.RequestAborted) is { } caller)
             {
-                context.Items[CallerKey] = caller;
+                context.Features.Set(caller);
                 return await next(invocation);
             }
             failure = "Authentication failed. The access token is invalid, has expired, or was issued to a principal that no longer exists.";

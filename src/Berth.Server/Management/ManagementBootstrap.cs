@@ -5,6 +5,7 @@ using Berth.Server.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
+using Berth.Server.Configuration;
 
 namespace Berth.Server.Management;
 

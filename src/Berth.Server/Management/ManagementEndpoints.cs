@@ -21,6 +21,7 @@ public static class ManagementEndpoints
         app.MapManagementSignIn();
 
         var arm = app.MapGroup("")
+            .WithMetadata(ArmResults.ManagementGroup)
             .AddEndpointFilter(Operations.Audit.RecordManagementChangesAsync)
             .AddEndpointFilter(HandleErrorsAsync)
             .AddEndpointFilter(ManagementAuthentication.RequireCallerAsync);
@@ -72,9 +73,9 @@ public static class ManagementEndpoints
             IdentityHandlers.DeleteScopeMapAsync(c, subscriptionId, resourceGroup, name, scopeMapName));
 
         // Berth extensions (not ACR): garbage collection and the integrity check, answered with their JSON reports.
-        arm.MapPost(Registry + "/garbageCollect", Operations.MaintenanceHandlers.GarbageCollectRegistryAsync);
-        arm.MapPost(Sub + "/providers/Microsoft.ContainerRegistry/garbageCollect", Operations.MaintenanceHandlers.GarbageCollectServerAsync);
-        arm.MapPost(Sub + "/providers/Microsoft.ContainerRegistry/checkIntegrity", Operations.MaintenanceHandlers.CheckIntegrityAsync);
+        arm.MapPost(Registry + "/garbageCollect", MaintenanceHandlers.GarbageCollectRegistryAsync);
+        arm.MapPost(Sub + "/providers/Microsoft.ContainerRegistry/garbageCollect", MaintenanceHandlers.GarbageCollectServerAsync);
+        arm.MapPost(Sub + "/providers/Microsoft.ContainerRegistry/checkIntegrity", MaintenanceHandlers.CheckIntegrityAsync);
 
         // Anything else under the management roots: authenticated first, then ARM's 404 (never the data plane's errors).
         arm.Map("/subscriptions/{**rest}", (HttpContext c, string? rest) => NotFoundAsync(c));

@@ -4,6 +4,7 @@ using Berth.Core.Identity;
 using Berth.Core.Registries;
 using Berth.Core.Storage;
 using Berth.Server.Hosting;
+using Berth.Server.Configuration;
 
 namespace Berth.Server.Management;
 

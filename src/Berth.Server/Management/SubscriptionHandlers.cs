@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Berth.Core.Management;
 using Berth.Core.Registries;
 using Berth.Server.Hosting;
+using Berth.Server.Configuration;
 
 namespace Berth.Server.Management;
 

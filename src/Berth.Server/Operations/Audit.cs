@@ -55,7 +55,7 @@ public static partial class Audit
         finally
         {
             if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method)
-                && context.Items.Values.OfType<Berth.Core.Management.ManagementCaller>().FirstOrDefault() is { } caller)
+                && context.Features.Get<Berth.Core.Management.ManagementCaller>() is { } caller)
             {
                 LogManagementChange(Logger(context), caller.ClientId, caller.DisplayName, context.Request.Method, context.Request.Path.Value ?? "",
                     FinalStatus.Of(context, threw), Client(context), context.TraceIdentifier);

@@ -1,3 +1,5 @@
+using Berth.Server.Requests;
+
 namespace Berth.Server.Operations;
 
 /// <summary>
@@ -25,8 +27,8 @@ public static class RequestMetrics
             }
             finally
             {
-                var path = context.Request.Path.Value ?? "";
-                var group = GroupOf(path);
+                // A fixed, small set of groups (the table's and the surfaces'), so that label cardinality stays bounded.
+                var group = EndpointGroup.NameOf(context);
                 var status = FinalStatus.Of(context, threw);
                 metrics.RequestCompleted(group, status, counting.BytesRead, context.Response.ContentLength ?? 0);
                 if (group == "oauth2" && status == StatusCodes.Status200OK) metrics.TokenIssued(); // both routes answer 200 only with a token
@@ -36,29 +38,6 @@ public static class RequestMetrics
                     Audit.SignInRefused(context, status);
             }
         });
-    }
-
-    /// <summary>The endpoint group a path belongs to; a fixed, small set so that label cardinality stays bounded.</summary>
-    public static string GroupOf(string path)
-    {
-        if (path.StartsWith("/v2/", StringComparison.Ordinal) || path == "/v2")
-        {
-            if (path is "/v2" or "/v2/") return "v2_base";
-            if (path.StartsWith("/v2/_catalog", StringComparison.Ordinal)) return "catalog";
-            if (path.EndsWith("/tags/list", StringComparison.Ordinal)) return "tags";
-            if (path.Contains("/referrers/", StringComparison.Ordinal)) return "referrers";
-            if (path.Contains("/blobs/uploads", StringComparison.Ordinal)) return "upload";
-            if (path.Contains("/blobs/", StringComparison.Ordinal)) return "blob";
-            if (path.Contains("/manifests/", StringComparison.Ordinal)) return "manifest";
-            return "v2_other";
-        }
-        if (path.StartsWith("/acr/", StringComparison.OrdinalIgnoreCase)) return "acr";
-        if (path.StartsWith("/oauth2/", StringComparison.OrdinalIgnoreCase)) return "oauth2";
-        if (path.StartsWith("/adfs/", StringComparison.OrdinalIgnoreCase) || path.StartsWith("/metadata/identity", StringComparison.OrdinalIgnoreCase)) return "signin";
-        if (path.StartsWith("/subscriptions", StringComparison.OrdinalIgnoreCase) || path.StartsWith("/providers", StringComparison.OrdinalIgnoreCase)
-            || path.StartsWith("/metadata/", StringComparison.OrdinalIgnoreCase)) return "management";
-        if (path is "/healthz" or "/readyz" or "/metrics") return "operations";
-        return "other";
     }
 
     /// <summary>Passes reads through and counts them; request bodies only, since wrapping responses would put a copy on every download.</summary>

@@ -35,33 +35,37 @@ public static class RequestThrottle
         if (!policy.Enabled) return true;
         var decision = await policy.ReserveCredentialAttemptAsync(registry, ClientAddress.ToKey(context.Connection.RemoteIpAddress), context.RequestAborted);
         if (!decision.Allowed) return await RejectAsync(context, registry, ThrottleSubject.FailedCredentialsAddress, null, ThrottleCategory.Token, decision);
-        context.Items[ReservationKey] = decision;
+        context.Features.Set(new CredentialAttemptReserved(decision));
         return true;
     }
 
     /// <summary>Gives back the attempt <see cref="ReserveCredentialAttemptAsync"/> reserved for this request, if any: its credentials were right.</summary>
     public static async ValueTask RefundCredentialAttemptAsync(HttpContext context, Registry registry)
     {
-        if (!context.Items.Remove(ReservationKey)) return;
+        if (context.Features.Get<CredentialAttemptReserved>() is null) return;
+        context.Features.Set<CredentialAttemptReserved>(null);
         await Policy(context).RefundCredentialAttemptAsync(registry, ClientAddress.ToKey(context.Connection.RemoteIpAddress), context.RequestAborted);
     }
 
-    private const string ReservationKey = "Berth.CredentialAttemptReserved";
+    /// <summary>Marks a request whose credentials hold one of the address's failed attempts until they are found right.</summary>
+    private sealed record CredentialAttemptReserved(ThrottleDecision Decision);
 
-    /// <summary>Spends one request of an authorized data-plane caller; false when refused (the 429 has been written).</summary>
-    public static async ValueTask<bool> AdmitAsync(HttpContext context, Registry registry, RegistryPrincipal principal)
+    /// <summary>
+    /// Spends one <paramref name="category"/> request of an authorized caller; false when refused (the 429 has been
+    /// written). No category (a step inside an upload session, counted when the session started) spends nothing.
+    /// </summary>
+    public static async ValueTask<bool> AdmitAsync(HttpContext context, Registry registry, RegistryPrincipal principal, ThrottleCategory? category)
     {
         var policy = Policy(context);
-        if (!policy.Enabled) return true;
+        if (!policy.Enabled || category is null) return true;
         var address = ClientAddress.ToKey(context.Connection.RemoteIpAddress);
-        if (ThrottleClassifier.ForRequest(context.Request.Method, context.Request.Path.Value) is not { } category) return true;
-        var decision = await policy.AdmitAsync(registry, principal, address, category, context.RequestAborted);
+        var decision = await policy.AdmitAsync(registry, principal, address, category.Value, context.RequestAborted);
         if (decision.Allowed)
         {
             WriteRemaining(context.Response, decision.Remaining);
             return true;
         }
-        return await RejectAsync(context, registry, SubjectOf(principal), principal.IsAnonymous ? null : principal.Name, category, decision);
+        return await RejectAsync(context, registry, SubjectOf(principal), principal.IsAnonymous ? null : principal.Name, category.Value, decision);
     }
 
     /// <summary>
@@ -87,10 +91,10 @@ public static class RequestThrottle
             decision = await policy.AdmitAnonymousAsync(registry, address, ThrottleCategory.Token, cancellationToken);
             if (!decision.Allowed) return await RejectAsync(context, registry, ThrottleSubject.Anonymous, null, ThrottleCategory.Token, decision);
         }
-        else if (context.Items.TryGetValue(ReservationKey, out var reserved))
+        else if (context.Features.Get<CredentialAttemptReserved>() is { } reserved)
         {
             // The attempt was reserved before the password was checked; that reservation is its whole cost.
-            decision = (ThrottleDecision)reserved!;
+            decision = reserved.Decision;
         }
         else
         {

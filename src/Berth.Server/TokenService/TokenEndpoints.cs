@@ -3,7 +3,8 @@ using Berth.Core.Identity;
 using Berth.Core.Identity.Tokens;
 using Berth.Core.Registries;
 using Berth.Server.Access;
-using Berth.Server.Hosting;
+using Berth.Server.DataPlane;
+using Berth.Server.Requests;
 using Berth.Server.Throttling;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
@@ -21,12 +22,13 @@ public static class TokenEndpoints
 
     public static IEndpointRouteBuilder MapTokenService(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/oauth2/token", GetTokenAsync);
-        app.MapPost("/oauth2/token", PostTokenAsync);
-        app.MapPost("/oauth2/exchange", ExchangeAsync);
+        var group = DataPlaneResults.Group("oauth2");
+        app.MapGet("/oauth2/token", GetTokenAsync).WithMetadata(group);
+        app.MapPost("/oauth2/token", PostTokenAsync).WithMetadata(group);
+        app.MapPost("/oauth2/exchange", ExchangeAsync).WithMetadata(group);
         // ACR answers any other method on /oauth2/exchange with 404, not 405 (reference §0, Azure/acr#166).
         app.MapMethods("/oauth2/exchange", [HttpMethods.Get, HttpMethods.Head, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch],
-            context => { context.Response.StatusCode = StatusCodes.Status404NotFound; return Task.CompletedTask; });
+            context => { context.Response.StatusCode = StatusCodes.Status404NotFound; return Task.CompletedTask; }).WithMetadata(group);
         return app;
     }
 

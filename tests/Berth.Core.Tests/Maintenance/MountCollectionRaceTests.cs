@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using Berth.Core.Content;
+using Berth.Core.Identity;
 using Berth.Core.Storage;
 using Berth.Metadata.Sqlite;
 using Berth.Oci;
@@ -28,7 +29,7 @@ public sealed class MountCollectionRaceTests(ITestOutputHelper output)
         var mounts = Mounts(f, blobs);
         var target = ContentFixture.Repo("mount/target");
 
-        var mounted = await mounts.TryMountAsync(target, pushed.Digest, Source, _ => true, default);
+        var mounted = await mounts.TryMountAsync(target, pushed.Digest, Source, Permissions.Admin, default);
 
         Assert.False(await f.BlobBytesExistAsync(pushed.Digest));
         Assert.Null(mounted);
@@ -89,7 +90,7 @@ public sealed class MountCollectionRaceTests(ITestOutputHelper output)
                 var candidates = latest.ToArray();
                 if (candidates.Length == 0) { await Task.Yield(); continue; }
                 var digest = candidates[Random.Shared.Next(candidates.Length)];
-                if (await mounts.TryMountAsync(target, digest, Source, _ => true, default) is null)
+                if (await mounts.TryMountAsync(target, digest, Source, Permissions.Admin, default) is null)
                 {
                     Interlocked.Increment(ref withdrawn);
                     continue;

@@ -159,7 +159,7 @@ public sealed class AuditFinalStatusTests
         var context = new DefaultHttpContext { RequestServices = services };
         context.Request.Method = "PATCH";
         context.Request.Path = "/subscriptions/s/resourceGroups/g/providers/Microsoft.ContainerRegistry/registries/r";
-        context.Items["caller"] = new ManagementCaller("client", "owner", ManagementRole.Owner, "tenant");
+        context.Features.Set(new ManagementCaller("client", "owner", ManagementRole.Owner, "tenant"));
 
         await Assert.ThrowsAsync<InvalidOperationException>(async () => await Audit.RecordManagementChangesAsync(
             new DefaultEndpointFilterInvocationContext(context), _ => throw new InvalidOperationException("a bug")));

@@ -89,6 +89,18 @@ public sealed partial class OperationsTests(AuditedBerthTestServer server, ITest
     }
 
     [Fact]
+    public async Task Metrics_CountAManifestInARepositoryNamedLikeBlobsAsAManifest()
+    {
+        const string Manifest = """berth_http_requests_total{group="manifest",status="404"}""";
+        const string Blob = """berth_http_requests_total{group="blob",status="404"}""";
+        var before = await ScrapeAsync();
+        (await server.Client.GetAsync("/v2/team/blobs/app/manifests/missing")).Dispose();
+        var after = await ScrapeAsync();
+        Assert.Equal(1, Value(after, Manifest) - Value(before, Manifest));
+        Assert.Equal(0, Value(after, Blob) - Value(before, Blob));
+    }
+
+    [Fact]
     public async Task Metrics_AreNeverBehindAuthentication()
     {
         using var anonymous = server.CreateClient();

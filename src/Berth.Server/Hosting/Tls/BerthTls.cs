@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Berth.Server.Configuration;
 
 namespace Berth.Server.Hosting.Tls;
 

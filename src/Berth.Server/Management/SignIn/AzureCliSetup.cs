@@ -6,6 +6,7 @@ using Berth.Server.Hosting;
 using Berth.Server.Hosting.Tls;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Berth.Server.Configuration;
 
 namespace Berth.Server.Management.SignIn;
 

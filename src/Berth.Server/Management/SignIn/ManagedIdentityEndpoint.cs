@@ -24,7 +24,7 @@ public static class ManagedIdentityEndpoint
     {
         // Routing ignores a trailing slash, so this one route also answers App Service's GET {MSI_ENDPOINT}/?resource=...
         // (a second route for Path + "/" would match the same requests and make every one of them ambiguous).
-        app.MapMethods(Path, [HttpMethods.Get, HttpMethods.Post], HandleAsync);
+        app.MapMethods(Path, [HttpMethods.Get, HttpMethods.Post], HandleAsync).WithMetadata(ArmResults.SignInGroup);
         return app;
     }
 

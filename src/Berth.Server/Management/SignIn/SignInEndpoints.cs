@@ -4,6 +4,7 @@ using Berth.Core.Throttling;
 using Berth.Server.Hosting;
 using Berth.Server.Management;
 using Microsoft.Net.Http.Headers;
+using Berth.Server.Configuration;
 
 namespace Berth.Server.Management.SignIn;
 
@@ -18,9 +19,9 @@ public static class SignInEndpoints
 {
     public static IEndpointRouteBuilder MapManagementSignIn(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/adfs/.well-known/openid-configuration", OpenIdConfigurationAsync);
-        app.MapPost("/adfs/oauth2/token", TokenAsync);
-        app.MapGet("/metadata/endpoints", MetadataEndpointsAsync);
+        app.MapGet("/adfs/.well-known/openid-configuration", OpenIdConfigurationAsync).WithMetadata(ArmResults.SignInGroup);
+        app.MapPost("/adfs/oauth2/token", TokenAsync).WithMetadata(ArmResults.SignInGroup);
+        app.MapGet("/metadata/endpoints", MetadataEndpointsAsync).WithMetadata(ArmResults.CloudMetadataGroup);
         app.MapManagedIdentity();
         return app;
     }

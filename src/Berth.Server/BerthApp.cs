@@ -1,11 +1,13 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Berth.Server.AcrApi;
-using Berth.Server.DataPlane;
+using Berth.Server.Configuration;
+using Berth.Server.Endpoints;
+using Berth.Server.Hosting;
+using Berth.Server.Hosting.Tls;
 using Berth.Server.Management;
 using Berth.Server.Operations;
 using Berth.Server.TokenService;
 
-namespace Berth.Server.Hosting;
+namespace Berth.Server;
 
 /// <summary>
 /// Builds the Berth web application. Arguments use ASP.NET Core's configuration conventions
@@ -25,13 +27,13 @@ public static class BerthApp
             Args = args,
             ContentRootPath = Directory.GetCurrentDirectory(),
         });
-        var tlsMode = builder.Configuration.GetSection(Tls.TlsOptions.Section).Get<Tls.TlsOptions>()?.Mode ?? Tls.TlsMode.None;
+        var tlsMode = builder.Configuration.GetSection(TlsOptions.Section).Get<TlsOptions>()?.Mode ?? TlsMode.None;
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
         {
-            builder.WebHost.UseUrls(tlsMode == Tls.TlsMode.LocalCa ? Tls.BerthTls.DefaultHttpsUrls : DefaultUrls);
+            builder.WebHost.UseUrls(tlsMode == TlsMode.LocalCa ? BerthTls.DefaultHttpsUrls : DefaultUrls);
         }
         // https listen addresses: Berth's local CA (Berth:Tls:Mode=LocalCa) or Kestrel's certificate configuration.
-        var tls = Tls.BerthTls.Configure(builder, builder.Configuration.GetSection(BerthOptions.Section).Get<BerthOptions>() ?? new BerthOptions());
+        var tls = BerthTls.Configure(builder, builder.Configuration.GetSection(BerthOptions.Section).Get<BerthOptions>() ?? new BerthOptions());
         builder.Services.AddSingleton(tls);
         builder.Services.AddSingleton<IStartupFilter, EncodedSlashPaths>();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -69,8 +71,7 @@ public static class BerthApp
         app.MapOperations();
         app.MapTokenService();
         app.MapManagement();
-        app.MapDataPlane();
-        app.MapAcrApi();
+        app.MapRegistryApis();
         return app;
     }
 

@@ -3,7 +3,9 @@ using Berth.Core.Files;
 using Berth.Core.Identity;
 using Berth.Core.Registries;
 
-namespace Berth.Server.Hosting;
+using Berth.Server.Configuration;
+
+namespace Berth.Server.Management;
 
 /// <summary>
 /// On first start with an empty data folder, creates the default registry (Standard tier, anonymous pull off) with

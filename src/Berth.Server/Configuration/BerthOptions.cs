@@ -1,14 +1,6 @@
-using Berth.Core.Caching;
-using Berth.Core.Content;
-using Berth.Core.Files;
-using Berth.Core.Identity;
-using Berth.Core.Registries;
 using Berth.Redis;
-using Berth.Server.Management;
-using Berth.Server.Operations;
-using Berth.Server.Throttling;
 
-namespace Berth.Server.Hosting;
+namespace Berth.Server.Configuration;
 
 /// <summary>The <c>Berth</c> configuration section.</summary>
 public sealed class BerthOptions
@@ -34,7 +26,7 @@ public sealed class BerthOptions
 
     /// <summary>
     /// Load balancers whose <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> are believed (IP addresses or CIDR
-    /// networks, e.g. <c>--Berth:TrustedProxies:0=10.0.0.5</c>); empty trusts none. See <see cref="Hosting.TrustedProxies"/>.
+    /// networks, e.g. <c>--Berth:TrustedProxies:0=10.0.0.5</c>); empty trusts none. Applied by the hosting pipeline.
     /// </summary>
     public string[] TrustedProxies { get; set; } = [];
 
@@ -88,55 +80,4 @@ public sealed class BerthOptions
     public string ResolvedKeyPath => string.IsNullOrWhiteSpace(KeyPath)
         ? Path.Combine(ResolvedDataPath, "keys")
         : Path.GetFullPath(KeyPath, Directory.GetCurrentDirectory());
-}
-
-public static class BerthServiceCollectionExtensions
-{
-    public static IServiceCollection AddBerthRegistry(this IServiceCollection services, IConfiguration configuration)
-    {
-        var options = configuration.GetSection(BerthOptions.Section).Get<BerthOptions>() ?? new BerthOptions();
-        Validate(options);
-        var dataPath = options.ResolvedDataPath;
-        try
-        {
-            // Image content, the database and keys: the server's user only.
-            PrivateFiles.EnsureDirectory(dataPath);
-        }
-        catch (UnauthorizedAccessException) when (Directory.Exists(dataPath))
-        {
-            // A folder the server does not own (a mount point prepared by root) keeps its mode; what the server
-            // creates inside it is private all the same.
-        }
-
-        services.AddSingleton(options);
-        services.AddBerthIdentity(identity =>
-        {
-            configuration.GetSection($"{BerthOptions.Section}:Identity").Bind(identity);
-            identity.KeyDirectory = options.ResolvedKeyPath;
-        });
-        services.AddSingleton<RegistryService>();
-        services.AddSingleton<RegistryDirectory>();
-        services.AddSingleton<RegistryResolver>();
-        services.AddHostedService<DefaultRegistryBootstrap>();
-        services.AddBerthContent();
-        services.AddBerthProviders(options);
-        services.AddBerthCaching();
-        services.AddBerthManagementPlane(configuration, options);
-        services.AddBerthThrottling(configuration);
-        services.AddBerthOperations(configuration);
-        return services;
-    }
-
-    /// <summary>Bad configuration stops the process at start-up with a message naming the setting.</summary>
-    private static void Validate(BerthOptions options)
-    {
-        if (string.IsNullOrWhiteSpace(options.DataPath))
-            throw new InvalidOperationException("Berth:DataPath must name a folder (for example --data ./data).");
-        if (!Registry.IsValidName(options.DefaultRegistry))
-            throw new InvalidOperationException($"Berth:DefaultRegistry \"{options.DefaultRegistry}\" is not a valid registry name (5-50 letters and digits).");
-        if (string.IsNullOrWhiteSpace(options.LoginServerSuffix) || options.LoginServerSuffix.Contains('/'))
-            throw new InvalidOperationException($"Berth:LoginServerSuffix \"{options.LoginServerSuffix}\" must be a host name suffix such as localhost or registry.example.com.");
-        BerthProviders.Validate(options);
-        TrustedProxies.CreateOptions(options);
-    }
 }

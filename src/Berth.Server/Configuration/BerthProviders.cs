@@ -4,27 +4,7 @@ using Berth.Redis;
 using Berth.Storage.AzureBlob;
 using Berth.Storage.FileSystem;
 
-namespace Berth.Server.Hosting;
-
-/// <summary>The <c>Berth:Database</c> section: which metadata provider keeps repositories, tags, identities and registries.</summary>
-public sealed class DatabaseOptions
-{
-    /// <summary><c>Sqlite</c> (default: a file under the data folder, no service needed) or <c>PostgreSql</c> (shared by several nodes).</summary>
-    public string Type { get; set; } = BerthProviders.Sqlite;
-
-    /// <summary>The PostgreSQL connection string (Npgsql syntax); used with <c>PostgreSql</c> only.</summary>
-    public string? ConnectionString { get; set; }
-}
-
-/// <summary>The <c>Berth:Storage</c> section: which blob provider keeps layer and upload bytes.</summary>
-public sealed class StorageOptions
-{
-    /// <summary><c>FileSystem</c> (default: under the data folder) or <c>AzureBlob</c> (a container shared by several nodes).</summary>
-    public string Type { get; set; } = BerthProviders.FileSystem;
-
-    /// <summary>The <c>Berth:Storage:AzureBlob</c> settings; used with <c>AzureBlob</c> only.</summary>
-    public AzureBlobStorageOptions AzureBlob { get; set; } = new();
-}
+namespace Berth.Server.Configuration;
 
 /// <summary>
 /// The one place that maps the provider names of the configuration to the providers' registration methods, so the rest

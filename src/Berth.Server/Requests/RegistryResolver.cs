@@ -1,7 +1,9 @@
 using Berth.Core.Caching;
 using Berth.Core.Registries;
+using Berth.Server.Hosting;
+using Berth.Server.Configuration;
 
-namespace Berth.Server.Hosting;
+namespace Berth.Server.Requests;
 
 /// <summary>
 /// Chooses the registry a request addresses from its Host header: the registry whose login server matches
@@ -9,11 +11,12 @@ namespace Berth.Server.Hosting;
 /// </summary>
 public sealed class RegistryResolver(RegistryDirectory directory, ChangeGenerations generations, BerthOptions options)
 {
-    private const string ItemKey = "Berth.Registry";
+    /// <summary>The registry resolved for a request, kept as a feature so that it is resolved once per request.</summary>
+    private sealed record ResolvedRegistry(Registry Registry);
 
     public async Task<Registry> ResolveAsync(HttpContext context)
     {
-        if (context.Items.TryGetValue(ItemKey, out var cached)) return (Registry)cached!;
+        if (context.Features.Get<ResolvedRegistry>() is { } resolved) return resolved.Registry;
         var host = context.Request.Host;
         if (generations.IsShared)
         {
@@ -28,7 +31,7 @@ public sealed class RegistryResolver(RegistryDirectory directory, ChangeGenerati
             ?? (host.HasValue && host.Port is not null ? await directory.FindByLoginServerOrNullAsync(host.Host, context.RequestAborted) : null)
             ?? await directory.GetOrNullAsync(options.DefaultRegistry, context.RequestAborted)
             ?? throw new InvalidOperationException($"the default registry \"{options.DefaultRegistry}\" does not exist");
-        context.Items[ItemKey] = registry;
+        context.Features.Set(new ResolvedRegistry(registry));
         return registry;
     }
 }

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Berth.Core.Identity;
 using Berth.Core.Registries;
 
@@ -42,28 +40,4 @@ public sealed class ArmException(int status, string code, string message) : Exce
         IdentityErrorCode.AdminUserDisabled => BadRequest(error.Message, "AdminUserDisabled"),
         _ => InvalidParameter(error.Message),
     };
-}
-
-internal static class ArmResults
-{
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
-
-    public static Task WriteJsonAsync(HttpContext context, JsonNode? body, int status = StatusCodes.Status200OK)
-    {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json; charset=utf-8";
-        // Sign-in endpoints set no-store first (RFC 6749 §5.1: token responses); it must not be weakened here.
-        if (string.IsNullOrEmpty(context.Response.Headers.CacheControl))
-            context.Response.Headers.CacheControl = "no-cache";
-        return context.Response.WriteAsync(body?.ToJsonString(Json) ?? "null", context.RequestAborted);
-    }
-
-    public static Task WriteErrorAsync(HttpContext context, int status, string code, string message) =>
-        WriteJsonAsync(context, new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["message"] = message } }, status);
-
-    /// <summary>The OAuth 2.0 error shape (RFC 6749 §5.2) the sign-in endpoints answer with.</summary>
-    public static Task WriteOAuthErrorAsync(HttpContext context, int status, string error, string description) =>
-        WriteJsonAsync(context, new JsonObject { ["error"] = error, ["error_description"] = description }, status);
-
-    public static JsonObject List(IEnumerable<JsonNode> items) => new() { ["value"] = new JsonArray(items.ToArray()) };
 }

@@ -1,15 +1,14 @@
 using Berth.Core.Storage;
-using Berth.Oci;
-using Berth.Server.DataPlane;
-using Berth.Server.Management;
+using Berth.Server.Requests;
 
-namespace Berth.Server.Hosting;
+namespace Berth.Server.Operations;
 
 /// <summary>
 /// The one place that turns <see cref="ProviderUnavailableException"/> (the database, blob storage or Redis cannot be
-/// reached) into 503 with <c>Retry-After</c> and the error shape the caller's API speaks: OCI errors on the registry,
-/// token and ACR APIs, ARM error JSON on the management plane, OAuth errors on its sign-in endpoints. Clients then retry instead of seeing a 500, and the log
-/// gets one warning line naming the service rather than a stack trace per request.
+/// reached) into 503 with <c>Retry-After</c>, in the error shape the endpoint's <see cref="EndpointGroup"/> declares: OCI
+/// errors on the registry, token and ACR APIs, ARM error JSON on the management plane, OAuth errors on its sign-in
+/// endpoints. Clients then retry instead of seeing a 500, and the log gets one warning line naming the service rather
+/// than a stack trace per request.
 /// </summary>
 public static partial class ProviderUnavailableResponses
 {
@@ -31,22 +30,18 @@ public static partial class ProviderUnavailableResponses
                 context.Response.Clear();
                 context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString();
                 var message = error.Message + "; retry later.";
-                var path = context.Request.Path;
-                if (path.StartsWithSegments("/subscriptions") || path.StartsWithSegments("/providers"))
-                {
-                    await ArmResults.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "ServiceUnavailable", message);
-                }
-                else if (path.StartsWithSegments("/adfs") || path.StartsWithSegments("/msi") || path.StartsWithSegments("/metadata"))
-                {
-                    await ArmResults.WriteOAuthErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "temporarily_unavailable", message);
-                }
-                else
-                {
-                    DataPlaneResults.AddRegistryHeaders(context.Response);
-                    await DataPlaneResults.WriteErrorAsync(context, new OciException(OciErrorCode.Unavailable, message));
-                }
+                var write = context.GetEndpoint()?.Metadata.GetMetadata<EndpointGroup>()?.WriteUnavailableAsync ?? WritePlainTextAsync;
+                await write(context, message);
             }
         });
+    }
+
+    /// <summary>Probes, metrics and unmatched paths: plain text, which is all their callers read.</summary>
+    public static Task WritePlainTextAsync(HttpContext context, string message)
+    {
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(message + "\n", context.RequestAborted);
     }
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "{Provider} unavailable; answered {Method} {Path} with 503: {Reason}")]

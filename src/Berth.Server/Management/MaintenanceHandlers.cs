@@ -1,9 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Berth.Core.Maintenance;
-using Berth.Server.Management;
+using Berth.Server.Operations;
 
-namespace Berth.Server.Operations;
+namespace Berth.Server.Management;
 
 /// <summary>
 /// Berth extensions of the management plane (owner-authenticated like every management route): garbage collection of
