@@ -1,9 +1,4 @@
-using System.CommandLine;
 using System.Globalization;
-using System.Text.Json.Nodes;
-using Berth.Cli.Cli;
-using Berth.Cli.Management;
-using Berth.Cli.Output;
 using static Berth.Cli.Commands.CommandBuilder;
 
 namespace Berth.Cli.Commands;
