@@ -1,5 +1,4 @@
 using Berth.Core.Storage;
-using StackExchange.Redis;
 using StackExchange.Redis.KeyspaceIsolation;
 
 namespace Berth.Redis;

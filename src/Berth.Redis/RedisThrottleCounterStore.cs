@@ -1,6 +1,4 @@
-using System.Globalization;
 using Berth.Core.Throttling;
-using StackExchange.Redis;
 
 namespace Berth.Redis;
 
