@@ -1,5 +1,4 @@
 using Berth.Core.Storage;
-using Berth.Cli.Cli;
 using Berth.Cli.Commands;
 using Berth.Server.Hosting;
 using Berth.Server.Configuration;

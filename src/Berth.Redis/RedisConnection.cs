@@ -1,5 +1,4 @@
 using Berth.Core.Storage;
-using StackExchange.Redis;
 using StackExchange.Redis.KeyspaceIsolation;
 
 namespace Berth.Redis;
@@ -17,6 +16,16 @@ namespace Berth.Redis;
 public sealed class RedisConnection : IAsyncDisposable
 {
     public const string ProviderName = "Redis";
+
+    /// <summary>
+    /// The start of a Lua script that sets <c>now</c> to the Redis server's clock in microseconds (<c>TIME</c>), so that
+    /// what a script computes from time never depends on which node sent it.
+    /// </summary>
+    internal const string ServerClockScript = """
+        local time = redis.call('TIME')
+        local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+
+        """;
 
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(2);
 

@@ -1,6 +1,4 @@
-using System.Globalization;
 using Berth.Core.Caching;
-using StackExchange.Redis;
 
 namespace Berth.Redis;
 
@@ -18,9 +16,8 @@ namespace Berth.Redis;
 public sealed class RedisGenerationStore(RedisConnection redis) : ISharedGenerationStore
 {
     // Shared by both scripts: the start value of a counter Redis does not hold.
-    private const string StartValue = """
-        local time = redis.call('TIME')
-        local start = string.format('%.0f', tonumber(time[1]) * 1000000 + tonumber(time[2]))
+    private const string StartValue = RedisConnection.ServerClockScript + """
+        local start = string.format('%.0f', now)
         """;
 
     private const string ReadScript = StartValue + """

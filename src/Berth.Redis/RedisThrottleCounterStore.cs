@@ -1,6 +1,4 @@
-using System.Globalization;
 using Berth.Core.Throttling;
-using StackExchange.Redis;
 
 namespace Berth.Redis;
 
@@ -21,9 +19,7 @@ public sealed class RedisThrottleCounterStore(RedisConnection redis) : IThrottle
     // (tokens) and ts (last refill, server clock in microseconds), and returns {allowed 0|1, whole tokens left, exact
     // tokens as text}. Numbers are written with explicit formats because Redis turns Lua numbers into text with 14
     // digits, too few for a microsecond clock.
-    private const string TakeFunction = """
-        local time = redis.call('TIME')
-        local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+    private const string TakeFunction = RedisConnection.ServerClockScript + """
         local function take(key, capacity, rate, spend)
           local state = redis.call('HMGET', key, 'tk', 'ts')
           local tokens = tonumber(state[1])
@@ -67,9 +63,7 @@ public sealed class RedisThrottleCounterStore(RedisConnection redis) : IThrottle
     // KEYS[1] the bucket; ARGV capacity, refill per second. Gives one request back, refilled first and capped at the
     // capacity; a bucket with no key is full, so there is nothing to give back and no key is made. A bucket full again
     // is deleted rather than kept, as it would expire with nothing changed.
-    private const string RefundScript = """
-        local time = redis.call('TIME')
-        local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+    private const string RefundScript = RedisConnection.ServerClockScript + """
         local capacity = tonumber(ARGV[1])
         local rate = tonumber(ARGV[2])
         local state = redis.call('HMGET', KEYS[1], 'tk', 'ts')

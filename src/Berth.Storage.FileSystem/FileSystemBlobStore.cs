@@ -153,18 +153,21 @@ internal sealed class FileSystemBlobStore : IBlobStore
         {
             cancellationToken.ThrowIfCancellationRequested();
             var name = Path.GetRelativePath(_blobRoot, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
-            long size;
-            DateTimeOffset modified;
-            try
-            {
-                size = file.Length;
-                modified = file.LastWriteTimeUtc;
-            }
-            catch (FileNotFoundException)
-            {
-                continue; // deleted while listing
-            }
-            yield return new StoredBlobInfo(name, DigestOf(name), size, modified);
+            if (SizeAndTime(file) is not { } stat) continue;
+            yield return new StoredBlobInfo(name, DigestOf(name), stat.Size, stat.Modified);
+        }
+    }
+
+    /// <summary>A listed file's size and last write time; null when it was deleted since it was listed.</summary>
+    private static (long Size, DateTimeOffset Modified)? SizeAndTime(FileInfo file)
+    {
+        try
+        {
+            return (file.Length, file.LastWriteTimeUtc);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
         }
     }
 
@@ -214,18 +217,8 @@ internal sealed class FileSystemBlobStore : IBlobStore
             cancellationToken.ThrowIfCancellationRequested();
             // Only server-made ids (32 lower-case hex digits); anything else in the folder is not ours to touch.
             if (file.Name.Length != 32 || !file.Name.All(char.IsAsciiHexDigitLower)) continue;
-            long size;
-            DateTimeOffset modified;
-            try
-            {
-                size = file.Length;
-                modified = file.LastWriteTimeUtc;
-            }
-            catch (FileNotFoundException)
-            {
-                continue;
-            }
-            yield return new StoredUploadInfo(file.Name, size, modified);
+            if (SizeAndTime(file) is not { } stat) continue;
+            yield return new StoredUploadInfo(file.Name, stat.Size, stat.Modified);
         }
     }
 

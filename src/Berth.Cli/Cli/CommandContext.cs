@@ -1,8 +1,3 @@
-using System.CommandLine;
-using System.Text.Json.Nodes;
-using Berth.Cli.Management;
-using Berth.Cli.Output;
-
 namespace Berth.Cli.Cli;
 
 /// <summary>One command invocation: its parse result, the global options' values, shared HTTP and the output rules.</summary>

@@ -1,6 +1,3 @@
-using System.CommandLine;
-using Berth.Cli.Output;
-
 namespace Berth.Cli.Cli;
 
 /// <summary>The options every <c>berth acr</c> command takes, as az's global arguments plus Berth's connection options.</summary>

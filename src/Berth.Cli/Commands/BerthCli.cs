@@ -1,6 +1,3 @@
-using System.CommandLine;
-using Berth.Cli.Cli;
-
 namespace Berth.Cli.Commands;
 
 /// <summary>The <c>berth acr</c> command tree: az's commands, option names and short aliases (reference §5).</summary>

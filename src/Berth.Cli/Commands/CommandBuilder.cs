@@ -1,6 +1,4 @@
-using System.CommandLine;
 using System.CommandLine.Parsing;
-using Berth.Cli.Cli;
 
 namespace Berth.Cli.Commands;
 

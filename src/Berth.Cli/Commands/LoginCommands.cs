@@ -1,9 +1,4 @@
-using System.CommandLine;
-using System.Net;
-using System.Text.Json.Nodes;
-using Berth.Cli.Cli;
 using Berth.Cli.Credentials;
-using Berth.Cli.DataPlane;
 using static Berth.Cli.Commands.CommandBuilder;
 
 namespace Berth.Cli.Commands;

@@ -1,6 +1,3 @@
-using System.CommandLine;
-using Berth.Cli.Cli;
-using Berth.Cli.Management;
 using static Berth.Cli.Commands.CommandBuilder;
 
 namespace Berth.Cli.Commands;

@@ -1,8 +1,3 @@
-using System.CommandLine;
-using System.Text.Json.Nodes;
-using Berth.Cli.Cli;
-using Berth.Cli.Management;
-using Berth.Cli.Output;
 using static Berth.Cli.Commands.CommandBuilder;
 
 namespace Berth.Cli.Commands;
@@ -54,17 +49,11 @@ public static class RegistryCommands
         var sku = Choice("--sku", "The SKU of the container registry.", Skus);
         sku.Required = true;
         var location = Optional("--location", "Location. Default: the resource group's location.", "-l");
-        var admin = ThreeState("--admin-enabled", "Indicates whether the admin user is enabled.");
-        var anonymous = ThreeState("--anonymous-pull-enabled", "Allow pulls of all content without credentials (Standard and Premium).");
-        var publicNetwork = ThreeState("--public-network-enabled", "Allow public network access.");
-        var trusted = ThreeState("--allow-trusted-services", "Allow trusted Azure services to bypass network rules.");
-        var exports = ThreeState("--allow-exports", "Allow exporting artifacts.");
-        var defaultAction = Choice("--default-action", "Default action when no network rule matches (Premium).", ["Allow", "Deny"]);
+        var settings = new Settings();
         var zone = Choice("--zone-redundancy", "Zone redundancy.", ["Enabled", "Disabled"]);
-        var dataEndpoint = ThreeState("--data-endpoint-enabled", "Enable dedicated data endpoints.");
         var tags = Tags();
         return builder.Leaf("create", "Create an Azure Container Registry.",
-            [name, group, sku, location, admin, anonymous, publicNetwork, trusted, exports, defaultAction, zone, dataEndpoint, tags],
+            [name, group, sku, location, .. settings.All(zone), tags],
             async context =>
             {
                 var management = context.Management;
@@ -74,10 +63,10 @@ public static class RegistryCommands
                 var where = context.Get(location) ?? await ResourceGroupLocationAsync(context, subscription, resourceGroup);
                 var properties = new JsonObject
                 {
-                    ["adminUserEnabled"] = context.Get(admin) ?? false,
-                    ["anonymousPullEnabled"] = context.Get(anonymous) ?? false,
+                    ["adminUserEnabled"] = context.Get(settings.Admin) ?? false,
+                    ["anonymousPullEnabled"] = context.Get(settings.Anonymous) ?? false,
                 };
-                AddNetworkProperties(context, properties, publicNetwork, trusted, exports, defaultAction, dataEndpoint);
+                settings.AddNetworkProperties(context, properties);
                 if (context.Get(zone) is { } zoneValue)
                 {
                     properties["zoneRedundancy"] = zoneValue;
@@ -100,34 +89,27 @@ public static class RegistryCommands
 
     private static Command Update(CommandBuilder builder)
     {
-        var name = RegistryName();
-        var group = ResourceGroup();
+        var named = new NamedRegistry();
         var sku = Choice("--sku", "The SKU of the container registry.", Skus);
-        var admin = ThreeState("--admin-enabled", "Indicates whether the admin user is enabled.");
-        var anonymous = ThreeState("--anonymous-pull-enabled", "Allow pulls of all content without credentials (Standard and Premium).");
-        var publicNetwork = ThreeState("--public-network-enabled", "Allow public network access.");
-        var trusted = ThreeState("--allow-trusted-services", "Allow trusted Azure services to bypass network rules.");
-        var exports = ThreeState("--allow-exports", "Allow exporting artifacts.");
-        var defaultAction = Choice("--default-action", "Default action when no network rule matches (Premium).", ["Allow", "Deny"]);
-        var dataEndpoint = ThreeState("--data-endpoint-enabled", "Enable dedicated data endpoints.");
+        var settings = new Settings();
         var tags = Tags();
         return builder.Leaf("update", "Update an Azure Container Registry.",
-            [name, group, sku, admin, anonymous, publicNetwork, trusted, exports, defaultAction, dataEndpoint, tags],
+            named.With([sku, .. settings.All(), tags]),
             async context =>
             {
-                var path = await RegistryPathAsync(context, name, group);
+                var path = await named.PathAsync(context);
                 // az's generic update: read first (existence, SKU), then PATCH only what the command line changes.
                 await context.Management.SendAsync(HttpMethod.Get, path, ManagementClient.RegistryApiVersion);
                 var properties = new JsonObject();
-                if (context.Get(admin) is { } adminValue)
+                if (context.Get(settings.Admin) is { } adminValue)
                 {
                     properties["adminUserEnabled"] = adminValue;
                 }
-                if (context.Get(anonymous) is { } anonymousValue)
+                if (context.Get(settings.Anonymous) is { } anonymousValue)
                 {
                     properties["anonymousPullEnabled"] = anonymousValue;
                 }
-                AddNetworkProperties(context, properties, publicNetwork, trusted, exports, defaultAction, dataEndpoint);
+                settings.AddNetworkProperties(context, properties);
                 var body = new JsonObject();
                 if (context.Get(sku) is { } skuValue)
                 {
@@ -148,12 +130,10 @@ public static class RegistryCommands
 
     private static Command Show(CommandBuilder builder)
     {
-        var name = RegistryName();
-        var group = ResourceGroup();
-        return builder.Leaf("show", "Get the details of an Azure Container Registry.", [name, group], async context =>
+        var named = new NamedRegistry();
+        return builder.Leaf("show", "Get the details of an Azure Container Registry.", named.With(), async context =>
         {
-            var path = await RegistryPathAsync(context, name, group);
-            var registry = await context.Management.SendAsync(HttpMethod.Get, path, ManagementClient.RegistryApiVersion);
+            var registry = await context.Management.SendAsync(HttpMethod.Get, await named.PathAsync(context), ManagementClient.RegistryApiVersion);
             context.Emit(ArmShapes.Registry(registry), ArmShapes.RegistryTable);
         });
     }
@@ -174,13 +154,12 @@ public static class RegistryCommands
 
     private static Command Delete(CommandBuilder builder)
     {
-        var name = RegistryName();
-        var group = ResourceGroup();
+        var named = new NamedRegistry();
         var yes = Flag("--yes", "Do not prompt for confirmation.", "-y");
-        return builder.Leaf("delete", "Delete an Azure Container Registry.", [name, group, yes], async context =>
+        return builder.Leaf("delete", "Delete an Azure Container Registry.", named.With(yes), async context =>
         {
-            var path = await RegistryPathAsync(context, name, group);
-            context.Confirm(context.Get(yes), $"The registry '{context.Get(name)}' and all its content will be deleted.");
+            var path = await named.PathAsync(context);
+            context.Confirm(context.Get(yes), $"The registry '{context.Get(named.Name)}' and all its content will be deleted.");
             await context.Management.SendAsync(HttpMethod.Delete, path, ManagementClient.RegistryApiVersion);
             context.Emit(null);
         });
@@ -207,12 +186,10 @@ public static class RegistryCommands
 
     private static Command ShowUsage(CommandBuilder builder)
     {
-        var name = RegistryName();
-        var group = ResourceGroup();
-        return builder.Leaf("show-usage", "Get the storage usage for an Azure Container Registry.", [name, group], async context =>
+        var named = new NamedRegistry();
+        return builder.Leaf("show-usage", "Get the storage usage for an Azure Container Registry.", named.With(), async context =>
         {
-            var path = await RegistryPathAsync(context, name, group);
-            var usages = await context.Management.SendAsync(HttpMethod.Get, path + "/listUsages", ManagementClient.RegistryApiVersion);
+            var usages = await context.Management.SendAsync(HttpMethod.Get, await named.PathAsync(context) + "/listUsages", ManagementClient.RegistryApiVersion);
             var value = new JsonArray(((usages?["value"] as JsonArray) ?? []).Select(u =>
             {
                 var item = new JsonObject { ["currentValue"] = null, ["limit"] = null, ["name"] = null, ["unit"] = null };
@@ -235,43 +212,53 @@ public static class RegistryCommands
     /// <summary>Berth's own command (az has none): the registry's activity log, newest first.</summary>
     private static Command ActivityLog(CommandBuilder builder)
     {
-        var name = RegistryName();
-        var group = ResourceGroup();
+        var named = new NamedRegistry();
         var top = Optional("--top", "How many entries to show, newest first (1 to 1000). Default: 100.");
         return builder.Leaf("activity-log", "Show who changed the registry's settings, when, and from what to what (Berth only; not in az).",
-            [name, group, top], async context =>
+            named.With(top), async context =>
             {
-                var path = await RegistryPathAsync(context, name, group) + "/activityLog";
+                var path = await named.PathAsync(context) + "/activityLog";
                 if (context.Get(top) is { } count) path += "?$top=" + Uri.EscapeDataString(count);
                 var log = await context.Management.SendAsync(HttpMethod.Get, path, ManagementClient.RegistryApiVersion);
                 context.Emit(log?["value"]?.DeepClone() ?? new JsonArray(), ArmShapes.ActivityLogTable);
             });
     }
 
-    private static Command CredentialShow(CommandBuilder builder)
-    {
-        var name = RegistryName();
-        var group = ResourceGroup();
-        return builder.Leaf("show", "Get the login credentials for an Azure Container Registry.", [name, group], async context =>
-        {
-            var path = await AdminEnabledRegistryPathAsync(context, name, group);
-            var credentials = await context.Management.SendAsync(HttpMethod.Post, path + "/listCredentials", ManagementClient.RegistryApiVersion);
-            context.Emit(CredentialResult(credentials), CredentialTable);
-        });
-    }
+    private static Command CredentialShow(CommandBuilder builder) =>
+        Credential(builder, "show", "Get the login credentials for an Azure Container Registry.", "/listCredentials", []);
 
     private static Command CredentialRenew(CommandBuilder builder)
     {
-        var name = RegistryName();
-        var group = ResourceGroup();
         var passwordName = Choice("--password-name", "The name of password to regenerate.", ["password", "password2"]);
         passwordName.Required = true;
-        return builder.Leaf("renew", "Regenerate login credentials for an Azure Container Registry.", [name, group, passwordName], async context =>
+        return Credential(builder, "renew", "Regenerate login credentials for an Azure Container Registry.", "/regenerateCredential", [passwordName],
+            context => new JsonObject { ["name"] = context.Get(passwordName) });
+    }
+
+    /// <summary>
+    /// Posts to one of the registry's admin-credential operations and shows the answer in az's shape. az refuses on
+    /// the client when the admin user is off, before asking for credentials.
+    /// </summary>
+    private static Command Credential(CommandBuilder builder, string name, string description, string operation, Option[] options,
+        Func<CommandContext, JsonNode>? body = null)
+    {
+        var named = new NamedRegistry();
+        return builder.Leaf(name, description, named.With(options), async context =>
         {
-            var path = await AdminEnabledRegistryPathAsync(context, name, group);
-            var credentials = await context.Management.SendAsync(HttpMethod.Post, path + "/regenerateCredential", ManagementClient.RegistryApiVersion,
-                new JsonObject { ["name"] = context.Get(passwordName) });
-            context.Emit(CredentialResult(credentials), CredentialTable);
+            var path = await named.PathAsync(context);
+            var registry = await context.Management.SendAsync(HttpMethod.Get, path, ManagementClient.RegistryApiVersion);
+            if (ArmShapes.Registry(registry)["adminUserEnabled"]?.GetValue<bool>() != true)
+            {
+                var registryName = RegistryNameValue(context, named.Name);
+                throw new CliException($"Run 'berth acr update -n {registryName} --admin-enabled true' to enable admin first.");
+            }
+            var credentials = await context.Management.SendAsync(HttpMethod.Post, path + operation, ManagementClient.RegistryApiVersion, body?.Invoke(context));
+            var result = new JsonObject { ["passwords"] = null, ["username"] = null };
+            foreach (var (key, value) in credentials as JsonObject ?? [])
+            {
+                result[key] = value?.DeepClone();
+            }
+            context.Emit(result, CredentialTable);
         });
     }
 
@@ -282,27 +269,16 @@ public static class RegistryCommands
         ("PASSWORD2", c => ResultWriter.Scalar(c?["passwords"]?[1]?["value"])),
     ]);
 
-    private static JsonObject CredentialResult(JsonNode? wire)
+    /// <summary><c>--name</c> and <c>--resource-group</c>: the options naming one registry.</summary>
+    private sealed record NamedRegistry(Option<string> Name, Option<string?> Group)
     {
-        var result = new JsonObject { ["passwords"] = null, ["username"] = null };
-        foreach (var (key, value) in wire as JsonObject ?? [])
+        public NamedRegistry() : this(RegistryName(), ResourceGroup())
         {
-            result[key] = value?.DeepClone();
         }
-        return result;
-    }
 
-    /// <summary>az refuses on the client when the admin user is off, before asking for credentials.</summary>
-    private static async Task<string> AdminEnabledRegistryPathAsync(CommandContext context, Option<string> name, Option<string?> group)
-    {
-        var path = await RegistryPathAsync(context, name, group);
-        var registry = await context.Management.SendAsync(HttpMethod.Get, path, ManagementClient.RegistryApiVersion);
-        if (ArmShapes.Registry(registry)["adminUserEnabled"]?.GetValue<bool>() != true)
-        {
-            var registryName = RegistryNameValue(context, name);
-            throw new CliException($"Run 'berth acr update -n {registryName} --admin-enabled true' to enable admin first.");
-        }
-        return path;
+        public Option[] With(params Option[] more) => [Name, Group, .. more];
+
+        public Task<string> PathAsync(CommandContext context) => RegistryPathAsync(context, Name, Group);
     }
 
     public static Task<string> RegistryPathAsync(CommandContext context, Option<string> name, Option<string?> group) =>
@@ -341,28 +317,47 @@ public static class RegistryCommands
         }
     }
 
-    private static void AddNetworkProperties(CommandContext context, JsonObject properties, Option<bool?> publicNetwork, Option<bool?> trusted,
-        Option<bool?> exports, Option<string?> defaultAction, Option<bool?> dataEndpoint)
+    /// <summary>The registry settings that <c>acr create</c> and <c>acr update</c> both take.</summary>
+    private sealed record Settings(Option<bool?> Admin, Option<bool?> Anonymous, Option<bool?> PublicNetwork, Option<bool?> Trusted,
+        Option<bool?> Exports, Option<string?> DefaultAction, Option<bool?> DataEndpoint)
     {
-        if (context.Get(publicNetwork) is { } network)
+        public Settings() : this(
+            ThreeState("--admin-enabled", "Indicates whether the admin user is enabled."),
+            ThreeState("--anonymous-pull-enabled", "Allow pulls of all content without credentials (Standard and Premium)."),
+            ThreeState("--public-network-enabled", "Allow public network access."),
+            ThreeState("--allow-trusted-services", "Allow trusted Azure services to bypass network rules."),
+            ThreeState("--allow-exports", "Allow exporting artifacts."),
+            Choice("--default-action", "Default action when no network rule matches (Premium).", ["Allow", "Deny"]),
+            ThreeState("--data-endpoint-enabled", "Enable dedicated data endpoints."))
         {
-            properties["publicNetworkAccess"] = network ? "Enabled" : "Disabled";
         }
-        if (context.Get(trusted) is { } bypass)
+
+        /// <summary>The options in az's order; create's --zone-redundancy goes before --data-endpoint-enabled.</summary>
+        public Option[] All(params Option[] beforeDataEndpoint) =>
+            [Admin, Anonymous, PublicNetwork, Trusted, Exports, DefaultAction, .. beforeDataEndpoint, DataEndpoint];
+
+        public void AddNetworkProperties(CommandContext context, JsonObject properties)
         {
-            properties["networkRuleBypassOptions"] = bypass ? "AzureServices" : "None";
-        }
-        if (context.Get(exports) is { } export)
-        {
-            properties["policies"] = new JsonObject { ["exportPolicy"] = new JsonObject { ["status"] = export ? "enabled" : "disabled" } };
-        }
-        if (context.Get(defaultAction) is { } action)
-        {
-            properties["networkRuleSet"] = new JsonObject { ["defaultAction"] = action };
-        }
-        if (context.Get(dataEndpoint) is { } endpoint)
-        {
-            properties["dataEndpointEnabled"] = endpoint;
+            if (context.Get(PublicNetwork) is { } network)
+            {
+                properties["publicNetworkAccess"] = network ? "Enabled" : "Disabled";
+            }
+            if (context.Get(Trusted) is { } bypass)
+            {
+                properties["networkRuleBypassOptions"] = bypass ? "AzureServices" : "None";
+            }
+            if (context.Get(Exports) is { } export)
+            {
+                properties["policies"] = new JsonObject { ["exportPolicy"] = new JsonObject { ["status"] = export ? "enabled" : "disabled" } };
+            }
+            if (context.Get(DefaultAction) is { } action)
+            {
+                properties["networkRuleSet"] = new JsonObject { ["defaultAction"] = action };
+            }
+            if (context.Get(DataEndpoint) is { } endpoint)
+            {
+                properties["dataEndpointEnabled"] = endpoint;
+            }
         }
     }
 

@@ -1,9 +1,3 @@
-using System.CommandLine;
-using System.Net;
-using System.Text.Json.Nodes;
-using Berth.Cli.Cli;
-using Berth.Cli.DataPlane;
-using Berth.Cli.Output;
 using static Berth.Cli.Commands.CommandBuilder;
 
 namespace Berth.Cli.Commands;
@@ -43,6 +37,30 @@ public static class RepositoryCommands
         Optional("--password", "The password used to log into a container registry.", "-p"),
         Optional("--suffix", "The tenant suffix in the registry login server; used only when the management API cannot be asked."));
 
+    /// <summary>The options of show-tags and show-manifests, which page through one repository's tags or manifests.</summary>
+    private sealed record Listing(Common Common, Option<string> Repository, Option<int?> Top, Option<string?> OrderBy, Option<bool> Detail)
+    {
+        public Listing() : this(
+            CommonOptions(),
+            Required("--repository", "The name of the repository."),
+            new Option<int?>("--top") { Description = "Limit the number of items in the results." },
+            Choice("--orderby", "Order the items in the results.", ["time_asc", "time_desc"]),
+            Flag("--detail", "Show detailed information."))
+        {
+        }
+
+        public Option[] All => [.. Common.All, Repository, Top, OrderBy, Detail];
+
+        /// <summary>The repository, a client for it, ACR's order name and the first page of <c>/acr/v1/&lt;repo&gt;/&lt;collection&gt;</c>.</summary>
+        public async Task<(string Repository, RegistryClient Client, string? Order, string FirstPage)> StartAsync(CommandContext context, string collection)
+        {
+            var repo = context.Get(Repository)!;
+            var client = await Common.ClientAsync(context);
+            var order = RepositoryCommands.OrderBy(context.Get(OrderBy));
+            return (repo, client, order, $"/acr/v1/{repo}/{collection}?n={PageSize}{(order is null ? "" : $"&orderby={order}")}");
+        }
+    }
+
     private static Command List(CommandBuilder builder)
     {
         var common = CommonOptions();
@@ -74,34 +92,27 @@ public static class RepositoryCommands
 
     private static Command ShowTags(CommandBuilder builder)
     {
-        var common = CommonOptions();
-        var repository = Required("--repository", "The name of the repository.");
-        var top = new Option<int?>("--top") { Description = "Limit the number of items in the results." };
-        var orderBy = Choice("--orderby", "Order the items in the results.", ["time_asc", "time_desc"]);
-        var detail = Flag("--detail", "Show detailed information.");
-        return builder.Leaf("show-tags", "Show tags for a repository in an Azure Container Registry.", [.. common.All, repository, top, orderBy, detail], async context =>
+        var listing = new Listing();
+        return builder.Leaf("show-tags", "Show tags for a repository in an Azure Container Registry.", listing.All, async context =>
         {
-            var repo = context.Get(repository)!;
-            var client = await common.ClientAsync(context);
-            var order = OrderBy(context.Get(orderBy));
-            var query = $"/acr/v1/{repo}/_tags?n={PageSize}{(order is null ? "" : $"&orderby={order}")}";
+            var (repo, client, order, query) = await listing.StartAsync(context, "_tags");
             var scope = $"repository:{repo}:metadata_read";
             List<JsonNode?> tags;
             try
             {
-                tags = await PagedAsync(context, client, query, scope, "tags", context.Get(top));
+                tags = await PagedAsync(context, client, query, scope, "tags", context.Get(listing.Top));
             }
             catch (MissingRouteException)
             {
-                if (context.Get(detail) || order is not null)
+                if (context.Get(listing.Detail) || order is not null)
                 {
                     throw new CliException("This registry does not serve /acr/v1/<repository>/_tags, which --detail and --orderby need.");
                 }
-                tags = await PagedAsync(context, client, $"/v2/{repo}/tags/list?n={PageSize}", scope, "tags", context.Get(top));
+                tags = await PagedAsync(context, client, $"/v2/{repo}/tags/list?n={PageSize}", scope, "tags", context.Get(listing.Top));
                 context.Emit(new JsonArray(tags.Select(t => t?.DeepClone()).ToArray()));
                 return;
             }
-            context.Emit(context.Get(detail)
+            context.Emit(context.Get(listing.Detail)
                 ? new JsonArray(tags.Select(t => t?.DeepClone()).ToArray())
                 : new JsonArray(tags.Select(t => (JsonNode?)JsonValue.Create(ResultWriter.Scalar(t?["name"]))).ToArray()));
         });
@@ -109,28 +120,21 @@ public static class RepositoryCommands
 
     private static Command ShowManifests(CommandBuilder builder)
     {
-        var common = CommonOptions();
-        var repository = Required("--repository", "The name of the repository.");
-        var top = new Option<int?>("--top") { Description = "Limit the number of items in the results." };
-        var orderBy = Choice("--orderby", "Order the items in the results.", ["time_asc", "time_desc"]);
-        var detail = Flag("--detail", "Show detailed information.");
-        return builder.Leaf("show-manifests", "Show manifests of a repository in an Azure Container Registry.", [.. common.All, repository, top, orderBy, detail], async context =>
+        var listing = new Listing();
+        return builder.Leaf("show-manifests", "Show manifests of a repository in an Azure Container Registry.", listing.All, async context =>
         {
-            var repo = context.Get(repository)!;
-            var client = await common.ClientAsync(context);
-            var order = OrderBy(context.Get(orderBy));
-            var query = $"/acr/v1/{repo}/_manifests?n={PageSize}{(order is null ? "" : $"&orderby={order}")}";
+            var (repo, client, _, query) = await listing.StartAsync(context, "_manifests");
             List<JsonNode?> manifests;
             try
             {
-                manifests = await PagedAsync(context, client, query, $"repository:{repo}:metadata_read", "manifests", context.Get(top));
+                manifests = await PagedAsync(context, client, query, $"repository:{repo}:metadata_read", "manifests", context.Get(listing.Top));
             }
             catch (MissingRouteException)
             {
                 throw new CliException("This registry does not serve /acr/v1/<repository>/_manifests.");
             }
             // Without --detail az keeps digest, tags and the last update time (as "timestamp").
-            context.Emit(new JsonArray(manifests.Select(m => context.Get(detail)
+            context.Emit(new JsonArray(manifests.Select(m => context.Get(listing.Detail)
                 ? m?.DeepClone()
                 : new JsonObject
                 {

@@ -1,9 +1,4 @@
-using System.CommandLine;
 using System.Globalization;
-using System.Text.Json.Nodes;
-using Berth.Cli.Cli;
-using Berth.Cli.Management;
-using Berth.Cli.Output;
 using static Berth.Cli.Commands.CommandBuilder;
 
 namespace Berth.Cli.Commands;
@@ -17,17 +12,18 @@ public static class TokenCommands
     private static Option<string> Registry() => Required("--registry", "The name of the container registry.", "-r");
 
     public static Command Tokens(CommandBuilder builder) => builder.Group("token", "Manage tokens for an Azure Container Registry.",
-        TokenCreate(builder), TokenUpdate(builder), TokenShow(builder), TokenList(builder), TokenDelete(builder),
+        TokenCreate(builder), TokenUpdate(builder), Show(builder, Kind.Token), List(builder, Kind.Token, "List all tokens of a registry."),
+        Delete(builder, Kind.Token, "invalidate access to anyone using its credentials"),
         builder.Group("credential", "Manage credentials of a token.", CredentialGenerate(builder), CredentialDelete(builder)));
 
     public static Command ScopeMaps(CommandBuilder builder) => builder.Group("scope-map", "Manage scope access maps for an Azure Container Registry.",
-        ScopeMapCreate(builder), ScopeMapUpdate(builder), ScopeMapShow(builder), ScopeMapList(builder), ScopeMapDelete(builder));
+        ScopeMapCreate(builder), ScopeMapUpdate(builder), Show(builder, Kind.ScopeMap),
+        List(builder, Kind.ScopeMap, "List all scope maps of a registry, the system-defined ones included."),
+        Delete(builder, Kind.ScopeMap, "remove the permissions of the tokens that use it"));
 
     private static Command TokenCreate(CommandBuilder builder)
     {
-        var name = Required("--name", "The name of the token.", "-n");
-        var registry = Registry();
-        var group = RegistryCommands.ResourceGroup();
+        var named = new Named(Kind.Token);
         var scopeMap = Optional("--scope-map", "The name of the scope map to associate with the token.");
         var repository = Groups("--repository", "Repository permissions: a repository name and one or more actions (content/delete content/read content/write metadata/read metadata/write). Repeatable.", "REPO ACTION");
         var gateway = Groups("--gateway", "Connected-registry permissions: a gateway and one or more actions (config/read config/write message/read message/write). Repeatable.", "GATEWAY ACTION");
@@ -36,9 +32,9 @@ public static class TokenCommands
         var days = new Option<int?>("--expiration-in-days") { Description = "Number of days for which the passwords are valid. Default: no expiry." };
         var expiration = Optional("--expiration", "UTC time at which the passwords expire, e.g. 2025-12-31T12:59:59Z.");
         return builder.Leaf("create", "Create a token associated with a scope map.",
-            [name, registry, group, scopeMap, repository, gateway, status, noPasswords, days, expiration], async context =>
+            named.With(scopeMap, repository, gateway, status, noPasswords, days, expiration), async context =>
             {
-                var token = context.Get(name)!;
+                var token = context.Get(named.Name)!;
                 var groups = RepositoryGroups(context, repository, gateway);
                 var scopeMapName = context.Get(scopeMap);
                 if (scopeMapName is not null && groups.Count > 0)
@@ -50,7 +46,7 @@ public static class TokenCommands
                     throw CliException.Usage("usage error: give --scope-map, or --repository (and/or --gateway) to create a scope map for the token.");
                 }
                 var expiry = Expiry(context, days, expiration);
-                var path = await RegistryPathAsync(context, registry, group);
+                var path = await named.RegistryPathAsync(context);
                 var management = context.Management;
                 if (scopeMapName is null)
                 {
@@ -97,14 +93,12 @@ public static class TokenCommands
 
     private static Command TokenUpdate(CommandBuilder builder)
     {
-        var name = Required("--name", "The name of the token.", "-n");
-        var registry = Registry();
-        var group = RegistryCommands.ResourceGroup();
+        var named = new Named(Kind.Token);
         var scopeMap = Optional("--scope-map", "The name of the scope map to associate with the token.");
         var status = Choice("--status", "The status of the token.", ["enabled", "disabled"]);
-        return builder.Leaf("update", "Update a token (replace its scope map, enable or disable it).", [name, registry, group, scopeMap, status], async context =>
+        return builder.Leaf("update", "Update a token (replace its scope map, enable or disable it).", named.With(scopeMap, status), async context =>
         {
-            var path = await RegistryPathAsync(context, registry, group);
+            var path = await named.RegistryPathAsync(context);
             var properties = new JsonObject();
             if (context.Get(scopeMap) is { } map)
             {
@@ -115,66 +109,24 @@ public static class TokenCommands
             {
                 properties["status"] = statusValue;
             }
-            var updated = await context.Management.SendAsync(HttpMethod.Patch, $"{path}/tokens/{Uri.EscapeDataString(context.Get(name)!)}",
+            var updated = await context.Management.SendAsync(HttpMethod.Patch, $"{path}/tokens/{Uri.EscapeDataString(context.Get(named.Name)!)}",
                 ManagementClient.TokenApiVersion, new JsonObject { ["properties"] = properties });
             context.Emit(ArmShapes.Token(updated), ArmShapes.TokenTable);
         });
     }
 
-    private static Command TokenShow(CommandBuilder builder)
-    {
-        var name = Required("--name", "The name of the token.", "-n");
-        var registry = Registry();
-        var group = RegistryCommands.ResourceGroup();
-        return builder.Leaf("show", "Show details and attributes of a token.", [name, registry, group], async context =>
-        {
-            var path = await RegistryPathAsync(context, registry, group);
-            var token = await context.Management.SendAsync(HttpMethod.Get, $"{path}/tokens/{Uri.EscapeDataString(context.Get(name)!)}", ManagementClient.TokenApiVersion);
-            context.Emit(ArmShapes.Token(token), ArmShapes.TokenTable);
-        });
-    }
-
-    private static Command TokenList(CommandBuilder builder)
-    {
-        var registry = Registry();
-        var group = RegistryCommands.ResourceGroup();
-        return builder.Leaf("list", "List all tokens of a registry.", [registry, group], async context =>
-        {
-            var path = await RegistryPathAsync(context, registry, group);
-            var items = await RegistryCommands.ListAllAsync(context, $"{path}/tokens", ManagementClient.TokenApiVersion);
-            context.Emit(new JsonArray(items.Select(i => (JsonNode)ArmShapes.Token(i)).ToArray()), ArmShapes.TokenTable);
-        });
-    }
-
-    private static Command TokenDelete(CommandBuilder builder)
-    {
-        var name = Required("--name", "The name of the token.", "-n");
-        var registry = Registry();
-        var group = RegistryCommands.ResourceGroup();
-        var yes = Flag("--yes", "Do not prompt for confirmation.", "-y");
-        return builder.Leaf("delete", "Delete a token.", [name, registry, group, yes], async context =>
-        {
-            var path = await RegistryPathAsync(context, registry, group);
-            context.Confirm(context.Get(yes), $"Deleting the token '{context.Get(name)}' will invalidate access to anyone using its credentials.");
-            await context.Management.SendAsync(HttpMethod.Delete, $"{path}/tokens/{Uri.EscapeDataString(context.Get(name)!)}", ManagementClient.TokenApiVersion);
-            context.Emit(null);
-        });
-    }
-
     private static Command CredentialGenerate(CommandBuilder builder)
     {
-        var name = Required("--name", "The name of the token.", "-n");
-        var registry = Registry();
-        var group = RegistryCommands.ResourceGroup();
+        var named = new Named(Kind.Token);
         var password1 = Flag("--password1", "Regenerate only password1.");
         var password2 = Flag("--password2", "Regenerate only password2.");
         var days = new Option<int?>("--expiration-in-days") { Description = "Number of days for which the passwords are valid. Default: no expiry." };
         var expiration = Optional("--expiration", "UTC time at which the passwords expire, e.g. 2025-12-31T12:59:59Z.");
-        return builder.Leaf("generate", "Generate or replace one or both passwords of a token.", [name, registry, group, password1, password2, days, expiration], async context =>
+        return builder.Leaf("generate", "Generate or replace one or both passwords of a token.", named.With(password1, password2, days, expiration), async context =>
         {
             var expiry = Expiry(context, days, expiration);
-            var path = await RegistryPathAsync(context, registry, group);
-            var body = new JsonObject { ["tokenId"] = $"/{path}/tokens/{context.Get(name)}" };
+            var path = await named.RegistryPathAsync(context);
+            var body = new JsonObject { ["tokenId"] = $"/{path}/tokens/{context.Get(named.Name)}" };
             // A name only when exactly one password is asked for; none means both, as in az.
             if (context.Get(password1) ^ context.Get(password2))
             {
@@ -196,19 +148,16 @@ public static class TokenCommands
 
     private static Command CredentialDelete(CommandBuilder builder)
     {
-        var name = Required("--name", "The name of the token.", "-n");
-        var registry = Registry();
-        var group = RegistryCommands.ResourceGroup();
+        var named = new Named(Kind.Token);
         var password1 = Flag("--password1", "Delete password1.");
         var password2 = Flag("--password2", "Delete password2.");
-        return builder.Leaf("delete", "Delete a token's password(s).", [name, registry, group, password1, password2], async context =>
+        return builder.Leaf("delete", "Delete a token's password(s).", named.With(password1, password2), async context =>
         {
             if (!context.Get(password1) && !context.Get(password2))
             {
                 throw CliException.Usage("usage error: give --password1, --password2 or both.");
             }
-            var path = await RegistryPathAsync(context, registry, group);
-            var tokenPath = $"{path}/tokens/{Uri.EscapeDataString(context.Get(name)!)}";
+            var tokenPath = await named.PathAsync(context);
             var token = await context.Management.SendAsync(HttpMethod.Get, tokenPath, ManagementClient.TokenApiVersion);
             // ARM drops every password not named in the PATCH: send the names to keep.
             var keep = ((token?["properties"]?["credentials"]?["passwords"] as JsonArray) ?? [])
@@ -227,42 +176,37 @@ public static class TokenCommands
 
     private static Command ScopeMapCreate(CommandBuilder builder)
     {
-        var name = Required("--name", "The name of the scope map.", "-n");
-        var registry = Registry();
-        var group = RegistryCommands.ResourceGroup();
+        var named = new Named(Kind.ScopeMap);
         var repository = Groups("--repository", "Repository permissions: a repository name and one or more actions. Repeatable.", "REPO ACTION");
         var gateway = Groups("--gateway", "Connected-registry permissions: a gateway and one or more actions. Repeatable.", "GATEWAY ACTION");
         var description = Optional("--description", "Description for the scope map (at most 256 characters).");
-        return builder.Leaf("create", "Create a scope map for an Azure Container Registry.", [name, registry, group, repository, gateway, description], async context =>
+        return builder.Leaf("create", "Create a scope map for an Azure Container Registry.", named.With(repository, gateway, description), async context =>
         {
             var actions = RepositoryGroups(context, repository, gateway);
             if (actions.Count == 0)
             {
                 throw CliException.Usage("usage error: at least one of --repository or --gateway is required.");
             }
-            var path = await RegistryPathAsync(context, registry, group);
+            var mapPath = await named.PathAsync(context);
             var properties = new JsonObject { ["actions"] = new JsonArray(actions.Select(a => (JsonNode)a).ToArray()) };
             if (context.Get(description) is { } text)
             {
                 properties["description"] = text;
             }
-            var created = await context.Management.SendAsync(HttpMethod.Put, $"{path}/scopeMaps/{Uri.EscapeDataString(context.Get(name)!)}",
-                ManagementClient.TokenApiVersion, new JsonObject { ["properties"] = properties });
+            var created = await context.Management.SendAsync(HttpMethod.Put, mapPath, ManagementClient.TokenApiVersion, new JsonObject { ["properties"] = properties });
             context.Emit(ArmShapes.ScopeMap(created), ArmShapes.ScopeMapTable);
         });
     }
 
     private static Command ScopeMapUpdate(CommandBuilder builder)
     {
-        var name = Required("--name", "The name of the scope map.", "-n");
-        var registry = Registry();
-        var group = RegistryCommands.ResourceGroup();
+        var named = new Named(Kind.ScopeMap);
         var addRepository = Groups("--add-repository", "Repository permissions to add: a repository and actions. Repeatable.", "REPO ACTION");
         var removeRepository = Groups("--remove-repository", "Repository permissions to remove: a repository and actions. Repeatable.", "REPO ACTION");
         var addGateway = Groups("--add-gateway", "Gateway permissions to add. Repeatable.", "GATEWAY ACTION");
         var removeGateway = Groups("--remove-gateway", "Gateway permissions to remove. Repeatable.", "GATEWAY ACTION");
         var description = Optional("--description", "Description for the scope map.");
-        return builder.Leaf("update", "Update a scope map.", [name, registry, group, addRepository, removeRepository, addGateway, removeGateway, description], async context =>
+        return builder.Leaf("update", "Update a scope map.", named.With(addRepository, removeRepository, addGateway, removeGateway, description), async context =>
         {
             var add = RepositoryGroups(context, addRepository, addGateway);
             var remove = RepositoryGroups(context, removeRepository, removeGateway);
@@ -270,8 +214,7 @@ public static class TokenCommands
             {
                 throw CliException.Usage($"usage error: '{both}' is both added and removed.");
             }
-            var path = await RegistryPathAsync(context, registry, group);
-            var mapPath = $"{path}/scopeMaps/{Uri.EscapeDataString(context.Get(name)!)}";
+            var mapPath = await named.PathAsync(context);
             var current = await context.Management.SendAsync(HttpMethod.Get, mapPath, ManagementClient.TokenApiVersion);
             var actions = ((current?["properties"]?["actions"] as JsonArray) ?? []).Select(a => ResultWriter.Scalar(a)).ToList();
             actions = actions.Union(add, StringComparer.Ordinal).Except(remove, StringComparer.Ordinal).ToList();
@@ -285,42 +228,59 @@ public static class TokenCommands
         });
     }
 
-    private static Command ScopeMapShow(CommandBuilder builder)
+    /// <summary>A token or a scope map: a resource under a registry, shown and listed in its own shape.</summary>
+    private sealed record Kind(string Noun, string Collection, Func<JsonNode?, JsonObject> Shape, TableLayout Table)
     {
-        var name = Required("--name", "The name of the scope map.", "-n");
-        var registry = Registry();
-        var group = RegistryCommands.ResourceGroup();
-        return builder.Leaf("show", "Show details and attributes of a scope map.", [name, registry, group], async context =>
+        public static readonly Kind Token = new("token", "tokens", ArmShapes.Token, ArmShapes.TokenTable);
+        public static readonly Kind ScopeMap = new("scope map", "scopeMaps", ArmShapes.ScopeMap, ArmShapes.ScopeMapTable);
+    }
+
+    /// <summary><c>--name</c>, <c>--registry</c> and <c>--resource-group</c>: the options naming one token or scope map.</summary>
+    private sealed record Named(Kind Kind, Option<string> Name, Option<string> Registry, Option<string?> Group)
+    {
+        public Named(Kind kind) : this(kind, Required("--name", $"The name of the {kind.Noun}.", "-n"), TokenCommands.Registry(), RegistryCommands.ResourceGroup())
         {
-            var path = await RegistryPathAsync(context, registry, group);
-            var map = await context.Management.SendAsync(HttpMethod.Get, $"{path}/scopeMaps/{Uri.EscapeDataString(context.Get(name)!)}", ManagementClient.TokenApiVersion);
-            context.Emit(ArmShapes.ScopeMap(map), ArmShapes.ScopeMapTable);
+        }
+
+        public Option[] With(params Option[] more) => [Name, Registry, Group, .. more];
+
+        public Task<string> RegistryPathAsync(CommandContext context) => TokenCommands.RegistryPathAsync(context, Registry, Group);
+
+        public async Task<string> PathAsync(CommandContext context) =>
+            $"{await RegistryPathAsync(context)}/{Kind.Collection}/{Uri.EscapeDataString(context.Get(Name)!)}";
+    }
+
+    private static Command Show(CommandBuilder builder, Kind kind)
+    {
+        var named = new Named(kind);
+        return builder.Leaf("show", $"Show details and attributes of a {kind.Noun}.", named.With(), async context =>
+        {
+            var resource = await context.Management.SendAsync(HttpMethod.Get, await named.PathAsync(context), ManagementClient.TokenApiVersion);
+            context.Emit(kind.Shape(resource), kind.Table);
         });
     }
 
-    private static Command ScopeMapList(CommandBuilder builder)
+    private static Command List(CommandBuilder builder, Kind kind, string description)
     {
         var registry = Registry();
         var group = RegistryCommands.ResourceGroup();
-        return builder.Leaf("list", "List all scope maps of a registry, the system-defined ones included.", [registry, group], async context =>
+        return builder.Leaf("list", description, [registry, group], async context =>
         {
             var path = await RegistryPathAsync(context, registry, group);
-            var items = await RegistryCommands.ListAllAsync(context, $"{path}/scopeMaps", ManagementClient.TokenApiVersion);
-            context.Emit(new JsonArray(items.Select(i => (JsonNode)ArmShapes.ScopeMap(i)).ToArray()), ArmShapes.ScopeMapTable);
+            var items = await RegistryCommands.ListAllAsync(context, $"{path}/{kind.Collection}", ManagementClient.TokenApiVersion);
+            context.Emit(new JsonArray(items.Select(i => (JsonNode)kind.Shape(i)).ToArray()), kind.Table);
         });
     }
 
-    private static Command ScopeMapDelete(CommandBuilder builder)
+    private static Command Delete(CommandBuilder builder, Kind kind, string consequence)
     {
-        var name = Required("--name", "The name of the scope map.", "-n");
-        var registry = Registry();
-        var group = RegistryCommands.ResourceGroup();
+        var named = new Named(kind);
         var yes = Flag("--yes", "Do not prompt for confirmation.", "-y");
-        return builder.Leaf("delete", "Delete a scope map.", [name, registry, group, yes], async context =>
+        return builder.Leaf("delete", $"Delete a {kind.Noun}.", named.With(yes), async context =>
         {
-            var path = await RegistryPathAsync(context, registry, group);
-            context.Confirm(context.Get(yes), $"Deleting the scope map '{context.Get(name)}' will remove the permissions of the tokens that use it.");
-            await context.Management.SendAsync(HttpMethod.Delete, $"{path}/scopeMaps/{Uri.EscapeDataString(context.Get(name)!)}", ManagementClient.TokenApiVersion);
+            var path = await named.PathAsync(context);
+            context.Confirm(context.Get(yes), $"Deleting the {kind.Noun} '{context.Get(named.Name)}' will {consequence}.");
+            await context.Management.SendAsync(HttpMethod.Delete, path, ManagementClient.TokenApiVersion);
             context.Emit(null);
         });
     }

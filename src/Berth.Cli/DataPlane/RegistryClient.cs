@@ -1,9 +1,4 @@
-using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json.Nodes;
-using Berth.Cli.Cli;
-using Berth.Cli.Management;
 
 namespace Berth.Cli.DataPlane;
 

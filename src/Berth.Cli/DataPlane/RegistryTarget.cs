@@ -1,8 +1,3 @@
-using System.Net;
-using System.Text.Json.Nodes;
-using Berth.Cli.Cli;
-using Berth.Cli.Management;
-
 namespace Berth.Cli.DataPlane;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Berth.Cli.Cli;
-
 namespace Berth.Cli.Management;
 
 /// <summary>Where the management API is and how to sign in to it.</summary>

@@ -1,5 +1,3 @@
-using Berth.Cli.Cli;
-
 namespace Berth.Cli.Output;
 
 public enum OutputFormat

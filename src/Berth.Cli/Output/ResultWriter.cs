@@ -1,9 +1,5 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Encodings.Web;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Berth.Cli.Cli;
 using DevLab.JmesPath;
 
 namespace Berth.Cli.Output;

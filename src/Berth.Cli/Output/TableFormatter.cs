@@ -1,6 +1,3 @@
-using System.Text;
-using System.Text.Json.Nodes;
-
 namespace Berth.Cli.Output;
 
 /// <summary>A command's table: column headers and how to read each column from one (flattened) item.</summary>

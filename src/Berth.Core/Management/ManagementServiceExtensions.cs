@@ -11,17 +11,8 @@ public static class ManagementServiceExtensions
     /// </summary>
     public static IServiceCollection AddBerthManagement(this IServiceCollection services, Action<ManagementOptions>? configure = null)
     {
-        var builder = services.AddOptions<ManagementOptions>();
-        if (configure is not null)
-            builder.Configure(configure);
-        builder.Validate(o =>
-        {
-            o.Validate();
-            return true;
-        }).ValidateOnStart();
-        services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<ManagementTokenService>();
-        services.TryAddSingleton<ManagementSignIn>();
+        services.AddOptionsValidatedOnStart(configure, options => options.Validate())
+            .TryAddSingletonsAndClock(typeof(ManagementTokenService), typeof(ManagementSignIn));
         services.TryAddSingleton<IManagementCredentialExchange, ManagementCredentialExchange>();
         return services;
     }

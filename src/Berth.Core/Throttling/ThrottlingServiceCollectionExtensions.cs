@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace Berth.Core.Throttling;
 
@@ -12,10 +11,8 @@ public static class ThrottlingServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddBerthThrottlingPolicy(this IServiceCollection services)
     {
-        services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IThrottleCounterStore, InMemoryThrottleCounterStore>();
-        services.TryAddSingleton<ThrottlePolicy>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ThrottlingOptions>, ThrottlingOptionsValidator>());
-        return services;
+        return services.TryAddSingletonsAndClock(typeof(ThrottlePolicy))
+            .TryAddOptionsValidator<ThrottlingOptions, ThrottlingOptionsValidator>();
     }
 }

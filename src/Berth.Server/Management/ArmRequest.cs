@@ -43,37 +43,13 @@ internal static class ArmRequest
             ?? throw ArmException.BadRequest("The request content was invalid and could not be deserialized: the body must be a JSON object.", "InvalidRequestContent");
     }
 
-    public static JsonObject? GetObject(JsonObject? parent, string name)
-    {
-        var node = Get(parent, name);
-        if (node is null) return null;
-        return node as JsonObject ?? throw ArmException.InvalidParameter($"The property '{name}' must be a JSON object.");
-    }
+    public static JsonObject? GetObject(JsonObject? parent, string name) => GetNode<JsonObject>(parent, name, "a JSON object");
 
-    public static string? GetString(JsonObject? parent, string name)
-    {
-        var node = Get(parent, name);
-        if (node is null) return null;
-        return node is JsonValue value && value.TryGetValue<string>(out var text)
-            ? text
-            : throw ArmException.InvalidParameter($"The property '{name}' must be a string.");
-    }
+    public static JsonArray? GetArray(JsonObject? parent, string name) => GetNode<JsonArray>(parent, name, "an array");
 
-    public static bool? GetBool(JsonObject? parent, string name)
-    {
-        var node = Get(parent, name);
-        if (node is null) return null;
-        return node is JsonValue value && value.TryGetValue<bool>(out var flag)
-            ? flag
-            : throw ArmException.InvalidParameter($"The property '{name}' must be true or false.");
-    }
+    public static string? GetString(JsonObject? parent, string name) => TryGetValue(parent, name, "a string", out string? text) ? text : null;
 
-    public static JsonArray? GetArray(JsonObject? parent, string name)
-    {
-        var node = Get(parent, name);
-        if (node is null) return null;
-        return node as JsonArray ?? throw ArmException.InvalidParameter($"The property '{name}' must be an array.");
-    }
+    public static bool? GetBool(JsonObject? parent, string name) => TryGetValue(parent, name, "true or false", out bool flag) ? flag : null;
 
     /// <summary>One of <paramref name="allowed"/>, matched case-insensitively and returned in its canonical spelling.</summary>
     public static string? GetEnum(JsonObject? parent, string name, params string[] allowed)
@@ -91,6 +67,25 @@ internal static class ArmRequest
         return DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var date)
             ? date
             : throw ArmException.InvalidParameter($"The value '{text}' of property '{name}' is not a valid date and time.");
+    }
+
+    /// <summary>The property as a <typeparamref name="TNode"/>; absent is null, any other kind of JSON is an ARM 400.</summary>
+    private static TNode? GetNode<TNode>(JsonObject? parent, string name, string kind) where TNode : JsonNode
+    {
+        var node = Get(parent, name);
+        if (node is null) return null;
+        return node as TNode ?? throw ArmException.InvalidParameter($"The property '{name}' must be {kind}.");
+    }
+
+    /// <summary>The property as a JSON <typeparamref name="T"/>; false when absent, an ARM 400 when of another kind.</summary>
+    private static bool TryGetValue<T>(JsonObject? parent, string name, string kind, out T? value)
+    {
+        var node = Get(parent, name);
+        value = default;
+        if (node is null) return false;
+        return node is JsonValue json && json.TryGetValue(out value)
+            ? true
+            : throw ArmException.InvalidParameter($"The property '{name}' must be {kind}.");
     }
 
     /// <summary>Property lookup by name, case-insensitively as ARM's deserializer does; JSON null counts as absent.</summary>

@@ -14,24 +14,89 @@ internal static class IdentityHandlers
     public const string TokenType = "Microsoft.ContainerRegistry/registries/tokens";
     public const string ScopeMapType = "Microsoft.ContainerRegistry/registries/scopeMaps";
 
+    /// <summary>
+    /// Maps <c>generateCredentials</c> and, for tokens and for scope maps, ARM's five routes: list the collection, and get,
+    /// put, patch or delete one item. Every handler binds route values besides the context, so none is taken for a plain
+    /// RequestDelegate (which would skip the endpoint filters, and so authentication).
+    /// </summary>
+    public static void MapRoutes(IEndpointRouteBuilder arm, string registryRoute)
+    {
+        arm.MapPost(registryRoute + "/generateCredentials", (HttpContext c, string subscriptionId, string resourceGroup, string name) =>
+            GenerateCredentialsAsync(c, subscriptionId, resourceGroup, name));
+        MapCollection(arm, registryRoute + "/tokens", Tokens, PutTokenAsync, PatchTokenAsync);
+        MapCollection(arm, registryRoute + "/scopeMaps", ScopeMaps, PutScopeMapAsync, PatchScopeMapAsync);
+    }
+
+    private delegate Task ItemHandler(HttpContext context, string subscriptionId, string resourceGroup, string registryName, string name);
+
+    private static void MapCollection<T>(IEndpointRouteBuilder arm, string route, Collection<T> collection, ItemHandler put, ItemHandler patch)
+        where T : class
+    {
+        arm.MapGet(route, (HttpContext c, string subscriptionId, string resourceGroup, string name) =>
+            ListAsync(collection, c, subscriptionId, resourceGroup, name));
+        var handlers = new (string Method, ItemHandler Handler)[]
+        {
+            (HttpMethods.Get, (c, subscriptionId, resourceGroup, registryName, name) => GetAsync(collection, c, subscriptionId, resourceGroup, registryName, name)),
+            (HttpMethods.Put, put),
+            (HttpMethods.Patch, patch),
+            (HttpMethods.Delete, (c, subscriptionId, resourceGroup, registryName, name) => DeleteAsync(collection, c, subscriptionId, resourceGroup, registryName, name)),
+        };
+        foreach (var (method, handler) in handlers)
+        {
+            arm.MapMethods(route + "/{itemName}", [method], (HttpContext c, string subscriptionId, string resourceGroup, string name, string itemName) =>
+                handler(c, subscriptionId, resourceGroup, name, itemName));
+        }
+    }
+
+    /// <summary>Tokens or scope maps: how to list, find and show them, for the handlers both collections share.</summary>
+    private sealed record Collection<T>(
+        string Type,
+        Func<IdentityService, string, CancellationToken, Task<IReadOnlyList<T>>> List,
+        Func<IdentityService, string, string, CancellationToken, Task<T?>> Find,
+        Func<IdentityService, string, string, CancellationToken, Task<bool>> Delete,
+        Func<Registry, T, JsonObject> Json) where T : class;
+
+    private static readonly Collection<ScopeMap> ScopeMaps = new(ScopeMapType,
+        (identities, registry, cancellationToken) => identities.ListScopeMapsAsync(registry, cancellationToken),
+        (identities, registry, name, cancellationToken) => identities.GetScopeMapOrNullAsync(registry, name, cancellationToken),
+        (identities, registry, name, cancellationToken) => identities.DeleteScopeMapAsync(registry, name, cancellationToken),
+        ScopeMapJson);
+
+    private static readonly Collection<Token> Tokens = new(TokenType,
+        (identities, registry, cancellationToken) => identities.ListTokensAsync(registry, cancellationToken),
+        (identities, registry, name, cancellationToken) => identities.GetTokenOrNullAsync(registry, name, cancellationToken),
+        (identities, registry, name, cancellationToken) => identities.DeleteTokenAsync(registry, name, cancellationToken),
+        TokenJson);
+
+    private static async Task ListAsync<T>(Collection<T> collection, HttpContext context, string subscriptionId, string resourceGroup, string registryName)
+        where T : class
+    {
+        var registry = await ArmScope.FindRegistryAsync(context, subscriptionId, resourceGroup, registryName);
+        var items = await collection.List(Identities(context), registry.Name, context.RequestAborted);
+        await ArmResults.WriteJsonAsync(context, ArmResults.List(items.Select(item => (JsonNode)collection.Json(registry, item))));
+    }
+
+    private static async Task GetAsync<T>(Collection<T> collection, HttpContext context, string subscriptionId, string resourceGroup, string registryName, string name)
+        where T : class
+    {
+        var registry = await ArmScope.FindRegistryAsync(context, subscriptionId, resourceGroup, registryName);
+        var item = await collection.Find(Identities(context), registry.Name, name, context.RequestAborted)
+            ?? throw ArmException.ResourceNotFound(collection.Type, $"{registry.Name}/{name}", resourceGroup);
+        await ArmResults.WriteJsonAsync(context, collection.Json(registry, item));
+    }
+
+    /// <summary>200 when something was deleted, 204 when there was nothing to delete, as ARM answers.</summary>
+    private static async Task DeleteAsync<T>(Collection<T> collection, HttpContext context, string subscriptionId, string resourceGroup, string registryName, string name)
+        where T : class
+    {
+        var registry = await ArmScope.FindRegistryAsync(context, subscriptionId, resourceGroup, registryName);
+        var deleted = await Guard(() => collection.Delete(Identities(context), registry.Name, name, context.RequestAborted));
+        context.Response.StatusCode = deleted ? StatusCodes.Status200OK : StatusCodes.Status204NoContent;
+    }
+
     // ---- scope maps ---------------------------------------------------------------------------------------
 
-    public static async Task ListScopeMapsAsync(HttpContext context, string subscriptionId, string resourceGroup, string registryName)
-    {
-        var registry = await ArmScope.FindRegistryAsync(context, subscriptionId, resourceGroup, registryName);
-        var maps = await Identities(context).ListScopeMapsAsync(registry.Name, context.RequestAborted);
-        await ArmResults.WriteJsonAsync(context, ArmResults.List(maps.Select(m => (JsonNode)ScopeMapJson(registry, m))));
-    }
-
-    public static async Task GetScopeMapAsync(HttpContext context, string subscriptionId, string resourceGroup, string registryName, string name)
-    {
-        var registry = await ArmScope.FindRegistryAsync(context, subscriptionId, resourceGroup, registryName);
-        var map = await Identities(context).GetScopeMapOrNullAsync(registry.Name, name, context.RequestAborted)
-            ?? throw ArmException.ResourceNotFound(ScopeMapType, $"{registry.Name}/{name}", resourceGroup);
-        await ArmResults.WriteJsonAsync(context, ScopeMapJson(registry, map));
-    }
-
-    public static async Task PutScopeMapAsync(HttpContext context, string subscriptionId, string resourceGroup, string registryName, string name)
+    private static async Task PutScopeMapAsync(HttpContext context, string subscriptionId, string resourceGroup, string registryName, string name)
     {
         var registry = await ArmScope.FindRegistryAsync(context, subscriptionId, resourceGroup, registryName);
         var body = await ArmRequest.ReadObjectAsync(context, required: true);
@@ -45,7 +110,7 @@ internal static class IdentityHandlers
         await ArmResults.WriteJsonAsync(context, ScopeMapJson(registry, map), existed ? StatusCodes.Status200OK : StatusCodes.Status201Created);
     }
 
-    public static async Task PatchScopeMapAsync(HttpContext context, string subscriptionId, string resourceGroup, string registryName, string name)
+    private static async Task PatchScopeMapAsync(HttpContext context, string subscriptionId, string resourceGroup, string registryName, string name)
     {
         var registry = await ArmScope.FindRegistryAsync(context, subscriptionId, resourceGroup, registryName);
         var body = await ArmRequest.ReadObjectAsync(context, required: true);
@@ -59,31 +124,9 @@ internal static class IdentityHandlers
         await ArmResults.WriteJsonAsync(context, ScopeMapJson(registry, map));
     }
 
-    public static async Task DeleteScopeMapAsync(HttpContext context, string subscriptionId, string resourceGroup, string registryName, string name)
-    {
-        var registry = await ArmScope.FindRegistryAsync(context, subscriptionId, resourceGroup, registryName);
-        var deleted = await Guard(() => Identities(context).DeleteScopeMapAsync(registry.Name, name, context.RequestAborted));
-        context.Response.StatusCode = deleted ? StatusCodes.Status200OK : StatusCodes.Status204NoContent;
-    }
-
     // ---- tokens -------------------------------------------------------------------------------------------
 
-    public static async Task ListTokensAsync(HttpContext context, string subscriptionId, string resourceGroup, string registryName)
-    {
-        var registry = await ArmScope.FindRegistryAsync(context, subscriptionId, resourceGroup, registryName);
-        var tokens = await Identities(context).ListTokensAsync(registry.Name, context.RequestAborted);
-        await ArmResults.WriteJsonAsync(context, ArmResults.List(tokens.Select(t => (JsonNode)TokenJson(registry, t))));
-    }
-
-    public static async Task GetTokenAsync(HttpContext context, string subscriptionId, string resourceGroup, string registryName, string name)
-    {
-        var registry = await ArmScope.FindRegistryAsync(context, subscriptionId, resourceGroup, registryName);
-        var token = await Identities(context).GetTokenOrNullAsync(registry.Name, name, context.RequestAborted)
-            ?? throw ArmException.ResourceNotFound(TokenType, $"{registry.Name}/{name}", resourceGroup);
-        await ArmResults.WriteJsonAsync(context, TokenJson(registry, token));
-    }
-
-    public static async Task PutTokenAsync(HttpContext context, string subscriptionId, string resourceGroup, string registryName, string name)
+    private static async Task PutTokenAsync(HttpContext context, string subscriptionId, string resourceGroup, string registryName, string name)
     {
         var registry = await ArmScope.FindRegistryAsync(context, subscriptionId, resourceGroup, registryName);
         var body = await ArmRequest.ReadObjectAsync(context, required: true);
@@ -105,7 +148,7 @@ internal static class IdentityHandlers
         await ArmResults.WriteJsonAsync(context, TokenJson(registry, token), existing is null ? StatusCodes.Status201Created : StatusCodes.Status200OK);
     }
 
-    public static async Task PatchTokenAsync(HttpContext context, string subscriptionId, string resourceGroup, string registryName, string name)
+    private static async Task PatchTokenAsync(HttpContext context, string subscriptionId, string resourceGroup, string registryName, string name)
     {
         var registry = await ArmScope.FindRegistryAsync(context, subscriptionId, resourceGroup, registryName);
         var body = await ArmRequest.ReadObjectAsync(context, required: true);
@@ -122,15 +165,8 @@ internal static class IdentityHandlers
         await ArmResults.WriteJsonAsync(context, TokenJson(registry, token));
     }
 
-    public static async Task DeleteTokenAsync(HttpContext context, string subscriptionId, string resourceGroup, string registryName, string name)
-    {
-        var registry = await ArmScope.FindRegistryAsync(context, subscriptionId, resourceGroup, registryName);
-        var deleted = await Identities(context).DeleteTokenAsync(registry.Name, name, context.RequestAborted);
-        context.Response.StatusCode = deleted ? StatusCodes.Status200OK : StatusCodes.Status204NoContent;
-    }
-
     /// <summary><c>POST .../generateCredentials {"tokenId", "name"?, "expiry"?}</c>: both passwords when no name is given.</summary>
-    public static async Task GenerateCredentialsAsync(HttpContext context, string subscriptionId, string resourceGroup, string registryName)
+    private static async Task GenerateCredentialsAsync(HttpContext context, string subscriptionId, string resourceGroup, string registryName)
     {
         var registry = await ArmScope.FindRegistryAsync(context, subscriptionId, resourceGroup, registryName);
         var body = await ArmRequest.ReadObjectAsync(context, required: true);

@@ -47,30 +47,7 @@ public static class ManagementEndpoints
         arm.MapPost(Registry + "/regenerateCredential", RegistryHandlers.RegenerateCredentialAsync);
         arm.MapGet(Registry + "/listUsages", RegistryHandlers.ListUsagesAsync);
         arm.MapGet(Registry + "/activityLog", RegistryHandlers.ActivityLogAsync);
-        arm.MapPost(Registry + "/generateCredentials", (HttpContext c, string subscriptionId, string resourceGroup, string name) =>
-            IdentityHandlers.GenerateCredentialsAsync(c, subscriptionId, resourceGroup, name));
-
-        arm.MapGet(Registry + "/tokens", (HttpContext c, string subscriptionId, string resourceGroup, string name) =>
-            IdentityHandlers.ListTokensAsync(c, subscriptionId, resourceGroup, name));
-        arm.MapGet(Registry + "/tokens/{tokenName}", (HttpContext c, string subscriptionId, string resourceGroup, string name, string tokenName) =>
-            IdentityHandlers.GetTokenAsync(c, subscriptionId, resourceGroup, name, tokenName));
-        arm.MapPut(Registry + "/tokens/{tokenName}", (HttpContext c, string subscriptionId, string resourceGroup, string name, string tokenName) =>
-            IdentityHandlers.PutTokenAsync(c, subscriptionId, resourceGroup, name, tokenName));
-        arm.MapPatch(Registry + "/tokens/{tokenName}", (HttpContext c, string subscriptionId, string resourceGroup, string name, string tokenName) =>
-            IdentityHandlers.PatchTokenAsync(c, subscriptionId, resourceGroup, name, tokenName));
-        arm.MapDelete(Registry + "/tokens/{tokenName}", (HttpContext c, string subscriptionId, string resourceGroup, string name, string tokenName) =>
-            IdentityHandlers.DeleteTokenAsync(c, subscriptionId, resourceGroup, name, tokenName));
-
-        arm.MapGet(Registry + "/scopeMaps", (HttpContext c, string subscriptionId, string resourceGroup, string name) =>
-            IdentityHandlers.ListScopeMapsAsync(c, subscriptionId, resourceGroup, name));
-        arm.MapGet(Registry + "/scopeMaps/{scopeMapName}", (HttpContext c, string subscriptionId, string resourceGroup, string name, string scopeMapName) =>
-            IdentityHandlers.GetScopeMapAsync(c, subscriptionId, resourceGroup, name, scopeMapName));
-        arm.MapPut(Registry + "/scopeMaps/{scopeMapName}", (HttpContext c, string subscriptionId, string resourceGroup, string name, string scopeMapName) =>
-            IdentityHandlers.PutScopeMapAsync(c, subscriptionId, resourceGroup, name, scopeMapName));
-        arm.MapPatch(Registry + "/scopeMaps/{scopeMapName}", (HttpContext c, string subscriptionId, string resourceGroup, string name, string scopeMapName) =>
-            IdentityHandlers.PatchScopeMapAsync(c, subscriptionId, resourceGroup, name, scopeMapName));
-        arm.MapDelete(Registry + "/scopeMaps/{scopeMapName}", (HttpContext c, string subscriptionId, string resourceGroup, string name, string scopeMapName) =>
-            IdentityHandlers.DeleteScopeMapAsync(c, subscriptionId, resourceGroup, name, scopeMapName));
+        IdentityHandlers.MapRoutes(arm, Registry);
 
         // Berth extensions (not ACR): garbage collection and the integrity check, answered with their JSON reports.
         arm.MapPost(Registry + "/garbageCollect", MaintenanceHandlers.GarbageCollectRegistryAsync);
