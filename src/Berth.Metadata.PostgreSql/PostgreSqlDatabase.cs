@@ -1,4 +1,6 @@
+using System.Data.Common;
 using Berth.Core.Storage;
+using Berth.Metadata.Sql;
 using Npgsql;
 
 namespace Berth.Metadata.PostgreSql;
@@ -8,7 +10,7 @@ namespace Berth.Metadata.PostgreSql;
 /// migrations applied once when it is first created (at start-up, by the first service that needs metadata).
 /// Unless the connection string says otherwise, connecting gives up after <see cref="DefaultConnectTimeoutSeconds"/>.
 /// </summary>
-public sealed class PostgreSqlDatabase : IDisposable
+public sealed class PostgreSqlDatabase : SqlDatabase, IDisposable
 {
     /// <summary>
     /// Npgsql waits 15 seconds by default; a request waiting that long for a database that is down holds its client
@@ -18,7 +20,7 @@ public sealed class PostgreSqlDatabase : IDisposable
 
     private readonly NpgsqlDataSource _dataSource;
 
-    public PostgreSqlDatabase(string connectionString)
+    public PostgreSqlDatabase(string connectionString) : base(new PostgreSqlDialect())
     {
         NpgsqlConnectionStringBuilder builder;
         try
@@ -46,8 +48,52 @@ public sealed class PostgreSqlDatabase : IDisposable
         }
     }
 
-    public async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken) =>
+    public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await _dataSource.OpenConnectionAsync(cancellationToken);
+
+    /// <summary>
+    /// A session-level advisory lock on a connection of its own, kept out of the pool while the lease is held: every node
+    /// of the database competes for the same key, and if the holder dies or its connection breaks, PostgreSQL releases
+    /// the lock with the session, so a crashed node never blocks collection.
+    /// </summary>
+    public override async Task<IAsyncDisposable?> TryAcquireMaintenanceLeaseAsync(CancellationToken cancellationToken)
+    {
+        var connection = await OpenAsync(cancellationToken);
+        try
+        {
+            if (await SqlCommands.ScalarAsync(connection, $"SELECT pg_try_advisory_lock({MaintenanceLockKey});", cancellationToken) is true)
+                return new MaintenanceLease(connection);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+        await connection.DisposeAsync();
+        return null;
+    }
+
+    /// <summary>The lease's key, hashed the way the repository locks' keys are (<see cref="PostgreSqlDialect.BeginWriteAsync"/>).</summary>
+    private const string MaintenanceLockKey = "hashtextextended('maintenance:garbage-collection', 0)";
+
+    private sealed class MaintenanceLease(DbConnection connection) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await SqlCommands.ScalarAsync(connection, $"SELECT pg_advisory_unlock({MaintenanceLockKey});", CancellationToken.None);
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                // The connection broke; the session, and the lock with it, is gone already.
+            }
+            finally
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
 
     /// <summary>Closes the pool's idle connections, and each busy one when it is returned (after a connection failure).</summary>
     public void ClearPool() => _dataSource.Clear();

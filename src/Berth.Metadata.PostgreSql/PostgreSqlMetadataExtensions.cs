@@ -4,6 +4,7 @@ using Berth.Core.Identity;
 using Berth.Core.Management;
 using Berth.Core.Registries;
 using Berth.Core.Storage;
+using Berth.Metadata.Sql;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
@@ -33,16 +34,19 @@ public static class PostgreSqlMetadataExtensions
         }
         services.AddSingleton(_ => new PostgreSqlDatabase(connectionString));
         services.TryAddSingleton(TimeProvider.System);
-        AddGuarded<IMetadataStore, PostgreSqlMetadataStore>(services);
-        AddGuarded<IRegistryStore, PostgreSqlRegistryStore>(services);
-        AddGuarded<IRepositoryDetailsStore, PostgreSqlRepositoryDetailsStore>(services);
-        AddGuarded<IIdentityStore, PostgreSqlIdentityStore>(services);
-        AddGuarded<IServicePrincipalStore, PostgreSqlServicePrincipalStore>(services);
+        AddGuarded<IMetadataStore, SqlMetadataStore>(services);
+        AddGuarded<IRegistryStore, SqlRegistryStore>(services);
+        AddGuarded<IRepositoryDetailsStore, SqlRepositoryDetailsStore>(services);
+        AddGuarded<IIdentityStore, SqlIdentityStore>(services);
+        AddGuarded<IServicePrincipalStore, SqlServicePrincipalStore>(services);
         return services;
     }
 
     /// <summary>Registers a store behind <see cref="PostgreSqlUnavailability"/>, so an unreachable database surfaces as one exception type.</summary>
     private static void AddGuarded<TService, TStore>(IServiceCollection services) where TService : class where TStore : class, TService =>
-        services.AddSingleton(provider => PostgreSqlUnavailability.Guard<TService>(
-            ActivatorUtilities.CreateInstance<TStore>(provider), provider.GetRequiredService<PostgreSqlDatabase>()));
+        services.AddSingleton(provider =>
+        {
+            var database = provider.GetRequiredService<PostgreSqlDatabase>();
+            return PostgreSqlUnavailability.Guard<TService>(ActivatorUtilities.CreateInstance<TStore>(provider, database), database);
+        });
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using Berth.Core.Content;
 using Berth.Core.Storage;
+using Berth.Metadata.Sql;
 using Berth.Metadata.Sqlite;
 using Berth.Oci;
 using Xunit.Abstractions;
@@ -119,7 +120,7 @@ public sealed class MountCollectionRaceTests(ITestOutputHelper output)
     }
 
     private static BlobService Mounts(ContentFixture f, IBlobStore blobs) =>
-        new(blobs, f.Metadata, new ContentLocks(new SqliteRepositoryDetailsStore(f.Database)));
+        new(blobs, f.Metadata, new ContentLocks(new SqlRepositoryDetailsStore(f.Database)));
 
     private static async Task<byte[]?> ReadOrNullAsync(IBlobStore blobs, Digest digest)
     {

@@ -1,14 +1,18 @@
-using System.Data;
+using System.Data.Common;
+using System.Globalization;
 using Berth.Core.Storage;
 using Berth.Oci;
-using Npgsql;
-using NpgsqlTypes;
-using static Berth.Metadata.PostgreSql.PostgreSqlCommands;
+using static Berth.Metadata.Sql.SqlCommands;
 
-namespace Berth.Metadata.PostgreSql;
+namespace Berth.Metadata.Sql;
 
-internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeProvider time) : IMetadataStore
+internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) : IMetadataStore
 {
+    private readonly SqlDialect _dialect = database.Dialect;
+
+    public Task<IAsyncDisposable?> TryAcquireMaintenanceLeaseAsync(CancellationToken cancellationToken) =>
+        database.TryAcquireMaintenanceLeaseAsync(cancellationToken);
+
     public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
     {
         try
@@ -17,53 +21,9 @@ internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeP
             await ScalarAsync(connection, "SELECT 1;", cancellationToken);
             return true;
         }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        catch (Exception e) when (e is DbException or TimeoutException)
         {
             return false;
-        }
-    }
-
-    /// <summary>
-    /// A session-level advisory lock on a connection of its own, kept out of the pool while the lease is held: every node
-    /// of the database competes for the same key, and if the holder dies or its connection breaks, PostgreSQL releases
-    /// the lock with the session, so a crashed node never blocks collection.
-    /// </summary>
-    public async Task<IAsyncDisposable?> TryAcquireMaintenanceLeaseAsync(CancellationToken cancellationToken)
-    {
-        var connection = await database.OpenAsync(cancellationToken);
-        try
-        {
-            if (await ScalarAsync(connection, $"SELECT pg_try_advisory_lock({MaintenanceLockKey});", cancellationToken) is true)
-                return new MaintenanceLease(connection);
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-        await connection.DisposeAsync();
-        return null;
-    }
-
-    /// <summary>The lease's key, hashed the way the repository locks' keys are (<see cref="PostgreSqlCommands.LockRepositoryAsync"/>).</summary>
-    private const string MaintenanceLockKey = "hashtextextended('maintenance:garbage-collection', 0)";
-
-    private sealed class MaintenanceLease(NpgsqlConnection connection) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            try
-            {
-                await ScalarAsync(connection, $"SELECT pg_advisory_unlock({MaintenanceLockKey});", CancellationToken.None);
-            }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException)
-            {
-                // The connection broke; the session, and the lock with it, is gone already.
-            }
-            finally
-            {
-                await connection.DisposeAsync();
-            }
         }
     }
 
@@ -71,8 +31,7 @@ internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeP
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         var size = await ScalarAsync(connection,
-            "SELECT size FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;", cancellationToken,
-            ("r", repository.Registry), ("n", repository.Name), ("d", digest.ToString()));
+            "SELECT size FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;", cancellationToken, Bind(repository, digest));
         return size is null ? null : (long)size;
     }
 
@@ -80,10 +39,10 @@ internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeP
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         return Convert.ToInt64(await ScalarAsync(connection,
-            """
+            $"""
             SELECT (SELECT COALESCE(SUM(size), 0) FROM (SELECT MAX(size) AS size FROM blob_links WHERE registry=@r GROUP BY digest) AS blobs)
-                 + (SELECT COALESCE(SUM(size), 0) FROM (SELECT MAX(octet_length(content)) AS size FROM manifests WHERE registry=@r GROUP BY digest) AS manifests);
-            """, cancellationToken, ("r", registry)), System.Globalization.CultureInfo.InvariantCulture);
+                 + (SELECT COALESCE(SUM(size), 0) FROM (SELECT MAX({_dialect.ByteLength("content")}) AS size FROM manifests WHERE registry=@r GROUP BY digest) AS manifests);
+            """, cancellationToken, ("r", registry)), CultureInfo.InvariantCulture);
     }
 
     public async Task<IReadOnlyList<string>> ListRepositoriesLinkingBlobAsync(string registry, Digest digest, int limit, CancellationToken cancellationToken)
@@ -97,14 +56,14 @@ internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeP
     public async Task LinkBlobAsync(RepositoryKey repository, Digest digest, long size, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await BeginWriteAsync(connection, repository, cancellationToken);
+        await using var transaction = await _dialect.BeginWriteAsync(connection, repository, cancellationToken);
         await EnsureRepositoryAsync(connection, repository, cancellationToken);
         await ExecuteAsync(connection,
-            """
+            $"""
             INSERT INTO blob_links (registry, repository, digest, size, created_at) VALUES (@r, @n, @d, @s, @t)
-              ON CONFLICT (registry, repository, digest) DO UPDATE SET created_at = GREATEST(blob_links.created_at, excluded.created_at);
+              ON CONFLICT (registry, repository, digest) DO UPDATE SET created_at = {_dialect.Greatest("blob_links.created_at", "excluded.created_at")};
             """,
-            cancellationToken, ("r", repository.Registry), ("n", repository.Name), ("d", digest.ToString()), ("s", size), ("t", Now()));
+            cancellationToken, [.. Bind(repository, digest), ("s", size), ("t", Now())]);
         await transaction.CommitAsync(cancellationToken);
     }
 
@@ -112,19 +71,18 @@ internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeP
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         return await ExecuteAsync(connection,
-            "DELETE FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;", cancellationToken,
-            ("r", repository.Registry), ("n", repository.Name), ("d", digest.ToString())) > 0;
+            "DELETE FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;", cancellationToken, Bind(repository, digest)) > 0;
     }
 
     public async Task<ContentDeletion> DeleteBlobLinkAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await BeginWriteAsync(connection, repository, cancellationToken);
-        var locked = await PostgreSqlContentLocks.FindAsync(connection, repository, PostgreSqlContentLocks.RepositoryRow + " OR " + PostgreSqlContentLocks.HoldersOfBlob, cancellationToken, ("d", digest.ToString()));
+        await using var transaction = await _dialect.BeginWriteAsync(connection, repository, cancellationToken);
+        var locked = await SqlContentLocks.FindAsync(connection, repository, SqlContentLocks.RepositoryRow + " OR " + SqlContentLocks.HoldersOfBlob,
+            cancellationToken, ("d", digest.ToString()));
         if (locked.Count > 0) return new ContentDeletion(true, locked);
         var deleted = await ExecuteAsync(connection,
-            "DELETE FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;", cancellationToken,
-            ("r", repository.Registry), ("n", repository.Name), ("d", digest.ToString()));
+            "DELETE FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;", cancellationToken, Bind(repository, digest));
         await transaction.CommitAsync(cancellationToken);
         return deleted > 0 ? ContentDeletion.Deleted : ContentDeletion.NotFound;
     }
@@ -135,40 +93,26 @@ internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeP
     public Task<IReadOnlyList<Digest>> FindMissingManifestsAsync(RepositoryKey repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken) =>
         FindMissingAsync(repository, digests, "manifests", cancellationToken);
 
-    /// <summary>One round trip for the whole set: the digests not present in <paramref name="table"/>, in the order given.</summary>
+    /// <summary>The digests not present in <paramref name="table"/>, in the order given.</summary>
     private async Task<IReadOnlyList<Digest>> FindMissingAsync(RepositoryKey repository, IReadOnlyCollection<Digest> digests, string table, CancellationToken cancellationToken)
     {
         if (digests.Count == 0) return [];
         var distinct = digests.Distinct().ToList();
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = Prepare(connection,
-            $"SELECT digest FROM {table} WHERE registry=@r AND repository=@n AND digest = ANY(@digests);",
-            ("r", repository.Registry), ("n", repository.Name));
-        command.Parameters.Add(new NpgsqlParameter("digests", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = distinct.Select(d => d.ToString()).ToArray() });
-        var present = new HashSet<string>(StringComparer.Ordinal);
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken)) present.Add(reader.GetString(0));
-        }
+        var present = await _dialect.FindDigestsAsync(connection, $"SELECT digest FROM {table} WHERE registry=@r AND repository=@n AND digest",
+            distinct.Select(d => d.ToString()).ToList(), cancellationToken, ("r", repository.Registry), ("n", repository.Name));
         return distinct.Where(d => !present.Contains(d.ToString())).ToList();
     }
 
     public async Task<StoredManifest?> GetManifestOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = Prepare(connection,
+        var found = await ListAsync(connection,
             "SELECT media_type, content, artifact_type, subject, annotations, created_at FROM manifests WHERE registry=@r AND repository=@n AND digest=@d;",
-            ("r", repository.Registry), ("n", repository.Name), ("d", digest.ToString()));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken)) return null;
-        return new StoredManifest(
-            digest,
-            reader.GetString(0),
-            (byte[])reader.GetValue(1),
-            reader.IsDBNull(2) ? null : reader.GetString(2),
-            reader.IsDBNull(3) ? null : Digest.Parse(reader.GetString(3)),
-            reader.IsDBNull(4) ? null : reader.GetString(4),
-            Time(reader, 5));
+            reader => new StoredManifest(digest, reader.GetString(0), (byte[])reader.GetValue(1), StringOrNull(reader, 2),
+                reader.IsDBNull(3) ? null : Digest.Parse(reader.GetString(3)), StringOrNull(reader, 4), Time(reader, 5)),
+            cancellationToken, Bind(repository, digest));
+        return found.Count == 0 ? null : found[0];
     }
 
     public async Task<Digest?> GetTagOrNullAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken)
@@ -184,14 +128,15 @@ internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeP
         var manifest = write.Manifest;
         var digest = manifest.Digest.ToString();
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await BeginWriteAsync(connection, repository, cancellationToken);
+        await using var transaction = await _dialect.BeginWriteAsync(connection, repository, cancellationToken);
         await EnsureRepositoryAsync(connection, repository, cancellationToken);
         await EnsureReferencesPresentAsync(connection, repository, write, cancellationToken);
         var inserted = await ExecuteAsync(connection,
-            """
-            INSERT INTO manifests (registry, repository, digest, media_type, artifact_type, subject, annotations, content, created_at)
-            VALUES (@r, @n, @d, @m, @a, @s, @ann, @c, @t) ON CONFLICT DO NOTHING;
-            """, cancellationToken,
+            _dialect.InsertOrIgnore(
+                """
+                manifests (registry, repository, digest, media_type, artifact_type, subject, annotations, content, created_at)
+                VALUES (@r, @n, @d, @m, @a, @s, @ann, @c, @t)
+                """), cancellationToken,
             ("r", repository.Registry), ("n", repository.Name), ("d", digest), ("m", manifest.MediaType),
             ("a", manifest.ArtifactType), ("s", manifest.Subject?.ToString()), ("ann", manifest.AnnotationsJson),
             ("c", manifest.Content), ("t", manifest.CreatedAt.ToUnixTimeMilliseconds()));
@@ -200,7 +145,7 @@ internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeP
             foreach (var (referenced, kind) in write.BlobReferences.Select(d => (d, "blob")).Concat(write.ManifestReferences.Select(d => (d, "manifest"))))
             {
                 await ExecuteAsync(connection,
-                    "INSERT INTO manifest_references (registry, repository, manifest, referenced, kind) VALUES (@r, @n, @m, @ref, @k) ON CONFLICT DO NOTHING;",
+                    _dialect.InsertOrIgnore("manifest_references (registry, repository, manifest, referenced, kind) VALUES (@r, @n, @m, @ref, @k)"),
                     cancellationToken, ("r", repository.Registry), ("n", repository.Name), ("m", digest), ("ref", referenced.ToString()), ("k", kind));
             }
         }
@@ -219,14 +164,14 @@ internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeP
     public async Task<ContentDeletion> DeleteManifestAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await BeginWriteAsync(connection, repository, cancellationToken);
+        await using var transaction = await _dialect.BeginWriteAsync(connection, repository, cancellationToken);
         // Deleting the manifest deletes its tags too, so a lock on any of them keeps it.
-        var locked = await PostgreSqlContentLocks.FindAsync(connection, repository,
-            $"{PostgreSqlContentLocks.RepositoryRow} OR (a.kind='manifest' AND a.key=@d) OR " +
+        var locked = await SqlContentLocks.FindAsync(connection, repository,
+            $"{SqlContentLocks.RepositoryRow} OR (a.kind='manifest' AND a.key=@d) OR " +
             "(a.kind='tag' AND a.key IN (SELECT tag FROM tags WHERE registry=@r AND repository=@n AND digest=@d))",
             cancellationToken, ("d", digest.ToString()));
         if (locked.Count > 0) return new ContentDeletion(true, locked);
-        var parameters = new (string, object?)[] { ("r", repository.Registry), ("n", repository.Name), ("d", digest.ToString()) };
+        var parameters = Bind(repository, digest);
         var deleted = await ExecuteAsync(connection, "DELETE FROM manifests WHERE registry=@r AND repository=@n AND digest=@d;", cancellationToken, parameters);
         // Unlocked attributes belong to the manifest and its tags; they go with them, so a later push of the same name starts afresh.
         await ExecuteAsync(connection,
@@ -244,8 +189,8 @@ internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeP
     public async Task<ContentDeletion> DeleteTagAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await BeginWriteAsync(connection, repository, cancellationToken);
-        var locked = await PostgreSqlContentLocks.FindAsync(connection, repository, $"{PostgreSqlContentLocks.RepositoryRow} OR (a.kind='tag' AND a.key=@t)",
+        await using var transaction = await _dialect.BeginWriteAsync(connection, repository, cancellationToken);
+        var locked = await SqlContentLocks.FindAsync(connection, repository, $"{SqlContentLocks.RepositoryRow} OR (a.kind='tag' AND a.key=@t)",
             cancellationToken, ("t", tag));
         if (locked.Count > 0) return new ContentDeletion(true, locked);
         var parameters = new (string, object?)[] { ("r", repository.Registry), ("n", repository.Name), ("t", tag) };
@@ -281,17 +226,11 @@ internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeP
     public async Task<IReadOnlyList<ReferrerRecord>> ListReferrersAsync(RepositoryKey repository, Digest subject, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = Prepare(connection,
-            "SELECT digest, media_type, octet_length(content), artifact_type, annotations FROM manifests WHERE registry=@r AND repository=@n AND subject=@s ORDER BY created_at, digest;",
-            ("r", repository.Registry), ("n", repository.Name), ("s", subject.ToString()));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var result = new List<ReferrerRecord>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            result.Add(new ReferrerRecord(Digest.Parse(reader.GetString(0)), reader.GetString(1), reader.GetInt32(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
-        }
-        return result;
+        return await ListAsync(connection,
+            $"SELECT digest, media_type, {_dialect.ByteLength("content")}, artifact_type, annotations FROM manifests " +
+            "WHERE registry=@r AND repository=@n AND subject=@s ORDER BY created_at, digest;",
+            reader => new ReferrerRecord(Digest.Parse(reader.GetString(0)), reader.GetString(1), reader.GetInt64(2), StringOrNull(reader, 3), StringOrNull(reader, 4)),
+            cancellationToken, ("r", repository.Registry), ("n", repository.Name), ("s", subject.ToString()));
     }
 
     public async Task CreateUploadAsync(UploadSession session, CancellationToken cancellationToken)
@@ -303,11 +242,8 @@ internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeP
 
     public async Task<UploadSession?> GetUploadOrNullAsync(string uploadId, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = Prepare(connection, "SELECT registry, repository, started_at FROM uploads WHERE id=@id;", ("id", uploadId));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken)) return null;
-        return new UploadSession(uploadId, new RepositoryKey(reader.GetString(0), reader.GetString(1)), Time(reader, 2));
+        var found = await ListUploadsAsync("WHERE id=@id", cancellationToken, ("id", uploadId));
+        return found.Count == 0 ? null : found[0];
     }
 
     public async Task DeleteUploadAsync(string uploadId, CancellationToken cancellationToken)
@@ -319,7 +255,7 @@ internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeP
     public async Task DeleteRegistryContentAsync(string registry, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await _dialect.BeginWriteAsync(connection, null, cancellationToken);
         foreach (var table in new[] { "tags", "manifest_references", "manifests", "blob_links", "uploads", "repositories", "content_attributes" })
             await ExecuteAsync(connection, $"DELETE FROM {table} WHERE registry=@r;", cancellationToken, ("r", registry));
         await transaction.CommitAsync(cancellationToken);
@@ -327,14 +263,14 @@ internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeP
 
     /// <summary>
     /// ManifestService checked the references before this transaction; garbage collection may have removed a link or an
-    /// untagged manifest since. Checking again under the repository's lock means a manifest never lands pointing at nothing.
+    /// untagged manifest since. Checking again under the write lock means a manifest never lands pointing at nothing.
     /// </summary>
-    private static async Task EnsureReferencesPresentAsync(NpgsqlConnection connection, RepositoryKey repository, ManifestWrite write, CancellationToken cancellationToken)
+    private static async Task EnsureReferencesPresentAsync(DbConnection connection, RepositoryKey repository, ManifestWrite write, CancellationToken cancellationToken)
     {
         foreach (var (referenced, sql) in write.BlobReferences.Select(d => (d, "SELECT 1 FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;"))
                      .Concat(write.ManifestReferences.Select(d => (d, "SELECT 1 FROM manifests WHERE registry=@r AND repository=@n AND digest=@d;"))))
         {
-            if (await ScalarAsync(connection, sql, cancellationToken, ("r", repository.Registry), ("n", repository.Name), ("d", referenced.ToString())) is null)
+            if (await ScalarAsync(connection, sql, cancellationToken, Bind(repository, referenced)) is null)
                 throw new OciException(OciErrorCode.ManifestBlobUnknown, $"{referenced} is no longer in repository {repository.Name}; push it again before the manifest",
                     new { digest = referenced.ToString() });
         }
@@ -343,49 +279,36 @@ internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeP
     public async Task<RepositoryContent> GetRepositoryContentAsync(RepositoryKey repository, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        // REPEATABLE READ: one snapshot across the three queries, as SQLite's WAL read transaction gives.
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        // One snapshot across the three queries (a WAL read transaction on SQLite, REPEATABLE READ on PostgreSQL).
+        await using var transaction = await connection.BeginTransactionAsync(_dialect.SnapshotIsolation, cancellationToken);
         var parameters = new (string, object?)[] { ("r", repository.Registry), ("n", repository.Name) };
 
         var references = new Dictionary<string, (List<Digest> Manifests, List<Digest> Blobs)>();
-        await using (var command = Prepare(connection, "SELECT manifest, referenced, kind FROM manifest_references WHERE registry=@r AND repository=@n;", parameters))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        foreach (var (manifest, referenced, kind) in await ListAsync(connection,
+                     "SELECT manifest, referenced, kind FROM manifest_references WHERE registry=@r AND repository=@n;",
+                     reader => (reader.GetString(0), Digest.Parse(reader.GetString(1)), reader.GetString(2)), cancellationToken, parameters))
         {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var manifest = reader.GetString(0);
-                if (!references.TryGetValue(manifest, out var lists)) references[manifest] = lists = ([], []);
-                (reader.GetString(2) == "manifest" ? lists.Manifests : lists.Blobs).Add(Digest.Parse(reader.GetString(1)));
-            }
+            if (!references.TryGetValue(manifest, out var lists)) references[manifest] = lists = ([], []);
+            (kind == "manifest" ? lists.Manifests : lists.Blobs).Add(referenced);
         }
 
-        var manifests = new List<ManifestNode>();
-        await using (var command = Prepare(connection,
+        var manifests = await ListAsync(connection,
             $"""
             SELECT m.digest, m.created_at, m.subject,
                    EXISTS (SELECT 1 FROM tags t WHERE t.registry=m.registry AND t.repository=m.repository AND t.digest=m.digest),
                    EXISTS (SELECT 1 FROM content_attributes a WHERE a.registry=m.registry AND a.repository=m.repository
-                           AND ({PostgreSqlContentLocks.RepositoryRow} OR (a.kind='manifest' AND a.key=m.digest)) AND {PostgreSqlContentLocks.Forbids})
+                           AND ({SqlContentLocks.RepositoryRow} OR (a.kind='manifest' AND a.key=m.digest)) AND {SqlContentLocks.Forbids})
             FROM manifests m WHERE m.registry=@r AND m.repository=@n;
-            """, parameters))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
+            """,
+            reader =>
             {
-                var digest = reader.GetString(0);
-                references.TryGetValue(digest, out var lists);
-                manifests.Add(new ManifestNode(Digest.Parse(digest), Time(reader, 1), reader.GetBoolean(3),
-                    reader.IsDBNull(2) ? null : Digest.Parse(reader.GetString(2)), lists.Manifests ?? [], lists.Blobs ?? [], reader.GetBoolean(4)));
-            }
-        }
+                references.TryGetValue(reader.GetString(0), out var lists);
+                return new ManifestNode(Digest.Parse(reader.GetString(0)), Time(reader, 1), reader.GetBoolean(3),
+                    reader.IsDBNull(2) ? null : Digest.Parse(reader.GetString(2)), lists.Manifests ?? [], lists.Blobs ?? [], reader.GetBoolean(4));
+            }, cancellationToken, parameters);
 
-        var links = new List<BlobLinkInfo>();
-        await using (var command = Prepare(connection, "SELECT digest, size, created_at FROM blob_links WHERE registry=@r AND repository=@n;", parameters))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-                links.Add(new BlobLinkInfo(Digest.Parse(reader.GetString(0)), reader.GetInt64(1), Time(reader, 2)));
-        }
+        var links = await ListAsync(connection, "SELECT digest, size, created_at FROM blob_links WHERE registry=@r AND repository=@n;",
+            reader => new BlobLinkInfo(Digest.Parse(reader.GetString(0)), reader.GetInt64(1), Time(reader, 2)), cancellationToken, parameters);
         await transaction.CommitAsync(cancellationToken);
         return new RepositoryContent(manifests, links);
     }
@@ -393,8 +316,8 @@ internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeP
     public async Task<bool> DeleteManifestIfUnusedAsync(RepositoryKey repository, Digest digest, DateTimeOffset createdBefore, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await BeginWriteAsync(connection, repository, cancellationToken);
-        var parameters = new (string, object?)[] { ("r", repository.Registry), ("n", repository.Name), ("d", digest.ToString()), ("before", createdBefore.ToUnixTimeMilliseconds()) };
+        await using var transaction = await _dialect.BeginWriteAsync(connection, repository, cancellationToken);
+        (string, object?)[] parameters = [.. Bind(repository, digest), ("before", createdBefore.ToUnixTimeMilliseconds())];
         var deleted = await ExecuteAsync(connection,
             $"""
             DELETE FROM manifests WHERE registry=@r AND repository=@n AND digest=@d AND created_at < @before
@@ -402,7 +325,7 @@ internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeP
               AND NOT EXISTS (SELECT 1 FROM manifest_references WHERE registry=@r AND repository=@n AND referenced=@d AND kind='manifest')
               AND (subject IS NULL OR NOT EXISTS (SELECT 1 FROM manifests s WHERE s.registry=@r AND s.repository=@n AND s.digest=manifests.subject))
               AND NOT EXISTS (SELECT 1 FROM content_attributes a WHERE a.registry=@r AND a.repository=@n
-                              AND ({PostgreSqlContentLocks.RepositoryRow} OR (a.kind='manifest' AND a.key=@d)) AND {PostgreSqlContentLocks.Forbids});
+                              AND ({SqlContentLocks.RepositoryRow} OR (a.kind='manifest' AND a.key=@d)) AND {SqlContentLocks.Forbids});
             """, cancellationToken, parameters);
         if (deleted == 0) return false;
         await ExecuteAsync(connection, "DELETE FROM manifest_references WHERE registry=@r AND repository=@n AND manifest=@d;", cancellationToken, parameters);
@@ -414,14 +337,14 @@ internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeP
     public async Task<bool> DeleteBlobLinkIfUnreferencedAsync(RepositoryKey repository, Digest digest, DateTimeOffset createdBefore, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        // Under the repository's lock, so a manifest PUT that has checked this link cannot commit its references after the check below.
-        await using var transaction = await BeginWriteAsync(connection, repository, cancellationToken);
+        // Under the repository's write lock, so a manifest PUT that has checked this link cannot commit its references after
+        // the check below (on SQLite a lone DELETE takes the same database-wide write lock when it starts).
+        await using var transaction = await _dialect.BeginWriteAsync(connection, repository, cancellationToken);
         var deleted = await ExecuteAsync(connection,
             """
             DELETE FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d AND created_at < @before
               AND NOT EXISTS (SELECT 1 FROM manifest_references WHERE registry=@r AND repository=@n AND referenced=@d AND kind='blob');
-            """, cancellationToken,
-            ("r", repository.Registry), ("n", repository.Name), ("d", digest.ToString()), ("before", createdBefore.ToUnixTimeMilliseconds())) > 0;
+            """, cancellationToken, [.. Bind(repository, digest), ("before", createdBefore.ToUnixTimeMilliseconds())]) > 0;
         await transaction.CommitAsync(cancellationToken);
         return deleted;
     }
@@ -431,45 +354,28 @@ internal sealed class PostgreSqlMetadataStore(PostgreSqlDatabase database, TimeP
         if (digests.Count == 0) return [];
         var distinct = digests.Distinct().ToList();
         await using var connection = await database.OpenAsync(cancellationToken);
-        // The digest index leads with the registry; PostgreSQL's skip over it is a join with the registries that have links.
-        await using var command = Prepare(connection,
-            """
-            SELECT DISTINCT l.digest FROM (SELECT DISTINCT registry FROM blob_links) r
-            JOIN blob_links l ON l.registry = r.registry AND l.digest = ANY(@digests);
-            """);
-        command.Parameters.Add(new NpgsqlParameter("digests", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = distinct.Select(d => d.ToString()).ToArray() });
-        var linked = new HashSet<string>(StringComparer.Ordinal);
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken)) linked.Add(reader.GetString(0));
-        }
+        var linked = await _dialect.FindLinkedBlobsAsync(connection, distinct.Select(d => d.ToString()).ToList(), cancellationToken);
         return distinct.Where(d => linked.Contains(d.ToString())).ToList();
     }
 
-    public async Task<IReadOnlyList<UploadSession>> ListUploadsStartedBeforeAsync(DateTimeOffset startedBefore, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<UploadSession>> ListUploadsStartedBeforeAsync(DateTimeOffset startedBefore, int limit, CancellationToken cancellationToken) =>
+        await ListUploadsAsync("WHERE started_at < @before ORDER BY started_at LIMIT @limit", cancellationToken,
+            ("before", startedBefore.ToUnixTimeMilliseconds()), ("limit", limit));
+
+    private async Task<List<UploadSession>> ListUploadsAsync(string where, CancellationToken cancellationToken, params (string, object?)[] parameters)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = Prepare(connection,
-            "SELECT id, registry, repository, started_at FROM uploads WHERE started_at < @before ORDER BY started_at LIMIT @limit;",
-            ("before", startedBefore.ToUnixTimeMilliseconds()), ("limit", limit));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var result = new List<UploadSession>();
-        while (await reader.ReadAsync(cancellationToken))
-            result.Add(new UploadSession(reader.GetString(0), new RepositoryKey(reader.GetString(1), reader.GetString(2)), Time(reader, 3)));
-        return result;
+        return await ListAsync(connection, $"SELECT id, registry, repository, started_at FROM uploads {where};",
+            reader => new UploadSession(reader.GetString(0), new RepositoryKey(reader.GetString(1), reader.GetString(2)), Time(reader, 3)),
+            cancellationToken, parameters);
     }
 
     private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    private Task EnsureRepositoryAsync(NpgsqlConnection connection, RepositoryKey repository, CancellationToken cancellationToken) =>
-        ExecuteAsync(connection, "INSERT INTO repositories (registry, name, created_at) VALUES (@r, @n, @t) ON CONFLICT DO NOTHING;", cancellationToken,
-            ("r", repository.Registry), ("n", repository.Name), ("t", Now()));
+    private static (string, object?)[] Bind(RepositoryKey repository, Digest digest) =>
+        [("r", repository.Registry), ("n", repository.Name), ("d", digest.ToString())];
 
-    /// <summary>A write transaction holding the repository's lock (see <see cref="PostgreSqlCommands.LockRepositoryAsync"/>).</summary>
-    private static async Task<NpgsqlTransaction> BeginWriteAsync(NpgsqlConnection connection, RepositoryKey repository, CancellationToken cancellationToken)
-    {
-        var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await LockRepositoryAsync(connection, repository.Registry, repository.Name, cancellationToken);
-        return transaction;
-    }
+    private Task EnsureRepositoryAsync(DbConnection connection, RepositoryKey repository, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, _dialect.InsertOrIgnore("repositories (registry, name, created_at) VALUES (@r, @n, @t)"), cancellationToken,
+            ("r", repository.Registry), ("n", repository.Name), ("t", Now()));
 }
