@@ -1,6 +1,6 @@
-using Berth.Core.Content;
 using Berth.Core.Storage;
 using Berth.Core.Tests.Identity;
+using Berth.Core.Content;
 using Berth.Metadata.Sql;
 using Berth.Metadata.Sqlite;
 

@@ -1,5 +1,5 @@
-using System.Text;
 using Berth.Core.Content;
+using System.Text;
 using Berth.Core.Maintenance;
 using Berth.Core.Storage;
 using Berth.Oci;
