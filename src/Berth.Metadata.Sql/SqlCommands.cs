@@ -48,8 +48,29 @@ internal static class SqlCommands
         return result;
     }
 
-    public static Task<List<string>> ListStringsAsync(DbConnection connection, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters) =>
-        ListAsync(connection, sql, reader => reader.GetString(0), cancellationToken, parameters);
+    /// <summary>The first column, as text.</summary>
+    public static string Text(DbDataReader reader) => reader.GetString(0);
+
+    // The same on a connection of its own, for a statement that needs no transaction.
+
+    public static async Task<int> ExecuteAsync(this SqlDatabase database, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await ExecuteAsync(connection, sql, cancellationToken, parameters);
+    }
+
+    public static async Task<object?> ScalarAsync(this SqlDatabase database, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await ScalarAsync(connection, sql, cancellationToken, parameters);
+    }
+
+    public static async Task<List<T>> ListAsync<T>(this SqlDatabase database, string sql, Func<DbDataReader, T> read, CancellationToken cancellationToken,
+        params (string Name, object? Value)[] parameters)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await ListAsync(connection, sql, read, cancellationToken, parameters);
+    }
 
     public static DateTimeOffset Time(DbDataReader reader, int ordinal) => DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(ordinal));
 

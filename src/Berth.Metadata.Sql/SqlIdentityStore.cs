@@ -24,15 +24,12 @@ internal sealed class SqlIdentityStore(SqlDatabase database) : IIdentityStore
     /// <summary><c>name=@n</c>, compared as names are.</summary>
     private string NameIs => $"{_dialect.CaseInsensitive("name")}={_dialect.CaseInsensitive("@n")}";
 
-    public async Task<AdminUserRecord?> GetAdminUserOrNullAsync(string registry, CancellationToken cancellationToken)
-    {
-        var found = await QueryAsync(
+    public async Task<AdminUserRecord?> GetAdminUserOrNullAsync(string registry, CancellationToken cancellationToken) =>
+        (await database.ListAsync(
             "SELECT registry, enabled, password, password_created_at, password_expiry, password2, password2_created_at, password2_expiry, version " +
             "FROM admin_users WHERE registry=@r;",
             reader => new AdminUserRecord(reader.GetString(0), reader.GetBoolean(1), ReadPassword(reader, 2), ReadPassword(reader, 5), reader.GetInt64(8)),
-            cancellationToken, ("r", registry));
-        return found.Count == 0 ? null : found[0];
-    }
+            cancellationToken, ("r", registry))).FirstOrDefault();
 
     public async Task<AdminUserRecord> PutAdminUserAsync(AdminUserRecord adminUser, CancellationToken cancellationToken)
     {
@@ -50,19 +47,16 @@ internal sealed class SqlIdentityStore(SqlDatabase database) : IIdentityStore
         return adminUser with { Version = version };
     }
 
-    public async Task<TokenRecord?> GetTokenOrNullAsync(string registry, string name, CancellationToken cancellationToken)
-    {
-        var found = await QueryAsync($"SELECT {TokenColumns} FROM tokens WHERE registry=@r AND {NameIs};", ReadToken, cancellationToken, ("r", registry), ("n", name));
-        return found.Count == 0 ? null : found[0];
-    }
+    public async Task<TokenRecord?> GetTokenOrNullAsync(string registry, string name, CancellationToken cancellationToken) =>
+        (await database.ListAsync($"SELECT {TokenColumns} FROM tokens WHERE registry=@r AND {NameIs};", ReadToken, cancellationToken, ("r", registry), ("n", name))).FirstOrDefault();
 
     public async Task<IReadOnlyList<TokenRecord>> ListTokensAsync(string registry, CancellationToken cancellationToken) =>
-        await QueryAsync($"SELECT {TokenColumns} FROM tokens WHERE registry=@r ORDER BY {_dialect.CaseInsensitive("name")};", ReadToken, cancellationToken, ("r", registry));
+        await database.ListAsync($"SELECT {TokenColumns} FROM tokens WHERE registry=@r ORDER BY {_dialect.CaseInsensitive("name")};", ReadToken, cancellationToken, ("r", registry));
 
     public Task<int> CountTokensAsync(string registry, CancellationToken cancellationToken) => CountAsync("tokens", registry, cancellationToken);
 
     public async Task<IReadOnlyList<string>> ListTokensUsingScopeMapAsync(string registry, string scopeMapName, int limit, CancellationToken cancellationToken) =>
-        await QueryAsync(
+        await database.ListAsync(
             $"SELECT name FROM tokens WHERE registry=@r AND {_dialect.CaseInsensitive("scope_map")}={_dialect.CaseInsensitive("@s")} " +
             $"ORDER BY {_dialect.CaseInsensitive("name")} LIMIT @l;",
             reader => reader.GetString(0), cancellationToken, ("r", registry), ("s", scopeMapName), ("l", limit));
@@ -85,14 +79,12 @@ internal sealed class SqlIdentityStore(SqlDatabase database) : IIdentityStore
     public Task<bool> DeleteTokenAsync(string registry, string name, CancellationToken cancellationToken) =>
         DeleteAsync($"DELETE FROM tokens WHERE registry=@r AND {NameIs};", registry, name, cancellationToken);
 
-    public async Task<ScopeMapRecord?> GetScopeMapOrNullAsync(string registry, string name, CancellationToken cancellationToken)
-    {
-        var found = await QueryAsync($"SELECT {ScopeMapColumns} FROM scope_maps WHERE registry=@r AND {NameIs};", ReadScopeMap, cancellationToken, ("r", registry), ("n", name));
-        return found.Count == 0 ? null : found[0];
-    }
+    public async Task<ScopeMapRecord?> GetScopeMapOrNullAsync(string registry, string name, CancellationToken cancellationToken) =>
+        (await database.ListAsync($"SELECT {ScopeMapColumns} FROM scope_maps WHERE registry=@r AND {NameIs};", ReadScopeMap, cancellationToken, ("r", registry), ("n", name)))
+        .FirstOrDefault();
 
     public async Task<IReadOnlyList<ScopeMapRecord>> ListScopeMapsAsync(string registry, CancellationToken cancellationToken) =>
-        await QueryAsync($"SELECT {ScopeMapColumns} FROM scope_maps WHERE registry=@r ORDER BY {_dialect.CaseInsensitive("name")};", ReadScopeMap, cancellationToken, ("r", registry));
+        await database.ListAsync($"SELECT {ScopeMapColumns} FROM scope_maps WHERE registry=@r ORDER BY {_dialect.CaseInsensitive("name")};", ReadScopeMap, cancellationToken, ("r", registry));
 
     public Task<int> CountScopeMapsAsync(string registry, CancellationToken cancellationToken) => CountAsync("scope_maps", registry, cancellationToken);
 
@@ -130,23 +122,11 @@ internal sealed class SqlIdentityStore(SqlDatabase database) : IIdentityStore
         return stored[0];
     }
 
-    private async Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> read, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await ListAsync(connection, sql, read, cancellationToken, parameters);
-    }
+    private async Task<int> CountAsync(string table, string registry, CancellationToken cancellationToken) =>
+        Convert.ToInt32(await database.ScalarAsync($"SELECT COUNT(*) FROM {table} WHERE registry=@r;", cancellationToken, ("r", registry)));
 
-    private async Task<int> CountAsync(string table, string registry, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return Convert.ToInt32(await ScalarAsync(connection, $"SELECT COUNT(*) FROM {table} WHERE registry=@r;", cancellationToken, ("r", registry)));
-    }
-
-    private async Task<bool> DeleteAsync(string sql, string registry, string name, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await ExecuteAsync(connection, sql, cancellationToken, ("r", registry), ("n", name)) > 0;
-    }
+    private async Task<bool> DeleteAsync(string sql, string registry, string name, CancellationToken cancellationToken) =>
+        await database.ExecuteAsync(sql, cancellationToken, ("r", registry), ("n", name)) > 0;
 
     private static TokenRecord ReadToken(DbDataReader reader) => new(
         reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetBoolean(3), Time(reader, 4),

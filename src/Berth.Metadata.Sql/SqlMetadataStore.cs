@@ -27,31 +27,19 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
         }
     }
 
-    public async Task<long?> GetLinkedBlobSizeOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var size = await ScalarAsync(connection,
-            "SELECT size FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;", cancellationToken, Bind(repository, digest));
-        return size is null ? null : (long)size;
-    }
+    public async Task<long?> GetLinkedBlobSizeOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) =>
+        (long?)await database.ScalarAsync("SELECT size FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;", cancellationToken, Bind(repository, digest));
 
-    public async Task<long> GetRegistrySizeAsync(string registry, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return Convert.ToInt64(await ScalarAsync(connection,
+    public async Task<long> GetRegistrySizeAsync(string registry, CancellationToken cancellationToken) =>
+        Convert.ToInt64(await database.ScalarAsync(
             $"""
             SELECT (SELECT COALESCE(SUM(size), 0) FROM (SELECT MAX(size) AS size FROM blob_links WHERE registry=@r GROUP BY digest) AS blobs)
                  + (SELECT COALESCE(SUM(size), 0) FROM (SELECT MAX({_dialect.ByteLength("content")}) AS size FROM manifests WHERE registry=@r GROUP BY digest) AS manifests);
             """, cancellationToken, ("r", registry)), CultureInfo.InvariantCulture);
-    }
 
-    public async Task<IReadOnlyList<string>> ListRepositoriesLinkingBlobAsync(string registry, Digest digest, int limit, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await ListStringsAsync(connection,
-            "SELECT repository FROM blob_links WHERE registry=@r AND digest=@d ORDER BY repository LIMIT @limit;", cancellationToken,
+    public async Task<IReadOnlyList<string>> ListRepositoriesLinkingBlobAsync(string registry, Digest digest, int limit, CancellationToken cancellationToken) =>
+        await database.ListAsync("SELECT repository FROM blob_links WHERE registry=@r AND digest=@d ORDER BY repository LIMIT @limit;", Text, cancellationToken,
             ("r", registry), ("d", digest.ToString()), ("limit", limit));
-    }
 
     public async Task LinkBlobAsync(RepositoryKey repository, Digest digest, long size, CancellationToken cancellationToken)
     {
@@ -67,12 +55,8 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
         await transaction.CommitAsync(cancellationToken);
     }
 
-    public async Task<bool> UnlinkBlobAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await ExecuteAsync(connection,
-            "DELETE FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;", cancellationToken, Bind(repository, digest)) > 0;
-    }
+    public async Task<bool> UnlinkBlobAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) =>
+        await database.ExecuteAsync("DELETE FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;", cancellationToken, Bind(repository, digest)) > 0;
 
     public async Task<ContentDeletion> DeleteBlobLinkAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
     {
@@ -104,24 +88,16 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
         return distinct.Where(d => !present.Contains(d.ToString())).ToList();
     }
 
-    public async Task<StoredManifest?> GetManifestOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var found = await ListAsync(connection,
+    public async Task<StoredManifest?> GetManifestOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) =>
+        (await database.ListAsync(
             "SELECT media_type, content, artifact_type, subject, annotations, created_at FROM manifests WHERE registry=@r AND repository=@n AND digest=@d;",
             reader => new StoredManifest(digest, reader.GetString(0), (byte[])reader.GetValue(1), StringOrNull(reader, 2),
                 reader.IsDBNull(3) ? null : Digest.Parse(reader.GetString(3)), StringOrNull(reader, 4), Time(reader, 5)),
-            cancellationToken, Bind(repository, digest));
-        return found.Count == 0 ? null : found[0];
-    }
+            cancellationToken, Bind(repository, digest))).FirstOrDefault();
 
-    public async Task<Digest?> GetTagOrNullAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var digest = await ScalarAsync(connection, "SELECT digest FROM tags WHERE registry=@r AND repository=@n AND tag=@t;", cancellationToken,
-            ("r", repository.Registry), ("n", repository.Name), ("t", tag));
-        return digest is null ? null : Digest.Parse((string)digest);
-    }
+    public async Task<Digest?> GetTagOrNullAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken) =>
+        await database.ScalarAsync("SELECT digest FROM tags WHERE registry=@r AND repository=@n AND tag=@t;", cancellationToken,
+            ("r", repository.Registry), ("n", repository.Name), ("t", tag)) is string digest ? Digest.Parse(digest) : null;
 
     public async Task PutManifestAsync(RepositoryKey repository, ManifestWrite write, CancellationToken cancellationToken)
     {
@@ -200,57 +176,34 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
         return deleted > 0 ? ContentDeletion.Deleted : ContentDeletion.NotFound;
     }
 
-    public async Task<IReadOnlyList<string>> ListTagsAsync(RepositoryKey repository, int limit, string? last, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await ListStringsAsync(connection,
-            "SELECT tag FROM tags WHERE registry=@r AND repository=@n AND tag > @last ORDER BY tag LIMIT @limit;", cancellationToken,
+    public async Task<IReadOnlyList<string>> ListTagsAsync(RepositoryKey repository, int limit, string? last, CancellationToken cancellationToken) =>
+        await database.ListAsync("SELECT tag FROM tags WHERE registry=@r AND repository=@n AND tag > @last ORDER BY tag LIMIT @limit;", Text, cancellationToken,
             ("r", repository.Registry), ("n", repository.Name), ("last", last ?? ""), ("limit", limit));
-    }
 
-    public async Task<bool> RepositoryExistsAsync(RepositoryKey repository, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await ScalarAsync(connection, "SELECT 1 FROM repositories WHERE registry=@r AND name=@n;", cancellationToken,
+    public async Task<bool> RepositoryExistsAsync(RepositoryKey repository, CancellationToken cancellationToken) =>
+        await database.ScalarAsync("SELECT 1 FROM repositories WHERE registry=@r AND name=@n;", cancellationToken,
             ("r", repository.Registry), ("n", repository.Name)) is not null;
-    }
 
-    public async Task<IReadOnlyList<string>> ListRepositoriesAsync(string registry, int limit, string? last, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await ListStringsAsync(connection,
-            "SELECT name FROM repositories WHERE registry=@r AND name > @last ORDER BY name LIMIT @limit;", cancellationToken,
+    public async Task<IReadOnlyList<string>> ListRepositoriesAsync(string registry, int limit, string? last, CancellationToken cancellationToken) =>
+        await database.ListAsync("SELECT name FROM repositories WHERE registry=@r AND name > @last ORDER BY name LIMIT @limit;", Text, cancellationToken,
             ("r", registry), ("last", last ?? ""), ("limit", limit));
-    }
 
-    public async Task<IReadOnlyList<ReferrerRecord>> ListReferrersAsync(RepositoryKey repository, Digest subject, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await ListAsync(connection,
+    public async Task<IReadOnlyList<ReferrerRecord>> ListReferrersAsync(RepositoryKey repository, Digest subject, CancellationToken cancellationToken) =>
+        await database.ListAsync(
             $"SELECT digest, media_type, {_dialect.ByteLength("content")}, artifact_type, annotations FROM manifests " +
             "WHERE registry=@r AND repository=@n AND subject=@s ORDER BY created_at, digest;",
             reader => new ReferrerRecord(Digest.Parse(reader.GetString(0)), reader.GetString(1), reader.GetInt64(2), StringOrNull(reader, 3), StringOrNull(reader, 4)),
             cancellationToken, ("r", repository.Registry), ("n", repository.Name), ("s", subject.ToString()));
-    }
 
-    public async Task CreateUploadAsync(UploadSession session, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await ExecuteAsync(connection, "INSERT INTO uploads (id, registry, repository, started_at) VALUES (@id, @r, @n, @t);", cancellationToken,
+    public Task CreateUploadAsync(UploadSession session, CancellationToken cancellationToken) =>
+        database.ExecuteAsync("INSERT INTO uploads (id, registry, repository, started_at) VALUES (@id, @r, @n, @t);", cancellationToken,
             ("id", session.Id), ("r", session.Repository.Registry), ("n", session.Repository.Name), ("t", session.StartedAt.ToUnixTimeMilliseconds()));
-    }
 
-    public async Task<UploadSession?> GetUploadOrNullAsync(string uploadId, CancellationToken cancellationToken)
-    {
-        var found = await ListUploadsAsync("WHERE id=@id", cancellationToken, ("id", uploadId));
-        return found.Count == 0 ? null : found[0];
-    }
+    public async Task<UploadSession?> GetUploadOrNullAsync(string uploadId, CancellationToken cancellationToken) =>
+        (await ListUploadsAsync("WHERE id=@id", cancellationToken, ("id", uploadId))).FirstOrDefault();
 
-    public async Task DeleteUploadAsync(string uploadId, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await ExecuteAsync(connection, "DELETE FROM uploads WHERE id=@id;", cancellationToken, ("id", uploadId));
-    }
+    public Task DeleteUploadAsync(string uploadId, CancellationToken cancellationToken) =>
+        database.ExecuteAsync("DELETE FROM uploads WHERE id=@id;", cancellationToken, ("id", uploadId));
 
     public async Task DeleteRegistryContentAsync(string registry, CancellationToken cancellationToken)
     {
@@ -362,13 +315,10 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
         await ListUploadsAsync("WHERE started_at < @before ORDER BY started_at LIMIT @limit", cancellationToken,
             ("before", startedBefore.ToUnixTimeMilliseconds()), ("limit", limit));
 
-    private async Task<List<UploadSession>> ListUploadsAsync(string where, CancellationToken cancellationToken, params (string, object?)[] parameters)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await ListAsync(connection, $"SELECT id, registry, repository, started_at FROM uploads {where};",
+    private Task<List<UploadSession>> ListUploadsAsync(string where, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
+        database.ListAsync($"SELECT id, registry, repository, started_at FROM uploads {where};",
             reader => new UploadSession(reader.GetString(0), new RepositoryKey(reader.GetString(1), reader.GetString(2)), Time(reader, 3)),
             cancellationToken, parameters);
-    }
 
     private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
 

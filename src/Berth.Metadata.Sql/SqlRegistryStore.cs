@@ -8,23 +8,17 @@ internal sealed class SqlRegistryStore(SqlDatabase database) : IRegistryStore
 {
     private const string Columns = "name, login_server, sku, anonymous_pull, subscription_id, resource_group, location, created_at, version, arm_extras";
 
-    public async Task<Registry?> GetOrNullAsync(string name, CancellationToken cancellationToken)
-    {
-        var found = await QueryAsync($"SELECT {Columns} FROM registries WHERE name=@name;", ReadRegistry, cancellationToken, ("name", name));
-        return found.Count == 0 ? null : found[0];
-    }
+    public async Task<Registry?> GetOrNullAsync(string name, CancellationToken cancellationToken) =>
+        (await database.ListAsync($"SELECT {Columns} FROM registries WHERE name=@name;", ReadRegistry, cancellationToken, ("name", name))).FirstOrDefault();
 
     public async Task<IReadOnlyList<Registry>> ListAsync(CancellationToken cancellationToken) =>
-        await QueryAsync($"SELECT {Columns} FROM registries ORDER BY name;", ReadRegistry, cancellationToken);
+        await database.ListAsync($"SELECT {Columns} FROM registries ORDER BY name;", ReadRegistry, cancellationToken);
 
-    public async Task<bool> CreateAsync(Registry registry, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        // No conflict target: a taken name or a taken login server both leave the existing registry alone.
-        return await ExecuteAsync(connection,
+    /// <summary>A taken name or a taken login server both leave the existing registry alone.</summary>
+    public async Task<bool> CreateAsync(Registry registry, CancellationToken cancellationToken) =>
+        await database.ExecuteAsync(
             database.Dialect.InsertOrIgnore($"registries ({Columns}) VALUES (@name, @login, @sku, @anon, @sub, @rg, @loc, @created, 1, @extras)"),
             cancellationToken, Bind(registry)) > 0;
-    }
 
     public async Task<bool> UpdateAsync(Registry registry, long expectedVersion, IReadOnlyList<ActivityLogEntry> activity, CancellationToken cancellationToken)
     {
@@ -50,15 +44,12 @@ internal sealed class SqlRegistryStore(SqlDatabase database) : IRegistryStore
     }
 
     public async Task<IReadOnlyList<ActivityLogEntry>> ListActivityAsync(string name, int limit, CancellationToken cancellationToken) =>
-        await QueryAsync("SELECT at, actor, setting, old_value, new_value FROM activity_log WHERE registry=@r ORDER BY id DESC LIMIT @limit;",
+        await database.ListAsync("SELECT at, actor, setting, old_value, new_value FROM activity_log WHERE registry=@r ORDER BY id DESC LIMIT @limit;",
             reader => new ActivityLogEntry(name, Time(reader, 0), reader.GetString(1), reader.GetString(2), StringOrNull(reader, 3), StringOrNull(reader, 4)),
             cancellationToken, ("r", name.ToLowerInvariant()), ("limit", limit));
 
-    public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await ExecuteAsync(connection, "DELETE FROM registries WHERE name=@name;", cancellationToken, ("name", name)) > 0;
-    }
+    public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken) =>
+        await database.ExecuteAsync("DELETE FROM registries WHERE name=@name;", cancellationToken, ("name", name)) > 0;
 
     private static (string, object?)[] Bind(Registry registry) =>
     [
@@ -76,10 +67,4 @@ internal sealed class SqlRegistryStore(SqlDatabase database) : IRegistryStore
     private static Registry ReadRegistry(DbDataReader reader) => new(
         reader.GetString(0), reader.GetString(1), Enum.Parse<RegistrySku>(reader.GetString(2)), reader.GetBoolean(3),
         reader.GetString(4), reader.GetString(5), reader.GetString(6), Time(reader, 7), reader.GetInt64(8), StringOrNull(reader, 9));
-
-    private async Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> read, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await SqlCommands.ListAsync(connection, sql, read, cancellationToken, parameters);
-    }
 }

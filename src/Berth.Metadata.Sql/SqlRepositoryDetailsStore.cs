@@ -17,7 +17,7 @@ internal sealed class SqlRepositoryDetailsStore(SqlDatabase database) : IReposit
         var lastUpdate = _dialect.Greatest("r.created_at",
             "coalesce((SELECT max(created_at) FROM manifests WHERE registry=@r AND repository=@n), 0)",
             "coalesce((SELECT max(updated_at) FROM tags WHERE registry=@r AND repository=@n), 0)");
-        var found = await QueryAsync(repository,
+        return (await QueryAsync(repository,
             $"""
             SELECT r.created_at, {lastUpdate},
                    (SELECT CAST(count(*) AS INTEGER) FROM manifests WHERE registry=@r AND repository=@n),
@@ -28,35 +28,20 @@ internal sealed class SqlRepositoryDetailsStore(SqlDatabase database) : IReposit
             WHERE r.registry=@r AND r.name=@n;
             """,
             reader => new RepositoryDetails(repository.Name, Time(reader, 0), Time(reader, 1), reader.GetInt32(2), reader.GetInt32(3), Attributes(reader, 4)),
-            cancellationToken);
-        return found.Count == 0 ? null : found[0];
+            cancellationToken)).FirstOrDefault();
     }
 
-    public async Task<IReadOnlyList<TagDetails>> ListTagsAsync(RepositoryKey repository, int limit, string? last, ListOrder order, CancellationToken cancellationToken)
-    {
-        var (filter, orderBy) = Paging(order, "t.tag", "t.updated_at");
-        return await ReadTagsAsync(repository, $"WHERE t.registry=@r AND t.repository=@n {filter} ORDER BY {orderBy} LIMIT @limit", cancellationToken,
-            ("last", last ?? ""), ("limit", limit));
-    }
+    public async Task<IReadOnlyList<TagDetails>> ListTagsAsync(RepositoryKey repository, int limit, string? last, ListOrder order, CancellationToken cancellationToken) =>
+        await ReadTagsAsync(repository, Page("t", "tag", "updated_at", order), cancellationToken, ("last", last ?? ""), ("limit", limit));
 
-    public async Task<TagDetails?> GetTagOrNullAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken)
-    {
-        var found = await ReadTagsAsync(repository, "WHERE t.registry=@r AND t.repository=@n AND t.tag=@t", cancellationToken, ("t", tag));
-        return found.Count == 0 ? null : found[0];
-    }
+    public async Task<TagDetails?> GetTagOrNullAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken) =>
+        (await ReadTagsAsync(repository, "WHERE t.registry=@r AND t.repository=@n AND t.tag=@t", cancellationToken, ("t", tag))).FirstOrDefault();
 
-    public async Task<IReadOnlyList<ManifestDetails>> ListManifestsAsync(RepositoryKey repository, int limit, string? last, ListOrder order, CancellationToken cancellationToken)
-    {
-        var (filter, orderBy) = Paging(order, "m.digest", "m.created_at");
-        return await ReadManifestsAsync(repository, $"WHERE m.registry=@r AND m.repository=@n {filter} ORDER BY {orderBy} LIMIT @limit", cancellationToken,
-            ("last", last ?? ""), ("limit", limit));
-    }
+    public async Task<IReadOnlyList<ManifestDetails>> ListManifestsAsync(RepositoryKey repository, int limit, string? last, ListOrder order, CancellationToken cancellationToken) =>
+        await ReadManifestsAsync(repository, Page("m", "digest", "created_at", order), cancellationToken, ("last", last ?? ""), ("limit", limit));
 
-    public async Task<ManifestDetails?> GetManifestOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
-    {
-        var found = await ReadManifestsAsync(repository, "WHERE m.registry=@r AND m.repository=@n AND m.digest=@d", cancellationToken, ("d", digest.ToString()));
-        return found.Count == 0 ? null : found[0];
-    }
+    public async Task<ManifestDetails?> GetManifestOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) =>
+        (await ReadManifestsAsync(repository, "WHERE m.registry=@r AND m.repository=@n AND m.digest=@d", cancellationToken, ("d", digest.ToString()))).FirstOrDefault();
 
     public async Task<bool> SetAttributesAsync(RepositoryKey repository, AttributeTarget target, string key, ContentAttributes attributes, CancellationToken cancellationToken)
     {
@@ -106,8 +91,8 @@ internal sealed class SqlRepositoryDetailsStore(SqlDatabase database) : IReposit
         var locked = await SqlContentLocks.FindAsync(connection, repository, "1=1", cancellationToken);
         if (locked.Count > 0) return new RepositoryDeletion([], [], locked);
         (string, object?)[] parameters = [("r", repository.Registry), ("n", repository.Name)];
-        var manifests = await ListStringsAsync(connection, "SELECT digest FROM manifests WHERE registry=@r AND repository=@n ORDER BY digest;", cancellationToken, parameters);
-        var tags = await ListStringsAsync(connection, "SELECT tag FROM tags WHERE registry=@r AND repository=@n ORDER BY tag;", cancellationToken, parameters);
+        var manifests = await ListAsync(connection, "SELECT digest FROM manifests WHERE registry=@r AND repository=@n ORDER BY digest;", Text, cancellationToken, parameters);
+        var tags = await ListAsync(connection, "SELECT tag FROM tags WHERE registry=@r AND repository=@n ORDER BY tag;", Text, cancellationToken, parameters);
         foreach (var table in new[] { "tags", "manifest_references", "manifests", "blob_links", "content_attributes" })
             await ExecuteAsync(connection, $"DELETE FROM {table} WHERE registry=@r AND repository=@n;", cancellationToken, parameters);
         // The repository row goes last: zero rows means there was no such repository.
@@ -140,13 +125,20 @@ internal sealed class SqlRepositoryDetailsStore(SqlDatabase database) : IReposit
                 StringOrNull(reader, 4), reader.IsDBNull(5) ? [] : reader.GetString(5).Split('\n'), Attributes(reader, 6)),
             cancellationToken, parameters);
 
-    /// <summary>Name order pages with <c>last</c> as the spec does; time orders ignore <c>last</c> and page by count only.</summary>
-    private static (string Filter, string OrderBy) Paging(ListOrder order, string nameColumn, string timeColumn) => order switch
+    /// <summary>
+    /// A page of the repository's rows of <paramref name="table"/> (an alias). Name order pages with <c>last</c> as the spec
+    /// does; time orders ignore <c>last</c> and page by count only.
+    /// </summary>
+    private static string Page(string table, string name, string time, ListOrder order)
     {
-        ListOrder.TimeDescending => ("", $"{timeColumn} DESC, {nameColumn}"),
-        ListOrder.TimeAscending => ("", $"{timeColumn} ASC, {nameColumn}"),
-        _ => ($"AND {nameColumn} > @last", nameColumn),
-    };
+        var (filter, orderBy) = order switch
+        {
+            ListOrder.TimeDescending => ("", $"{table}.{time} DESC, {table}.{name}"),
+            ListOrder.TimeAscending => ("", $"{table}.{time} ASC, {table}.{name}"),
+            _ => ($"AND {table}.{name} > @last", $"{table}.{name}"),
+        };
+        return $"WHERE {table}.registry=@r AND {table}.repository=@n {filter} ORDER BY {orderBy} LIMIT @limit";
+    }
 
     private async Task<List<T>> QueryAsync<T>(RepositoryKey repository, string sql, Func<DbDataReader, T> read, CancellationToken cancellationToken,
         params (string Name, object? Value)[] parameters)

@@ -50,7 +50,7 @@ internal sealed class SqliteDialect : SqlDialect
     public override async Task<IReadOnlySet<string>> FindLinkedBlobsAsync(DbConnection connection, IReadOnlyList<string> digests, CancellationToken cancellationToken)
     {
         var linked = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var registry in await SqlCommands.ListStringsAsync(connection, "SELECT DISTINCT registry FROM blob_links;", cancellationToken))
+        foreach (var registry in await SqlCommands.ListAsync(connection, "SELECT DISTINCT registry FROM blob_links;", SqlCommands.Text, cancellationToken))
         {
             linked.UnionWith(await FindDigestsAsync(connection, "SELECT digest FROM blob_links WHERE registry=@r AND digest",
                 digests.Where(d => !linked.Contains(d)).ToList(), cancellationToken, ("r", registry)));
