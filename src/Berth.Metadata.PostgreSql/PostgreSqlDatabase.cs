@@ -22,15 +22,7 @@ public sealed class PostgreSqlDatabase : SqlDatabase, IDisposable
 
     public PostgreSqlDatabase(string connectionString) : base(new PostgreSqlDialect())
     {
-        NpgsqlConnectionStringBuilder builder;
-        try
-        {
-            builder = new NpgsqlConnectionStringBuilder(connectionString);
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidOperationException($"Berth:Database:ConnectionString is not a valid PostgreSQL connection string: {e.Message}", e);
-        }
+        var builder = Parse(connectionString);
         if (!SetsConnectTimeout(connectionString)) builder.Timeout = DefaultConnectTimeoutSeconds;
         _dataSource = NpgsqlDataSource.Create(builder);
         try
@@ -59,18 +51,16 @@ public sealed class PostgreSqlDatabase : SqlDatabase, IDisposable
     public override async Task<IAsyncDisposable?> TryAcquireMaintenanceLeaseAsync(CancellationToken cancellationToken)
     {
         var connection = await OpenAsync(cancellationToken);
+        var acquired = false;
         try
         {
-            if (await SqlCommands.ScalarAsync(connection, $"SELECT pg_try_advisory_lock({MaintenanceLockKey});", cancellationToken) is true)
-                return new MaintenanceLease(connection);
+            acquired = await SqlCommands.ScalarAsync(connection, $"SELECT pg_try_advisory_lock({MaintenanceLockKey});", cancellationToken) is true;
+            return acquired ? new MaintenanceLease(connection) : null;
         }
-        catch
+        finally
         {
-            await connection.DisposeAsync();
-            throw;
+            if (!acquired) await connection.DisposeAsync();
         }
-        await connection.DisposeAsync();
-        return null;
     }
 
     /// <summary>The lease's key, hashed the way the repository locks' keys are (<see cref="PostgreSqlDialect.BeginWriteAsync"/>).</summary>
@@ -100,10 +90,20 @@ public sealed class PostgreSqlDatabase : SqlDatabase, IDisposable
 
     public void Dispose() => _dataSource.Dispose();
 
-    private static bool SetsConnectTimeout(string connectionString)
+    /// <summary>The message leaves the string out: it may hold a password.</summary>
+    internal static NpgsqlConnectionStringBuilder Parse(string connectionString)
     {
-        // The raw keys, not NpgsqlConnectionStringBuilder, which reports its default as if it had been given.
-        var keys = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
-        return keys.ContainsKey("Timeout");
+        try
+        {
+            return new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidOperationException($"Berth:Database:ConnectionString is not a valid PostgreSQL connection string: {e.Message}", e);
+        }
     }
+
+    /// <summary>Reads the raw keys, not NpgsqlConnectionStringBuilder, which reports its default as if it had been given.</summary>
+    private static bool SetsConnectTimeout(string connectionString) =>
+        new DbConnectionStringBuilder { ConnectionString = connectionString }.ContainsKey("Timeout");
 }

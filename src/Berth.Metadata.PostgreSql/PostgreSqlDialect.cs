@@ -34,10 +34,8 @@ internal sealed class PostgreSqlDialect : SqlDialect
     {
         var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (repository is { } key)
-        {
             await SqlCommands.ExecuteAsync(connection, "SELECT pg_advisory_xact_lock(hashtextextended(@key, 0));", cancellationToken,
                 ("key", $"repository:{key.Registry}/{key.Name}"));
-        }
         return transaction;
     }
 

@@ -7,7 +7,6 @@ using Berth.Core.Storage;
 using Berth.Metadata.Sql;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Npgsql;
 
 [assembly: InternalsVisibleTo("Berth.Metadata.PostgreSql.Tests")]
 
@@ -23,15 +22,7 @@ public static class PostgreSqlMetadataExtensions
     public static IServiceCollection AddPostgreSqlMetadata(this IServiceCollection services, string connectionString)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        try
-        {
-            _ = new NpgsqlConnectionStringBuilder(connectionString);
-        }
-        catch (ArgumentException e)
-        {
-            // Checked here, at start-up, rather than on the first request; the message leaves the string (it may hold a password) out.
-            throw new InvalidOperationException($"Berth:Database:ConnectionString is not a valid PostgreSQL connection string: {e.Message}", e);
-        }
+        PostgreSqlDatabase.Parse(connectionString); // checked here, at start-up, rather than on the first request
         services.AddSingleton(_ => new PostgreSqlDatabase(connectionString));
         services.TryAddSingleton(TimeProvider.System);
         AddGuarded<IMetadataStore, SqlMetadataStore>(services);

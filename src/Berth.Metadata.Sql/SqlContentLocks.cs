@@ -18,9 +18,8 @@ internal static class SqlContentLocks
     public const string RepositoryRow = "(a.kind='repository' AND a.key='')";
 
     /// <summary>
-    /// The manifests of the repository that need blob <c>@d</c>: those referencing it, and the indexes referencing
-    /// those, at any depth. As a condition on <c>a</c>: such a manifest's
-    /// own attribute row, or that of a tag pointing at one.
+    /// The manifests of the repository that need blob <c>@d</c>: those referencing it, and the indexes referencing those, at
+    /// any depth. As a condition on <c>a</c>: such a manifest's own attribute row, or that of a tag pointing at one.
     /// </summary>
     public const string HoldersOfBlob =
         """

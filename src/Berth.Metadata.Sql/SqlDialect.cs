@@ -29,6 +29,9 @@ public abstract class SqlDialect
     /// </summary>
     public abstract string CaseInsensitive(string name);
 
+    /// <summary>The name in <paramref name="column"/> is the one in <paramref name="parameter"/>, compared as names are.</summary>
+    public string SameName(string column, string parameter) => $"{CaseInsensitive(column)}={CaseInsensitive(parameter)}";
+
     /// <summary>The isolation that gives one snapshot across the reads of a transaction.</summary>
     public abstract IsolationLevel SnapshotIsolation { get; }
 

@@ -21,9 +21,6 @@ internal sealed class SqlIdentityStore(SqlDatabase database) : IIdentityStore
 
     private readonly SqlDialect _dialect = database.Dialect;
 
-    /// <summary><c>name=@n</c>, compared as names are.</summary>
-    private string NameIs => $"{_dialect.CaseInsensitive("name")}={_dialect.CaseInsensitive("@n")}";
-
     public async Task<AdminUserRecord?> GetAdminUserOrNullAsync(string registry, CancellationToken cancellationToken) =>
         (await database.ListAsync(
             "SELECT registry, enabled, password, password_created_at, password_expiry, password2, password2_created_at, password2_expiry, version " +
@@ -48,16 +45,18 @@ internal sealed class SqlIdentityStore(SqlDatabase database) : IIdentityStore
     }
 
     public async Task<TokenRecord?> GetTokenOrNullAsync(string registry, string name, CancellationToken cancellationToken) =>
-        (await database.ListAsync($"SELECT {TokenColumns} FROM tokens WHERE registry=@r AND {NameIs};", ReadToken, cancellationToken, ("r", registry), ("n", name))).FirstOrDefault();
+        (await database.ListAsync($"SELECT {TokenColumns} FROM tokens WHERE registry=@r AND {_dialect.SameName("name", "@n")};", ReadToken, cancellationToken,
+            ("r", registry), ("n", name))).FirstOrDefault();
 
     public async Task<IReadOnlyList<TokenRecord>> ListTokensAsync(string registry, CancellationToken cancellationToken) =>
-        await database.ListAsync($"SELECT {TokenColumns} FROM tokens WHERE registry=@r ORDER BY {_dialect.CaseInsensitive("name")};", ReadToken, cancellationToken, ("r", registry));
+        await database.ListAsync($"SELECT {TokenColumns} FROM tokens WHERE registry=@r ORDER BY {_dialect.CaseInsensitive("name")};", ReadToken, cancellationToken,
+            ("r", registry));
 
     public Task<int> CountTokensAsync(string registry, CancellationToken cancellationToken) => CountAsync("tokens", registry, cancellationToken);
 
     public async Task<IReadOnlyList<string>> ListTokensUsingScopeMapAsync(string registry, string scopeMapName, int limit, CancellationToken cancellationToken) =>
         await database.ListAsync(
-            $"SELECT name FROM tokens WHERE registry=@r AND {_dialect.CaseInsensitive("scope_map")}={_dialect.CaseInsensitive("@s")} " +
+            $"SELECT name FROM tokens WHERE registry=@r AND {_dialect.SameName("scope_map", "@s")} " +
             $"ORDER BY {_dialect.CaseInsensitive("name")} LIMIT @l;",
             reader => reader.GetString(0), cancellationToken, ("r", registry), ("s", scopeMapName), ("l", limit));
 
@@ -77,14 +76,15 @@ internal sealed class SqlIdentityStore(SqlDatabase database) : IIdentityStore
              ("c", token.CreatedAt.ToUnixTimeMilliseconds()), .. PasswordParameters("p1", token.Password1), .. PasswordParameters("p2", token.Password2)]);
 
     public Task<bool> DeleteTokenAsync(string registry, string name, CancellationToken cancellationToken) =>
-        DeleteAsync($"DELETE FROM tokens WHERE registry=@r AND {NameIs};", registry, name, cancellationToken);
+        DeleteAsync($"DELETE FROM tokens WHERE registry=@r AND {_dialect.SameName("name", "@n")};", registry, name, cancellationToken);
 
     public async Task<ScopeMapRecord?> GetScopeMapOrNullAsync(string registry, string name, CancellationToken cancellationToken) =>
-        (await database.ListAsync($"SELECT {ScopeMapColumns} FROM scope_maps WHERE registry=@r AND {NameIs};", ReadScopeMap, cancellationToken, ("r", registry), ("n", name)))
-        .FirstOrDefault();
+        (await database.ListAsync($"SELECT {ScopeMapColumns} FROM scope_maps WHERE registry=@r AND {_dialect.SameName("name", "@n")};", ReadScopeMap,
+            cancellationToken, ("r", registry), ("n", name))).FirstOrDefault();
 
     public async Task<IReadOnlyList<ScopeMapRecord>> ListScopeMapsAsync(string registry, CancellationToken cancellationToken) =>
-        await database.ListAsync($"SELECT {ScopeMapColumns} FROM scope_maps WHERE registry=@r ORDER BY {_dialect.CaseInsensitive("name")};", ReadScopeMap, cancellationToken, ("r", registry));
+        await database.ListAsync($"SELECT {ScopeMapColumns} FROM scope_maps WHERE registry=@r ORDER BY {_dialect.CaseInsensitive("name")};", ReadScopeMap,
+            cancellationToken, ("r", registry));
 
     public Task<int> CountScopeMapsAsync(string registry, CancellationToken cancellationToken) => CountAsync("scope_maps", registry, cancellationToken);
 
@@ -100,7 +100,7 @@ internal sealed class SqlIdentityStore(SqlDatabase database) : IIdentityStore
             ("a", JsonSerializer.Serialize(scopeMap.Actions)), ("c", scopeMap.CreatedAt.ToUnixTimeMilliseconds()));
 
     public Task<bool> DeleteScopeMapAsync(string registry, string name, CancellationToken cancellationToken) =>
-        DeleteAsync($"DELETE FROM scope_maps WHERE registry=@r AND {NameIs};", registry, name, cancellationToken);
+        DeleteAsync($"DELETE FROM scope_maps WHERE registry=@r AND {_dialect.SameName("name", "@n")};", registry, name, cancellationToken);
 
     public async Task DeleteRegistryAsync(string registry, CancellationToken cancellationToken)
     {

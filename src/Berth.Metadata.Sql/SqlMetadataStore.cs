@@ -17,9 +17,7 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
     {
         try
         {
-            await using var connection = await database.OpenAsync(cancellationToken);
-            await ScalarAsync(connection, "SELECT 1;", cancellationToken);
-            return true;
+            return await database.ScalarAsync("SELECT 1;", cancellationToken) is not null;
         }
         catch (Exception e) when (e is DbException or TimeoutException)
         {
@@ -58,18 +56,9 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
     public async Task<bool> UnlinkBlobAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) =>
         await database.ExecuteAsync("DELETE FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;", cancellationToken, Bind(repository, digest)) > 0;
 
-    public async Task<ContentDeletion> DeleteBlobLinkAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await _dialect.BeginWriteAsync(connection, repository, cancellationToken);
-        var locked = await SqlContentLocks.FindAsync(connection, repository, SqlContentLocks.RepositoryRow + " OR " + SqlContentLocks.HoldersOfBlob,
-            cancellationToken, ("d", digest.ToString()));
-        if (locked.Count > 0) return new ContentDeletion(true, locked);
-        var deleted = await ExecuteAsync(connection,
-            "DELETE FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;", cancellationToken, Bind(repository, digest));
-        await transaction.CommitAsync(cancellationToken);
-        return deleted > 0 ? ContentDeletion.Deleted : ContentDeletion.NotFound;
-    }
+    public Task<ContentDeletion> DeleteBlobLinkAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) =>
+        DeleteUnlessLockedAsync(repository, SqlContentLocks.RepositoryRow + " OR " + SqlContentLocks.HoldersOfBlob, ("d", digest.ToString()), cancellationToken,
+            "DELETE FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;");
 
     public Task<IReadOnlyList<Digest>> FindUnlinkedBlobsAsync(RepositoryKey repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken) =>
         FindMissingAsync(repository, digests, "blob_links", cancellationToken);
@@ -116,14 +105,13 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
             ("r", repository.Registry), ("n", repository.Name), ("d", digest), ("m", manifest.MediaType),
             ("a", manifest.ArtifactType), ("s", manifest.Subject?.ToString()), ("ann", manifest.AnnotationsJson),
             ("c", manifest.Content), ("t", manifest.CreatedAt.ToUnixTimeMilliseconds()));
-        if (inserted > 0)
+        // The references of a manifest that was there already were recorded with it.
+        var references = inserted == 0 ? [] : write.BlobReferences.Select(d => (d, "blob")).Concat(write.ManifestReferences.Select(d => (d, "manifest")));
+        foreach (var (referenced, kind) in references)
         {
-            foreach (var (referenced, kind) in write.BlobReferences.Select(d => (d, "blob")).Concat(write.ManifestReferences.Select(d => (d, "manifest"))))
-            {
-                await ExecuteAsync(connection,
-                    _dialect.InsertOrIgnore("manifest_references (registry, repository, manifest, referenced, kind) VALUES (@r, @n, @m, @ref, @k)"),
-                    cancellationToken, ("r", repository.Registry), ("n", repository.Name), ("m", digest), ("ref", referenced.ToString()), ("k", kind));
-            }
+            await ExecuteAsync(connection,
+                _dialect.InsertOrIgnore("manifest_references (registry, repository, manifest, referenced, kind) VALUES (@r, @n, @m, @ref, @k)"),
+                cancellationToken, ("r", repository.Registry), ("n", repository.Name), ("m", digest), ("ref", referenced.ToString()), ("k", kind));
         }
         if (write.Tag is not null)
         {
@@ -131,49 +119,48 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
                 """
                 INSERT INTO tags (registry, repository, tag, digest, updated_at, created_at) VALUES (@r, @n, @tag, @d, @t, @t)
                 ON CONFLICT (registry, repository, tag) DO UPDATE SET digest=excluded.digest, updated_at=excluded.updated_at;
-                """, cancellationToken,
-                ("r", repository.Registry), ("n", repository.Name), ("tag", write.Tag), ("d", digest), ("t", Now()));
+                """, cancellationToken, ("r", repository.Registry), ("n", repository.Name), ("tag", write.Tag), ("d", digest), ("t", Now()));
         }
         await transaction.CommitAsync(cancellationToken);
     }
 
-    public async Task<ContentDeletion> DeleteManifestAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await _dialect.BeginWriteAsync(connection, repository, cancellationToken);
+    public Task<ContentDeletion> DeleteManifestAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) =>
         // Deleting the manifest deletes its tags too, so a lock on any of them keeps it.
-        var locked = await SqlContentLocks.FindAsync(connection, repository,
+        DeleteUnlessLockedAsync(repository,
             $"{SqlContentLocks.RepositoryRow} OR (a.kind='manifest' AND a.key=@d) OR " +
             "(a.kind='tag' AND a.key IN (SELECT tag FROM tags WHERE registry=@r AND repository=@n AND digest=@d))",
-            cancellationToken, ("d", digest.ToString()));
-        if (locked.Count > 0) return new ContentDeletion(true, locked);
-        var parameters = Bind(repository, digest);
-        var deleted = await ExecuteAsync(connection, "DELETE FROM manifests WHERE registry=@r AND repository=@n AND digest=@d;", cancellationToken, parameters);
-        // Unlocked attributes belong to the manifest and its tags; they go with them, so a later push of the same name starts afresh.
-        await ExecuteAsync(connection,
+            ("d", digest.ToString()), cancellationToken,
+            "DELETE FROM manifests WHERE registry=@r AND repository=@n AND digest=@d;",
+            // Unlocked attributes belong to the manifest and its tags; they go with them, so a later push of the same name starts afresh.
             """
             DELETE FROM content_attributes WHERE registry=@r AND repository=@n AND (
                 (kind='manifest' AND key=@d) OR
                 (kind='tag' AND key IN (SELECT tag FROM tags WHERE registry=@r AND repository=@n AND digest=@d)));
-            """, cancellationToken, parameters);
-        await ExecuteAsync(connection, "DELETE FROM tags WHERE registry=@r AND repository=@n AND digest=@d;", cancellationToken, parameters);
-        await ExecuteAsync(connection, "DELETE FROM manifest_references WHERE registry=@r AND repository=@n AND manifest=@d;", cancellationToken, parameters);
-        await transaction.CommitAsync(cancellationToken);
-        return deleted > 0 ? ContentDeletion.Deleted : ContentDeletion.NotFound;
-    }
+            """,
+            "DELETE FROM tags WHERE registry=@r AND repository=@n AND digest=@d;",
+            "DELETE FROM manifest_references WHERE registry=@r AND repository=@n AND manifest=@d;");
 
-    public async Task<ContentDeletion> DeleteTagAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken)
+    public Task<ContentDeletion> DeleteTagAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken) =>
+        DeleteUnlessLockedAsync(repository, $"{SqlContentLocks.RepositoryRow} OR (a.kind='tag' AND a.key=@t)", ("t", tag), cancellationToken,
+            "DELETE FROM tags WHERE registry=@r AND repository=@n AND tag=@t;",
+            "DELETE FROM content_attributes WHERE registry=@r AND repository=@n AND kind='tag' AND key=@t;");
+
+    /// <summary>
+    /// Runs <paramref name="statements"/> under the repository's write lock, unless a locked row that <paramref name="which"/>
+    /// selects forbids it; whether anything was there to delete is what the first statement deleted.
+    /// </summary>
+    private async Task<ContentDeletion> DeleteUnlessLockedAsync(RepositoryKey repository, string which, (string Name, object? Value) target,
+        CancellationToken cancellationToken, params string[] statements)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await _dialect.BeginWriteAsync(connection, repository, cancellationToken);
-        var locked = await SqlContentLocks.FindAsync(connection, repository, $"{SqlContentLocks.RepositoryRow} OR (a.kind='tag' AND a.key=@t)",
-            cancellationToken, ("t", tag));
+        var locked = await SqlContentLocks.FindAsync(connection, repository, which, cancellationToken, target);
         if (locked.Count > 0) return new ContentDeletion(true, locked);
-        var parameters = new (string, object?)[] { ("r", repository.Registry), ("n", repository.Name), ("t", tag) };
-        var deleted = await ExecuteAsync(connection, "DELETE FROM tags WHERE registry=@r AND repository=@n AND tag=@t;", cancellationToken, parameters);
-        await ExecuteAsync(connection, "DELETE FROM content_attributes WHERE registry=@r AND repository=@n AND kind='tag' AND key=@t;", cancellationToken, parameters);
+        var deleted = new List<int>();
+        foreach (var sql in statements)
+            deleted.Add(await ExecuteAsync(connection, sql, cancellationToken, ("r", repository.Registry), ("n", repository.Name), target));
         await transaction.CommitAsync(cancellationToken);
-        return deleted > 0 ? ContentDeletion.Deleted : ContentDeletion.NotFound;
+        return deleted[0] > 0 ? ContentDeletion.Deleted : ContentDeletion.NotFound;
     }
 
     public async Task<IReadOnlyList<string>> ListTagsAsync(RepositoryKey repository, int limit, string? last, CancellationToken cancellationToken) =>
@@ -236,14 +223,9 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
         await using var transaction = await connection.BeginTransactionAsync(_dialect.SnapshotIsolation, cancellationToken);
         var parameters = new (string, object?)[] { ("r", repository.Registry), ("n", repository.Name) };
 
-        var references = new Dictionary<string, (List<Digest> Manifests, List<Digest> Blobs)>();
-        foreach (var (manifest, referenced, kind) in await ListAsync(connection,
-                     "SELECT manifest, referenced, kind FROM manifest_references WHERE registry=@r AND repository=@n;",
-                     reader => (reader.GetString(0), Digest.Parse(reader.GetString(1)), reader.GetString(2)), cancellationToken, parameters))
-        {
-            if (!references.TryGetValue(manifest, out var lists)) references[manifest] = lists = ([], []);
-            (kind == "manifest" ? lists.Manifests : lists.Blobs).Add(referenced);
-        }
+        var references = (await ListAsync(connection, "SELECT manifest, kind, referenced FROM manifest_references WHERE registry=@r AND repository=@n;",
+            reader => (Key: (reader.GetString(0), reader.GetString(1)), Digest: Digest.Parse(reader.GetString(2))), cancellationToken, parameters))
+            .ToLookup(reference => reference.Key, reference => reference.Digest);
 
         var manifests = await ListAsync(connection,
             $"""
@@ -253,12 +235,10 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
                            AND ({SqlContentLocks.RepositoryRow} OR (a.kind='manifest' AND a.key=m.digest)) AND {SqlContentLocks.Forbids})
             FROM manifests m WHERE m.registry=@r AND m.repository=@n;
             """,
-            reader =>
-            {
-                references.TryGetValue(reader.GetString(0), out var lists);
-                return new ManifestNode(Digest.Parse(reader.GetString(0)), Time(reader, 1), reader.GetBoolean(3),
-                    reader.IsDBNull(2) ? null : Digest.Parse(reader.GetString(2)), lists.Manifests ?? [], lists.Blobs ?? [], reader.GetBoolean(4));
-            }, cancellationToken, parameters);
+            reader => new ManifestNode(Digest.Parse(reader.GetString(0)), Time(reader, 1), reader.GetBoolean(3),
+                reader.IsDBNull(2) ? null : Digest.Parse(reader.GetString(2)),
+                [.. references[(reader.GetString(0), "manifest")]], [.. references[(reader.GetString(0), "blob")]], reader.GetBoolean(4)),
+            cancellationToken, parameters);
 
         var links = await ListAsync(connection, "SELECT digest, size, created_at FROM blob_links WHERE registry=@r AND repository=@n;",
             reader => new BlobLinkInfo(Digest.Parse(reader.GetString(0)), reader.GetInt64(1), Time(reader, 2)), cancellationToken, parameters);

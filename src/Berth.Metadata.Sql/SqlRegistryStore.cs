@@ -33,12 +33,10 @@ internal sealed class SqlRegistryStore(SqlDatabase database) : IRegistryStore
             """, cancellationToken, [.. Bind(registry), ("expected", expectedVersion)]);
         if (updated == 0) return false;
         foreach (var entry in activity)
-        {
             await ExecuteAsync(connection,
                 "INSERT INTO activity_log (registry, at, actor, setting, old_value, new_value) VALUES (@r, @at, @actor, @setting, @old, @new);",
                 cancellationToken, ("r", entry.Registry.ToLowerInvariant()), ("at", entry.At.ToUnixTimeMilliseconds()), ("actor", entry.Actor),
                 ("setting", entry.Setting), ("old", entry.OldValue), ("new", entry.NewValue));
-        }
         await transaction.CommitAsync(cancellationToken);
         return true;
     }

@@ -10,11 +10,8 @@ internal sealed class SqlServicePrincipalStore(SqlDatabase database) : IServiceP
 
     private readonly SqlDialect _dialect = database.Dialect;
 
-    /// <summary><c>client_id=@id</c>, compared as client ids are.</summary>
-    private string ClientIdIs => $"{_dialect.CaseInsensitive("client_id")}={_dialect.CaseInsensitive("@id")}";
-
     public async Task<ServicePrincipal?> GetOrNullAsync(string clientId, CancellationToken cancellationToken) =>
-        (await QueryAsync($"SELECT {Columns} FROM service_principals WHERE {ClientIdIs};", cancellationToken, ("id", clientId))).FirstOrDefault();
+        (await QueryAsync($"SELECT {Columns} FROM service_principals WHERE {_dialect.SameName("client_id", "@id")};", cancellationToken, ("id", clientId))).FirstOrDefault();
 
     public async Task<IReadOnlyList<ServicePrincipal>> ListAsync(CancellationToken cancellationToken) =>
         await QueryAsync($"SELECT {Columns} FROM service_principals ORDER BY created_at, {_dialect.CaseInsensitive("client_id")};", cancellationToken);
@@ -27,11 +24,11 @@ internal sealed class SqlServicePrincipalStore(SqlDatabase database) : IServiceP
 
     public async Task<bool> UpdateSecretAsync(string clientId, string secretHash, DateTimeOffset secretCreatedAt, CancellationToken cancellationToken) =>
         await database.ExecuteAsync(
-            $"UPDATE service_principals SET secret_hash=@hash, secret_created_at=@at WHERE {ClientIdIs};", cancellationToken,
+            $"UPDATE service_principals SET secret_hash=@hash, secret_created_at=@at WHERE {_dialect.SameName("client_id", "@id")};", cancellationToken,
             ("id", clientId), ("hash", secretHash), ("at", secretCreatedAt.ToUnixTimeMilliseconds())) > 0;
 
     public async Task<bool> DeleteAsync(string clientId, CancellationToken cancellationToken) =>
-        await database.ExecuteAsync($"DELETE FROM service_principals WHERE {ClientIdIs};", cancellationToken, ("id", clientId)) > 0;
+        await database.ExecuteAsync($"DELETE FROM service_principals WHERE {_dialect.SameName("client_id", "@id")};", cancellationToken, ("id", clientId)) > 0;
 
     private Task<List<ServicePrincipal>> QueryAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters) =>
         database.ListAsync(sql,

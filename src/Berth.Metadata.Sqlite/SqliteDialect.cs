@@ -51,10 +51,8 @@ internal sealed class SqliteDialect : SqlDialect
     {
         var linked = new HashSet<string>(StringComparer.Ordinal);
         foreach (var registry in await SqlCommands.ListAsync(connection, "SELECT DISTINCT registry FROM blob_links;", SqlCommands.Text, cancellationToken))
-        {
             linked.UnionWith(await FindDigestsAsync(connection, "SELECT digest FROM blob_links WHERE registry=@r AND digest",
                 digests.Where(d => !linked.Contains(d)).ToList(), cancellationToken, ("r", registry)));
-        }
         return linked;
     }
 }
