@@ -1,4 +1,6 @@
+using System.Data.Common;
 using Berth.Core.Storage;
+using Berth.Metadata.Sql;
 using Npgsql;
 
 namespace Berth.Metadata.PostgreSql;
@@ -8,7 +10,7 @@ namespace Berth.Metadata.PostgreSql;
 /// migrations applied once when it is first created (at start-up, by the first service that needs metadata).
 /// Unless the connection string says otherwise, connecting gives up after <see cref="DefaultConnectTimeoutSeconds"/>.
 /// </summary>
-public sealed class PostgreSqlDatabase : IDisposable
+public sealed class PostgreSqlDatabase : SqlDatabase, IDisposable
 {
     /// <summary>
     /// Npgsql waits 15 seconds by default; a request waiting that long for a database that is down holds its client
@@ -18,17 +20,9 @@ public sealed class PostgreSqlDatabase : IDisposable
 
     private readonly NpgsqlDataSource _dataSource;
 
-    public PostgreSqlDatabase(string connectionString)
+    public PostgreSqlDatabase(string connectionString) : base(new PostgreSqlDialect())
     {
-        NpgsqlConnectionStringBuilder builder;
-        try
-        {
-            builder = new NpgsqlConnectionStringBuilder(connectionString);
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidOperationException($"Berth:Database:ConnectionString is not a valid PostgreSQL connection string: {e.Message}", e);
-        }
+        var builder = Parse(connectionString);
         if (!SetsConnectTimeout(connectionString)) builder.Timeout = DefaultConnectTimeoutSeconds;
         _dataSource = NpgsqlDataSource.Create(builder);
         try
@@ -46,18 +40,70 @@ public sealed class PostgreSqlDatabase : IDisposable
         }
     }
 
-    public async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken) =>
+    public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await _dataSource.OpenConnectionAsync(cancellationToken);
+
+    /// <summary>
+    /// A session-level advisory lock on a connection of its own, kept out of the pool while the lease is held: every node
+    /// of the database competes for the same key, and if the holder dies or its connection breaks, PostgreSQL releases
+    /// the lock with the session, so a crashed node never blocks collection.
+    /// </summary>
+    public override async Task<IAsyncDisposable?> TryAcquireMaintenanceLeaseAsync(CancellationToken cancellationToken)
+    {
+        var connection = await OpenAsync(cancellationToken);
+        var acquired = false;
+        try
+        {
+            acquired = await SqlCommands.ScalarAsync(connection, $"SELECT pg_try_advisory_lock({MaintenanceLockKey});", cancellationToken) is true;
+            return acquired ? new MaintenanceLease(connection) : null;
+        }
+        finally
+        {
+            if (!acquired) await connection.DisposeAsync();
+        }
+    }
+
+    /// <summary>The lease's key, hashed the way the repository locks' keys are (<see cref="PostgreSqlDialect.BeginWriteAsync"/>).</summary>
+    private const string MaintenanceLockKey = "hashtextextended('maintenance:garbage-collection', 0)";
+
+    private sealed class MaintenanceLease(DbConnection connection) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await SqlCommands.ScalarAsync(connection, $"SELECT pg_advisory_unlock({MaintenanceLockKey});", CancellationToken.None);
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                // The connection broke; the session, and the lock with it, is gone already.
+            }
+            finally
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
 
     /// <summary>Closes the pool's idle connections, and each busy one when it is returned (after a connection failure).</summary>
     public void ClearPool() => _dataSource.Clear();
 
     public void Dispose() => _dataSource.Dispose();
 
-    private static bool SetsConnectTimeout(string connectionString)
+    /// <summary>The message leaves the string out: it may hold a password.</summary>
+    internal static NpgsqlConnectionStringBuilder Parse(string connectionString)
     {
-        // The raw keys, not NpgsqlConnectionStringBuilder, which reports its default as if it had been given.
-        var keys = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
-        return keys.ContainsKey("Timeout");
+        try
+        {
+            return new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidOperationException($"Berth:Database:ConnectionString is not a valid PostgreSQL connection string: {e.Message}", e);
+        }
     }
+
+    /// <summary>Reads the raw keys, not NpgsqlConnectionStringBuilder, which reports its default as if it had been given.</summary>
+    private static bool SetsConnectTimeout(string connectionString) =>
+        new DbConnectionStringBuilder { ConnectionString = connectionString }.ContainsKey("Timeout");
 }

@@ -4,9 +4,9 @@ using Berth.Core.Identity;
 using Berth.Core.Management;
 using Berth.Core.Registries;
 using Berth.Core.Storage;
+using Berth.Metadata.Sql;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Npgsql;
 
 [assembly: InternalsVisibleTo("Berth.Metadata.PostgreSql.Tests")]
 
@@ -22,27 +22,22 @@ public static class PostgreSqlMetadataExtensions
     public static IServiceCollection AddPostgreSqlMetadata(this IServiceCollection services, string connectionString)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        try
-        {
-            _ = new NpgsqlConnectionStringBuilder(connectionString);
-        }
-        catch (ArgumentException e)
-        {
-            // Checked here, at start-up, rather than on the first request; the message leaves the string (it may hold a password) out.
-            throw new InvalidOperationException($"Berth:Database:ConnectionString is not a valid PostgreSQL connection string: {e.Message}", e);
-        }
+        PostgreSqlDatabase.Parse(connectionString); // checked here, at start-up, rather than on the first request
         services.AddSingleton(_ => new PostgreSqlDatabase(connectionString));
         services.TryAddSingleton(TimeProvider.System);
-        AddGuarded<IMetadataStore, PostgreSqlMetadataStore>(services);
-        AddGuarded<IRegistryStore, PostgreSqlRegistryStore>(services);
-        AddGuarded<IRepositoryDetailsStore, PostgreSqlRepositoryDetailsStore>(services);
-        AddGuarded<IIdentityStore, PostgreSqlIdentityStore>(services);
-        AddGuarded<IServicePrincipalStore, PostgreSqlServicePrincipalStore>(services);
+        AddGuarded<IMetadataStore, SqlMetadataStore>(services);
+        AddGuarded<IRegistryStore, SqlRegistryStore>(services);
+        AddGuarded<IRepositoryDetailsStore, SqlRepositoryDetailsStore>(services);
+        AddGuarded<IIdentityStore, SqlIdentityStore>(services);
+        AddGuarded<IServicePrincipalStore, SqlServicePrincipalStore>(services);
         return services;
     }
 
     /// <summary>Registers a store behind <see cref="PostgreSqlUnavailability"/>, so an unreachable database surfaces as one exception type.</summary>
     private static void AddGuarded<TService, TStore>(IServiceCollection services) where TService : class where TStore : class, TService =>
-        services.AddSingleton(provider => PostgreSqlUnavailability.Guard<TService>(
-            ActivatorUtilities.CreateInstance<TStore>(provider), provider.GetRequiredService<PostgreSqlDatabase>()));
+        services.AddSingleton(provider =>
+        {
+            var database = provider.GetRequiredService<PostgreSqlDatabase>();
+            return PostgreSqlUnavailability.Guard<TService>(ActivatorUtilities.CreateInstance<TStore>(provider, database), database);
+        });
 }

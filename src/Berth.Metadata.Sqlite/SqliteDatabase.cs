@@ -1,4 +1,6 @@
+using System.Data.Common;
 using Berth.Core.Files;
+using Berth.Metadata.Sql;
 using Microsoft.Data.Sqlite;
 
 namespace Berth.Metadata.Sqlite;
@@ -7,11 +9,14 @@ namespace Berth.Metadata.Sqlite;
 /// The SQLite database file: opens pooled connections in WAL mode and applies <see cref="SqliteSchema"/>
 /// migrations once at start-up.
 /// </summary>
-public sealed class SqliteDatabase
+public sealed class SqliteDatabase : SqlDatabase
 {
     private readonly string _connectionString;
 
-    public SqliteDatabase(string path)
+    /// <summary>SQLite serves one node, so the maintenance lease only has to exclude this process's own collections.</summary>
+    private readonly SemaphoreSlim _maintenance = new(1, 1);
+
+    public SqliteDatabase(string path) : base(new SqliteDialect())
     {
         PrivateFiles.EnsureDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         CreatePrivate(path);
@@ -62,7 +67,7 @@ public sealed class SqliteDatabase
         SqliteConnection.ClearPool(connection);
     }
 
-    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
@@ -72,7 +77,21 @@ public sealed class SqliteDatabase
         return connection;
     }
 
-    internal static void Execute(SqliteConnection connection, string sql)
+    public override async Task<IAsyncDisposable?> TryAcquireMaintenanceLeaseAsync(CancellationToken cancellationToken) =>
+        await _maintenance.WaitAsync(TimeSpan.Zero, cancellationToken) ? new MaintenanceLease(_maintenance) : null;
+
+    private sealed class MaintenanceLease(SemaphoreSlim held) : IAsyncDisposable
+    {
+        private int _released;
+
+        public ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) held.Release();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;

@@ -1,21 +1,25 @@
-using System.Runtime.CompilerServices;
 using Berth.Core.Identity;
+using Berth.Core.Management;
+using Berth.Metadata.Sql;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
-[assembly: InternalsVisibleTo("Berth.Core.Tests")]
-
 namespace Berth.Metadata.Sqlite;
 
+/// <summary>Identities in the SQLite database registered by <see cref="SqliteMetadataExtensions.AddSqliteMetadataStore"/> (call that first; their tables are part of the same schema).</summary>
 public static class SqliteIdentityExtensions
 {
-    /// <summary>
-    /// Keeps identities in the SQLite database registered by <see cref="SqliteMetadataExtensions.AddSqliteMetadataStore"/>
-    /// (call that first; the identity tables are part of the same schema).
-    /// </summary>
+    /// <summary>Registry identities: admin users, tokens and scope maps.</summary>
     public static IServiceCollection AddSqliteIdentityStore(this IServiceCollection services)
     {
-        services.TryAddSingleton<IIdentityStore, SqliteIdentityStore>();
+        services.TryAddSingleton<IIdentityStore, SqlIdentityStore>();
+        return services;
+    }
+
+    /// <summary>Management service principals.</summary>
+    public static IServiceCollection AddSqliteServicePrincipalStore(this IServiceCollection services)
+    {
+        services.TryAddSingleton<IServicePrincipalStore, SqlServicePrincipalStore>();
         return services;
     }
 }

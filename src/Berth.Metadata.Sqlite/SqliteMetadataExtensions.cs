@@ -1,6 +1,7 @@
 using Berth.Core.Content;
 using Berth.Core.Registries;
 using Berth.Core.Storage;
+using Berth.Metadata.Sql;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Berth.Metadata.Sqlite;
@@ -10,10 +11,12 @@ public static class SqliteMetadataExtensions
     /// <summary>Keeps metadata in the SQLite database file at <paramref name="path"/> (created and migrated on start).</summary>
     public static IServiceCollection AddSqliteMetadataStore(this IServiceCollection services, string path)
     {
-        services.AddSingleton(new SqliteDatabase(path));
-        services.AddSingleton<IMetadataStore, SqliteMetadataStore>();
-        services.AddSingleton<IRegistryStore, SqliteRegistryStore>();
-        services.AddSingleton<IRepositoryDetailsStore, SqliteRepositoryDetailsStore>();
+        var database = new SqliteDatabase(path);
+        services.AddSingleton(database);
+        services.AddSingleton<SqlDatabase>(database);
+        services.AddSingleton<IMetadataStore, SqlMetadataStore>();
+        services.AddSingleton<IRegistryStore, SqlRegistryStore>();
+        services.AddSingleton<IRepositoryDetailsStore, SqlRepositoryDetailsStore>();
         return services;
     }
 }

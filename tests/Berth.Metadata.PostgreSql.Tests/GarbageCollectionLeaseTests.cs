@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Berth.Core.Maintenance;
 using Berth.Core.Storage;
+using Berth.Metadata.Sql;
 using Berth.Oci;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -44,8 +45,8 @@ public sealed class GarbageCollectionLeaseTests
     public async Task LeaseReleasedOrItsHolderGone_TheOtherNodeTakesIt()
     {
         await using var test = await TestDatabase.CreateAsync();
-        var one = new PostgreSqlMetadataStore(test.Open(), TimeProvider.System);
-        var other = new PostgreSqlMetadataStore(test.Open(), TimeProvider.System);
+        var one = new SqlMetadataStore(test.Open(), TimeProvider.System);
+        var other = new SqlMetadataStore(test.Open(), TimeProvider.System);
 
         var lease = await one.TryAcquireMaintenanceLeaseAsync(CancellationToken.None);
         Assert.NotNull(lease);
@@ -79,7 +80,7 @@ public sealed class GarbageCollectionLeaseTests
     }
 
     private static GarbageCollector Collector(PostgreSqlDatabase database, IBlobStore blobs) =>
-        new(new PostgreSqlMetadataStore(database, TimeProvider.System), blobs, new PostgreSqlRegistryStore(database),
+        new(new SqlMetadataStore(database, TimeProvider.System), blobs, new SqlRegistryStore(database),
             Options.Create(new GarbageCollectionOptions()), TimeProvider.System, NullLogger<GarbageCollector>.Instance);
 
     /// <summary>An empty blob store whose listing waits for the gate: a collection in progress for as long as the test needs.</summary>

@@ -1,6 +1,7 @@
 using Berth.Core.Content;
 using Berth.Core.Storage;
 using Berth.Core.Tests.Content;
+using Berth.Metadata.Sql;
 
 namespace Berth.Metadata.PostgreSql.Tests;
 
@@ -13,7 +14,7 @@ public sealed class PostgreSqlContentLockStoreTests : ContentLockStoreContractTe
     {
         _database = await TestDatabase.CreateAsync();
         var database = _database.Open();
-        return (new PostgreSqlMetadataStore(database, TimeProvider.System), new PostgreSqlRepositoryDetailsStore(database));
+        return (new SqlMetadataStore(database, TimeProvider.System), new SqlRepositoryDetailsStore(database));
     }
 
     public override async Task DisposeAsync()

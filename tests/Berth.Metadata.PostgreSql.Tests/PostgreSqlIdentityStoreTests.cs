@@ -1,5 +1,6 @@
 using Berth.Core.Identity;
 using Berth.Core.Tests.Identity;
+using Berth.Metadata.Sql;
 
 namespace Berth.Metadata.PostgreSql.Tests;
 
@@ -11,10 +12,10 @@ public sealed class PostgreSqlIdentityStoreTests : IdentityStoreContractTests
     protected override async Task<IIdentityStore> CreateStoreAsync()
     {
         _database = await TestDatabase.CreateAsync();
-        return new PostgreSqlIdentityStore(_database.Open());
+        return new SqlIdentityStore(_database.Open());
     }
 
-    protected override IIdentityStore Reopen() => new PostgreSqlIdentityStore(_database!.Open());
+    protected override IIdentityStore Reopen() => new SqlIdentityStore(_database!.Open());
 
     public override async Task DisposeAsync()
     {

@@ -1,4 +1,5 @@
 using Berth.Core.Storage;
+using Berth.Metadata.Sql;
 using Berth.Oci;
 using Npgsql;
 
@@ -65,7 +66,7 @@ public sealed class PostgreSqlSchemaTests
     public async Task RegistrySize_CountsEachBlobAndManifestOnce_AndOnlyThatRegistrys()
     {
         await using var database = await TestDatabase.CreateAsync();
-        var store = new PostgreSqlMetadataStore(database.Open(), TimeProvider.System);
+        var store = new SqlMetadataStore(database.Open(), TimeProvider.System);
         var content = System.Text.Encoding.UTF8.GetBytes("{\"schemaVersion\":2}");
         var manifest = new StoredManifest(Digest.Compute(content), "application/vnd.oci.image.manifest.v1+json", content, null, null, null, DateTimeOffset.UtcNow);
         var layer = Digest.Compute([1, 2, 3]);
@@ -85,7 +86,7 @@ public sealed class PostgreSqlSchemaTests
     public async Task TagsAndRepositories_AreOrderedByteWise_AsInSqlite()
     {
         await using var database = await TestDatabase.CreateAsync();
-        var store = new PostgreSqlMetadataStore(database.Open(), TimeProvider.System);
+        var store = new SqlMetadataStore(database.Open(), TimeProvider.System);
         var names = new[] { "b", "B", "a", "_x", "a-b", "a.b", "a_b", "A1", "1" };
         foreach (var name in names)
         {

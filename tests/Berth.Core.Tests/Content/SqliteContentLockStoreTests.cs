@@ -1,6 +1,7 @@
 using Berth.Core.Storage;
 using Berth.Core.Tests.Identity;
 using Berth.Core.Content;
+using Berth.Metadata.Sql;
 using Berth.Metadata.Sqlite;
 
 namespace Berth.Core.Tests.Content;
@@ -13,7 +14,7 @@ public sealed class SqliteContentLockStoreTests : ContentLockStoreContractTests
     protected override Task<(IMetadataStore Metadata, IRepositoryDetailsStore Details)> CreateStoresAsync()
     {
         var database = new SqliteDatabase(Path.Combine(_folder.Path, "berth.db"));
-        return Task.FromResult<(IMetadataStore, IRepositoryDetailsStore)>((new SqliteMetadataStore(database, TimeProvider.System), new SqliteRepositoryDetailsStore(database)));
+        return Task.FromResult<(IMetadataStore, IRepositoryDetailsStore)>((new SqlMetadataStore(database, TimeProvider.System), new SqlRepositoryDetailsStore(database)));
     }
 
     public override Task DisposeAsync()

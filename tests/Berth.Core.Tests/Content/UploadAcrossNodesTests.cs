@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Berth.Core.Content;
 using Berth.Core.Tests.Maintenance;
+using Berth.Metadata.Sql;
 using Berth.Metadata.Sqlite;
 using Berth.Oci;
 
@@ -20,7 +21,7 @@ public sealed class UploadAcrossNodesTests : IDisposable
     public UploadAcrossNodesTests()
     {
         _nodeA = _fixture.Uploads;
-        _nodeB = new UploadService(_fixture.Blobs, _fixture.Metadata, new ContentLocks(new SqliteRepositoryDetailsStore(_fixture.Database)), _fixture.Time);
+        _nodeB = new UploadService(_fixture.Blobs, _fixture.Metadata, new ContentLocks(new SqlRepositoryDetailsStore(_fixture.Database)), _fixture.Time);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Berth.Core.Identity;
+using Berth.Metadata.Sql;
 using Berth.Metadata.Sqlite;
 
 namespace Berth.Core.Tests.Identity;
@@ -10,7 +11,7 @@ public sealed class SqliteIdentityStoreTests : IdentityStoreContractTests
 
     protected override Task<IIdentityStore> CreateStoreAsync() => Task.FromResult<IIdentityStore>(_fixture.Store);
 
-    protected override IIdentityStore Reopen() => new SqliteIdentityStore(new SqliteDatabase(Path.Combine(_fixture.FolderPath, "berth.db")));
+    protected override IIdentityStore Reopen() => new SqlIdentityStore(new SqliteDatabase(Path.Combine(_fixture.FolderPath, "berth.db")));
 
     public override Task DisposeAsync()
     {

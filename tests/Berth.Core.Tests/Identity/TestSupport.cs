@@ -1,6 +1,7 @@
 using Berth.Core.Identity;
 using Berth.Core.Identity.Credentials;
 using Berth.Core.Identity.Tokens;
+using Berth.Metadata.Sql;
 using Berth.Metadata.Sqlite;
 using Microsoft.Extensions.Options;
 
@@ -51,7 +52,7 @@ internal sealed class IdentityFixture : IDisposable
         configure?.Invoke(identityOptions);
         Options = Microsoft.Extensions.Options.Options.Create(identityOptions);
         Database = new SqliteDatabase(System.IO.Path.Combine(_folder.Path, "berth.db"));
-        Store = new SqliteIdentityStore(Database);
+        Store = new SqlIdentityStore(Database);
         SigningKey = new SigningKey(Options);
         Secrets = new SecretProtector(Options);
         Cache = new VerificationCache(Time, Options);
@@ -65,7 +66,7 @@ internal sealed class IdentityFixture : IDisposable
     public string KeyDirectory => Options.Value.KeyDirectory;
     public string FolderPath => _folder.Path;
     public SqliteDatabase Database { get; }
-    public SqliteIdentityStore Store { get; }
+    public SqlIdentityStore Store { get; }
     public SigningKey SigningKey { get; }
     public SecretProtector Secrets { get; }
     public VerificationCache Cache { get; }

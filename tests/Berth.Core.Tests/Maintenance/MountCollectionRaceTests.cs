@@ -3,6 +3,7 @@ using System.Text;
 using Berth.Core.Content;
 using Berth.Core.Identity;
 using Berth.Core.Storage;
+using Berth.Metadata.Sql;
 using Berth.Metadata.Sqlite;
 using Berth.Oci;
 using Xunit.Abstractions;
@@ -120,7 +121,7 @@ public sealed class MountCollectionRaceTests(ITestOutputHelper output)
     }
 
     private static BlobService Mounts(ContentFixture f, IBlobStore blobs) =>
-        new(blobs, f.Metadata, new ContentLocks(new SqliteRepositoryDetailsStore(f.Database)));
+        new(blobs, f.Metadata, new ContentLocks(new SqlRepositoryDetailsStore(f.Database)));
 
     private static async Task<byte[]?> ReadOrNullAsync(IBlobStore blobs, Digest digest)
     {

@@ -1,15 +1,15 @@
+using System.Data.Common;
 using Berth.Core.Content;
 using Berth.Core.Storage;
-using Npgsql;
 
-namespace Berth.Metadata.PostgreSql;
+namespace Berth.Metadata.Sql;
 
 /// <summary>
-/// The lock check of every delete (image locking), run inside the delete's own transaction after it took the repository's
-/// lock (<see cref="PostgreSqlCommands.LockRepositoryAsync"/>), which attribute changes take too, so that a lock set
-/// concurrently is either seen here or set after the delete, never lost in between.
+/// The lock check of every delete (image locking), run inside the delete's own write transaction
+/// (<see cref="SqlDialect.BeginWriteAsync"/>), which attribute changes take too, so that a lock set concurrently is
+/// either seen here or set after the delete, never lost in between.
 /// </summary>
-internal static class PostgreSqlContentLocks
+internal static class SqlContentLocks
 {
     /// <summary>An attribute row (aliased <c>a</c>) that forbids deleting its target, as ACR's <c>writeEnabled=false</c> does too.</summary>
     public const string Forbids = "(NOT a.delete_enabled OR NOT a.write_enabled)";
@@ -18,9 +18,8 @@ internal static class PostgreSqlContentLocks
     public const string RepositoryRow = "(a.kind='repository' AND a.key='')";
 
     /// <summary>
-    /// The manifests of the repository that need blob <c>@d</c>: those referencing it, and the indexes referencing
-    /// those, at any depth. As a condition on <c>a</c>: such a manifest's
-    /// own attribute row, or that of a tag pointing at one.
+    /// The manifests of the repository that need blob <c>@d</c>: those referencing it, and the indexes referencing those, at
+    /// any depth. As a condition on <c>a</c>: such a manifest's own attribute row, or that of a tag pointing at one.
     /// </summary>
     public const string HoldersOfBlob =
         """
@@ -38,22 +37,16 @@ internal static class PostgreSqlContentLocks
     /// The locked rows of the repository that <paramref name="which"/> selects (a condition on <c>a</c>), repository
     /// first, then tags and manifests by name. <c>@r</c> and <c>@n</c> are bound to the repository.
     /// </summary>
-    public static async Task<IReadOnlyList<LockedContent>> FindAsync(NpgsqlConnection connection, RepositoryKey repository, string which,
-        CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
-    {
-        await using var command = PostgreSqlCommands.Prepare(connection,
+    public static Task<List<LockedContent>> FindAsync(DbConnection connection, RepositoryKey repository, string which,
+        CancellationToken cancellationToken, params (string Name, object? Value)[] parameters) =>
+        SqlCommands.ListAsync(connection,
             $"""
             SELECT a.kind, a.key, a.delete_enabled, a.write_enabled FROM content_attributes a
             WHERE a.registry=@r AND a.repository=@n AND {Forbids} AND ({which})
             ORDER BY CASE a.kind WHEN 'repository' THEN 0 WHEN 'tag' THEN 1 ELSE 2 END, a.key;
             """,
-            [("r", repository.Registry), ("n", repository.Name), .. parameters.Select(p => (p.Name, (object?)p.Value))]);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var result = new List<LockedContent>();
-        while (await reader.ReadAsync(cancellationToken))
-            result.Add(new LockedContent(Target(reader.GetString(0)), reader.GetString(1), reader.GetBoolean(2), reader.GetBoolean(3)));
-        return result;
-    }
+            reader => new LockedContent(Target(reader.GetString(0)), reader.GetString(1), reader.GetBoolean(2), reader.GetBoolean(3)),
+            cancellationToken, [("r", repository.Registry), ("n", repository.Name), .. parameters]);
 
     private static AttributeTarget Target(string kind) => kind switch
     {
