@@ -2,6 +2,7 @@ using Berth.Core.Storage;
 using Berth.Core.Tests.Identity;
 using Berth.Core.Content;
 using Berth.Metadata.Sqlite;
+using Berth.Testing;
 
 namespace Berth.Core.Tests.Content;
 

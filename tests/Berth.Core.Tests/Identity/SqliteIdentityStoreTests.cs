@@ -1,5 +1,6 @@
 using Berth.Core.Identity;
 using Berth.Metadata.Sqlite;
+using Berth.Testing;
 
 namespace Berth.Core.Tests.Identity;
 

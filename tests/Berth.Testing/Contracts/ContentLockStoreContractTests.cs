@@ -3,14 +3,14 @@ using Berth.Core.Content;
 using Berth.Core.Storage;
 using Berth.Oci;
 
-namespace Berth.Core.Tests.Content;
+namespace Berth.Testing;
 
 /// <summary>
 /// Image locking as every metadata provider must enforce it inside its delete transactions: a repository, tag or
 /// manifest delete that would remove locked content deletes nothing and names what is locked, and garbage collection's
 /// conditional delete leaves a locked untagged manifest. A provider's test class derives from this one and hands each
-/// test fresh stores over a new, empty database. The file is shared with the PostgreSQL provider's tests, so it uses
-/// public types only.
+/// test fresh stores over a new, empty database. Every provider's tests share it from here, so it uses public
+/// types only.
 /// </summary>
 public abstract class ContentLockStoreContractTests : IAsyncLifetime
 {

@@ -1,4 +1,4 @@
-namespace Berth.EndToEnd.Tests.Infrastructure;
+namespace Berth.Testing;
 
 /// <summary>
 /// Measurements worth seeing even when every test passes. The VSTest console logger hides a passing test's

@@ -5,9 +5,10 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Berth.EndToEnd.Tests.Infrastructure;
+namespace Berth.Testing;
 
-public static class MediaTypes
+/// <summary>The OCI image media types the layouts and manifests here use (named apart from Berth.Oci.MediaTypes, the server's own list).</summary>
+public static class OciMediaTypes
 {
     public const string ImageManifest = "application/vnd.oci.image.manifest.v1+json";
     public const string ImageIndex = "application/vnd.oci.image.index.v1+json";
@@ -25,7 +26,7 @@ public sealed record Descriptor(string MediaType, string Digest, long Size)
 
     /// <summary>The empty JSON blob `{}` the image spec prescribes as the config of artifacts.</summary>
     public static readonly Descriptor EmptyConfig =
-        new(MediaTypes.Empty, "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", 2);
+        new(OciMediaTypes.Empty, "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", 2);
 
     public JsonObject ToJson()
     {
@@ -65,7 +66,7 @@ public sealed class OciLayoutBuilder
     public Descriptor AddRandomImage(string os, string architecture, int payloadBytes)
     {
         var (layer, diffId) = RandomLayer($"payload-{architecture}.bin", payloadBytes);
-        var layerDescriptor = AddBlob(layer, MediaTypes.LayerGzip);
+        var layerDescriptor = AddBlob(layer, OciMediaTypes.LayerGzip);
         var config = new JsonObject
         {
             ["architecture"] = architecture,
@@ -73,18 +74,18 @@ public sealed class OciLayoutBuilder
             ["config"] = new JsonObject(),
             ["rootfs"] = new JsonObject { ["type"] = "layers", ["diff_ids"] = new JsonArray(diffId) },
         };
-        var configDescriptor = AddBlob(Encoding.UTF8.GetBytes(config.ToJsonString()), MediaTypes.ImageConfig);
+        var configDescriptor = AddBlob(Encoding.UTF8.GetBytes(config.ToJsonString()), OciMediaTypes.ImageConfig);
         return AddImageManifest(configDescriptor, [layerDescriptor]) with { Platform = (os, architecture) };
     }
 
     public Descriptor AddImageManifest(Descriptor config, IReadOnlyList<Descriptor> layers, string? artifactType = null, Descriptor? subject = null)
     {
-        var manifest = new JsonObject { ["schemaVersion"] = 2, ["mediaType"] = MediaTypes.ImageManifest };
+        var manifest = new JsonObject { ["schemaVersion"] = 2, ["mediaType"] = OciMediaTypes.ImageManifest };
         if (artifactType is not null) manifest["artifactType"] = artifactType;
         manifest["config"] = config.ToJson();
         manifest["layers"] = new JsonArray([.. layers.Select(l => (JsonNode)l.ToJson())]);
         if (subject is not null) manifest["subject"] = subject.ToJson();
-        return AddBlob(Encoding.UTF8.GetBytes(manifest.ToJsonString()), MediaTypes.ImageManifest) with { ArtifactType = artifactType };
+        return AddBlob(Encoding.UTF8.GetBytes(manifest.ToJsonString()), OciMediaTypes.ImageManifest) with { ArtifactType = artifactType };
     }
 
     public Descriptor AddImageIndex(IReadOnlyList<Descriptor> manifests)
@@ -92,10 +93,10 @@ public sealed class OciLayoutBuilder
         var index = new JsonObject
         {
             ["schemaVersion"] = 2,
-            ["mediaType"] = MediaTypes.ImageIndex,
+            ["mediaType"] = OciMediaTypes.ImageIndex,
             ["manifests"] = new JsonArray([.. manifests.Select(m => (JsonNode)m.ToJson())]),
         };
-        return AddBlob(Encoding.UTF8.GetBytes(index.ToJsonString()), MediaTypes.ImageIndex);
+        return AddBlob(Encoding.UTF8.GetBytes(index.ToJsonString()), OciMediaTypes.ImageIndex);
     }
 
     /// <summary>Names a manifest or index in index.json so tools can address it as <c>oci:dir:tag</c>.</summary>

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace Berth.EndToEnd.Tests.Infrastructure;
+namespace Berth.Testing;
 
 /// <summary>Where the container tools reach a registry: one Berth server, or a load balancer in front of several.</summary>
 public interface IRegistryEndpoint
@@ -20,6 +20,9 @@ public interface IRegistryEndpoint
 /// </summary>
 public sealed class ContainerTools : IDisposable
 {
+    /// <summary>A large image through skopeo or podman can take minutes on a slow CI machine.</summary>
+    private static readonly TimeSpan ToolTimeout = TimeSpan.FromMinutes(5);
+
     private readonly IRegistryEndpoint _server;
     private readonly TempDirectory _home = new("tools");
     private readonly Dictionary<string, string> _environment;
@@ -94,7 +97,7 @@ public sealed class ContainerTools : IDisposable
     public string RegistryReference(string repository, string tagOrDigest) =>
         $"docker://{_server.Host}/{repository}{(tagOrDigest.Contains(':') ? "@" : ":")}{tagOrDigest}";
 
-    public Task<ProcessResult> SkopeoCopyAsync(string source, string destination, params string[] options)
+    public Task<ExternalToolResult> SkopeoCopyAsync(string source, string destination, params string[] options)
     {
         var args = new List<string> { "--policy", _policyPath, "copy" };
         if (source.StartsWith("docker://", StringComparison.Ordinal))
@@ -108,19 +111,19 @@ public sealed class ContainerTools : IDisposable
         args.AddRange(options);
         args.Add(source);
         args.Add(destination);
-        return ProcessRunner.RunAsync("skopeo", args, _environment);
+        return ExternalTool.RunAsync("skopeo", args, _environment, timeout: ToolTimeout);
     }
 
     /// <summary>skopeo inspect / list-tags / delete: the subcommands that take one registry reference.</summary>
-    public Task<ProcessResult> SkopeoAsync(string subcommand, string reference, params string[] options)
+    public Task<ExternalToolResult> SkopeoAsync(string subcommand, string reference, params string[] options)
     {
         var args = new List<string> { "--policy", _policyPath, subcommand, "--tls-verify=false" };
         args.AddRange(options);
         args.Add(reference);
-        return ProcessRunner.RunAsync("skopeo", args, _environment);
+        return ExternalTool.RunAsync("skopeo", args, _environment, timeout: ToolTimeout);
     }
 
-    public Task<ProcessResult> PodmanAsync(params string[] arguments)
+    public Task<ExternalToolResult> PodmanAsync(params string[] arguments)
     {
         var args = new List<string>
         {
@@ -131,7 +134,7 @@ public sealed class ContainerTools : IDisposable
             "--cgroup-manager", "cgroupfs",
         };
         args.AddRange(arguments);
-        return ProcessRunner.RunAsync("podman", args, _environment);
+        return ExternalTool.RunAsync("podman", args, _environment, timeout: ToolTimeout);
     }
 
     /// <summary>Options podman push/pull need against this server: plain HTTP and our signature policy.</summary>

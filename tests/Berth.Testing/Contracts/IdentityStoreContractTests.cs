@@ -1,11 +1,11 @@
 using Berth.Core.Identity;
 
-namespace Berth.Core.Tests.Identity;
+namespace Berth.Testing;
 
 /// <summary>
 /// What every <see cref="IIdentityStore"/> provider must do, whatever database is behind it. A provider's test class
 /// derives from this one and hands each test a fresh, empty store (xUnit makes one instance per test) and a second
-/// store over the same database. The file is shared with the PostgreSQL provider's tests, so it uses public types only.
+/// store over the same database. Every provider's tests share it from here, so it uses public types only.
 /// </summary>
 public abstract class IdentityStoreContractTests : IAsyncLifetime
 {

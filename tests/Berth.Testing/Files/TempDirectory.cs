@@ -1,4 +1,4 @@
-namespace Berth.EndToEnd.Tests.Infrastructure;
+namespace Berth.Testing;
 
 /// <summary>A private scratch folder under the system temp dir, removed (best effort) on dispose.</summary>
 public sealed class TempDirectory : IDisposable

@@ -1,17 +1,19 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Berth.ScaleOut.Tests.Infrastructure;
+namespace Berth.Testing;
 
 /// <summary>
-/// A long-running child process (a Berth node, nginx) whose output is kept for failure messages. It is stopped on
+/// A long-running child process (<c>berth serve</c>, nginx) whose output is kept for failure messages. It is stopped on
 /// dispose, and a detached watchdog stops it too when the test host goes without disposing it (the runner may kill the
 /// host), so no node or nginx outlives a test run holding its port.
 /// </summary>
 public sealed class ServiceProcess : IDisposable
 {
     private const int OutputLimit = 1_000_000;
+    private const int TailLines = 40;
     private readonly StringBuilder _output = new();
+    private readonly Queue<string> _tail = new();
     private readonly Process _process;
 
     private ServiceProcess(Process process)
@@ -25,24 +27,48 @@ public sealed class ServiceProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>What the process wrote to stdout and stderr, as lines in arrival order, up to about a megabyte.</summary>
     public string Output
     {
         get { lock (_output) return _output.ToString(); }
     }
 
-    public static ServiceProcess Start(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
+    /// <summary>The last lines the process wrote, however long it ran.</summary>
+    public string Tail
     {
-        var startInfo = Berth.Testing.ExternalTool.StartInfo(fileName, arguments, environment, workingDirectory);
+        get { lock (_output) return string.Join('\n', _tail); }
+    }
 
+    public static ServiceProcess Start(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null) =>
+        Start(ExternalTool.StartInfo(fileName, arguments, environment, workingDirectory));
+
+    /// <summary>Starts <paramref name="startInfo"/>, which must redirect all three streams (see <see cref="ExternalTool.StartInfo"/>).</summary>
+    public static ServiceProcess Start(ProcessStartInfo startInfo)
+    {
         var service = new ServiceProcess(new Process { StartInfo = startInfo, EnableRaisingEvents = true });
-        service._process.OutputDataReceived += (_, e) => service.Append("out", e.Data);
-        service._process.ErrorDataReceived += (_, e) => service.Append("err", e.Data);
+        service._process.OutputDataReceived += (_, e) => service.Append(e.Data);
+        service._process.ErrorDataReceived += (_, e) => service.Append(e.Data);
         service._process.Start();
         service._process.StandardInput.Close();
         service._process.BeginOutputReadLine();
         service._process.BeginErrorReadLine();
         service.StartWatchdog();
         return service;
+    }
+
+    /// <summary>The exit code, once the process has ended; a <see cref="TimeoutException"/> with its output when it has not within <paramref name="timeout"/>.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"The process did not exit within {timeout}.\n{Tail}");
+        }
+        return _process.ExitCode;
     }
 
     /// <summary>SIGKILL: the process gets no chance to finish requests or flush anything, as in a machine failure.</summary>
@@ -84,13 +110,15 @@ public sealed class ServiceProcess : IDisposable
         watchdog?.WaitForExit(5_000);
     }
 
-    private void Append(string stream, string? line)
+    private void Append(string? line)
     {
         if (line is null) return;
         lock (_output)
         {
-            // A long test logs every request; only the start matters for diagnosis.
-            if (_output.Length < OutputLimit) _output.Append('[').Append(stream).Append("] ").AppendLine(line);
+            // A long test logs every request; the start matters for diagnosis, and the tail for what happened last.
+            if (_output.Length < OutputLimit) _output.AppendLine(line);
+            _tail.Enqueue(line);
+            while (_tail.Count > TailLines) _tail.Dequeue();
         }
     }
 }
