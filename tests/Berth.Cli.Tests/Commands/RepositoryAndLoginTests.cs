@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Berth.Cli.Tests.Infrastructure;
 
-namespace Berth.Cli.Tests.Live;
+namespace Berth.Cli.Tests.Commands;
 
 /// <summary>
 /// The documentation flow with the real executable, login/logout with skopeo, and the repository commands.

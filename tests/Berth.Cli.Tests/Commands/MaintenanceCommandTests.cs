@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Berth.Cli.Tests.Infrastructure;
 
-namespace Berth.Cli.Tests.Live;
+namespace Berth.Cli.Tests.Commands;
 
 /// <summary><c>berth gc</c> and <c>berth fsck</c> against a server process, found through ./data with no flags.</summary>
 public sealed class MaintenanceCommandTests(LiveServer server) : IClassFixture<LiveServer>

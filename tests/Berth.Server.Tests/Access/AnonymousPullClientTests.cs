@@ -1,4 +1,4 @@
-namespace Berth.Server.Tests.AnonymousPull;
+namespace Berth.Server.Tests.Access;
 
 /// <summary>
 /// The documentation's flow with real clients and no stored credentials at all: skopeo and podman pull anonymously

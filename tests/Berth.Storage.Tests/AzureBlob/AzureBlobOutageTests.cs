@@ -4,7 +4,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text.Json;
 
-namespace Berth.Storage.Tests;
+namespace Berth.Storage.Tests.AzureBlob;
 
 /// <summary>
 /// Berth with its blobs on an Azurite of this class's own, stopped in the middle of the test: requests that need the

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Berth.Cli.Tests.Infrastructure;
 
-namespace Berth.Cli.Tests.Live;
+namespace Berth.Cli.Tests.Commands;
 
 /// <summary>Every management command against a server process, found through ./data with no flags.</summary>
 public sealed class ManagementCommandTests : IClassFixture<LiveServer>

@@ -5,7 +5,7 @@ using System.Text.Json;
 using Berth.Core.Registries;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Berth.Server.Tests.AnonymousPull;
+namespace Berth.Server.Tests.Access;
 
 /// <summary>The registry-wide anonymous pull switch on the wire (reference §2.2–2.3 and issue 4's extras).</summary>
 public sealed class AnonymousPullTests(BerthTestServer server) : IClassFixture<BerthTestServer>, IAsyncLifetime

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Berth.Cli.Commands;
 using Berth.Cli.Tests.Infrastructure;
 
-namespace Berth.Cli.Tests.Parsing;
+namespace Berth.Cli.Tests.Commands;
 
 /// <summary>Option names, aliases and az's argument conventions, observed through the request bodies sent to a stub server.</summary>
 public sealed class OptionParsingTests : IDisposable

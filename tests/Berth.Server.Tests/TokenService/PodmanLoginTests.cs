@@ -1,4 +1,4 @@
-namespace Berth.Server.Tests.RealClients;
+namespace Berth.Server.Tests.TokenService;
 
 /// <summary>podman login with the admin's credentials into a private auth file, then push and pull with no credentials on the command line.</summary>
 public sealed class PodmanLoginTests(UnthrottledBerthTestServer server) : IClassFixture<UnthrottledBerthTestServer>, IDisposable

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using Berth.Core.Storage;
 using Berth.Storage.AzureBlob;
 
-namespace Berth.Storage.Tests;
+namespace Berth.Storage.Tests.AzureBlob;
 
 /// <summary>
 /// An append whose blocks are being staged when the storage service goes away: the append fails as unavailable, cutting

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using Berth.Core.Storage;
 
-namespace Berth.Storage.Tests;
+namespace Berth.Storage.Tests.AzureBlob;
 
 /// <summary>The contract on Azurite, plus what only a shared object store has to get right: concurrent writers and signed download URLs.</summary>
 public sealed class AzureBlobStoreTests(AzureBlobStoreFixture fixture) : BlobStoreContractTests<AzureBlobStoreFixture>(fixture)

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 
-namespace Berth.Server.Tests.RealClients;
+namespace Berth.Server.Tests.TokenService;
 
 /// <summary>skopeo with credentials on its command line (<c>--dest-creds</c>, <c>--src-creds</c>), as users run it.</summary>
 public sealed class SkopeoCredentialTests(UnthrottledBerthTestServer server) : IClassFixture<UnthrottledBerthTestServer>, IDisposable

@@ -1,4 +1,4 @@
-namespace Berth.Server.Tests.RealClients;
+namespace Berth.Testing;
 
 /// <summary>
 /// A private temp folder for skopeo and podman: signature policy, an empty auth file (so no credentials of the

@@ -1,6 +1,6 @@
 using Berth.Server.Hosting;
 
-namespace Berth.Storage.Tests;
+namespace Berth.Storage.Tests.AzureBlob;
 
 /// <summary>Bad Azure Blob Storage settings stop start-up with a message naming the setting, never echoing a secret.</summary>
 public sealed class AzureBlobConfigurationTests : IDisposable

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using Berth.Core.Storage;
 using Berth.Oci;
 
-namespace Berth.Storage.Tests;
+namespace Berth.Testing;
 
 /// <summary>
 /// What every blob store promises (IBlobStore's contract), run against each provider: bytes come back exactly, any node
@@ -287,36 +287,8 @@ public abstract class BlobStoreContractTests<TFixture>(TFixture fixture) : IClas
     }
 }
 
-public sealed class FileSystemBlobStoreTests(FileSystemStoreFixture fixture) : BlobStoreContractTests<FileSystemStoreFixture>(fixture)
+/// <summary>One storage location per test class; <see cref="CreateStore"/> gives a fresh store instance on it, as a second node would have.</summary>
+public interface IBlobStoreFixture : IAsyncLifetime
 {
-    [Fact]
-    public async Task DownloadRedirect_IsNeverOffered()
-    {
-        var store = Fixture.CreateStore();
-        var digest = await StoreAsync(store, RandomBytes(10));
-        Assert.Null(await store.GetDownloadRedirectOrNullAsync(digest, Ct));
-    }
-
-    [Fact]
-    public async Task BlobsUploadsAndTheirFolders_ArePrivateToTheServersUser()
-    {
-        var root = Path.Combine(Path.GetTempPath(), "berth-store-modes-" + Guid.NewGuid().ToString("N")[..12]);
-        try
-        {
-            var store = new Berth.Storage.FileSystem.FileSystemBlobStore(Path.Combine(root, "storage"));
-            await StoreAsync(store, RandomBytes(10));
-            await store.CreateUploadAsync(NewUploadId(), Ct);
-
-            var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).ToList();
-            Assert.Equal(2, files.Count);
-            foreach (var file in files)
-                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
-            foreach (var folder in Directory.EnumerateDirectories(root, "*", SearchOption.AllDirectories))
-                Assert.True(File.GetUnixFileMode(folder) == (UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute), $"{folder}: {File.GetUnixFileMode(folder)}");
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
-    }
+    IBlobStore CreateStore();
 }

@@ -1,7 +1,7 @@
 using System.Net;
 using Berth.Cli.Tests.Infrastructure;
 
-namespace Berth.Cli.Tests.Errors;
+namespace Berth.Cli.Tests.Cli;
 
 public sealed class ErrorReportingTests : IDisposable
 {
