@@ -63,7 +63,7 @@ public sealed class PodmanTests(BerthServer server) : IClassFixture<BerthServer>
     {
         using var client = server.CreateHttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Get, $"v2/{repository}/manifests/{tag}");
-        foreach (var type in new[] { MediaTypes.ImageManifest, "application/vnd.docker.distribution.manifest.v2+json" })
+        foreach (var type in new[] { OciMediaTypes.ImageManifest, "application/vnd.docker.distribution.manifest.v2+json" })
         {
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
         }

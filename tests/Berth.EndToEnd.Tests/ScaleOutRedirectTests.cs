@@ -23,7 +23,7 @@ public sealed class ScaleOutRedirectTests(ScaleOutBerthServer server) : IClassFi
         foreach (var (name, size) in new[] { ("base.bin", 5 * 1024 * 1024 + 11), ("app.bin", 700_000), ("config.bin", 3_000) })
         {
             var (layer, diffId) = OciLayoutBuilder.RandomLayer(name, size);
-            layers.Add(layout.AddBlob(layer, MediaTypes.LayerGzip));
+            layers.Add(layout.AddBlob(layer, OciMediaTypes.LayerGzip));
             diffIds.Add(diffId);
         }
         var config = new System.Text.Json.Nodes.JsonObject
@@ -33,7 +33,7 @@ public sealed class ScaleOutRedirectTests(ScaleOutBerthServer server) : IClassFi
             ["config"] = new System.Text.Json.Nodes.JsonObject(),
             ["rootfs"] = new System.Text.Json.Nodes.JsonObject { ["type"] = "layers", ["diff_ids"] = diffIds },
         };
-        var configDescriptor = layout.AddBlob(System.Text.Encoding.UTF8.GetBytes(config.ToJsonString()), MediaTypes.ImageConfig);
+        var configDescriptor = layout.AddBlob(System.Text.Encoding.UTF8.GetBytes(config.ToJsonString()), OciMediaTypes.ImageConfig);
         var manifest = layout.AddImageManifest(configDescriptor, layers);
         layout.Tag(manifest, "v1");
 

@@ -37,7 +37,7 @@ public sealed class SkopeoMultiArchTests(BerthServer server) : IClassFixture<Ber
 
         // The artifact goes in the way supply-chain tools publish one: its own manifest, pushed by a real client.
         var artifactLayout = new OciLayoutBuilder(_work.Combine("artifact"));
-        var emptyConfig = artifactLayout.AddBlob("{}"u8.ToArray(), MediaTypes.Empty);
+        var emptyConfig = artifactLayout.AddBlob("{}"u8.ToArray(), OciMediaTypes.Empty);
         Assert.Equal(Descriptor.EmptyConfig, emptyConfig);
         var sbom = artifactLayout.AddBlob(Encoding.UTF8.GetBytes("""{"spdxVersion":"SPDX-2.3","name":"berth-e2e"}"""), "application/spdx+json");
         var artifact = artifactLayout.AddImageManifest(emptyConfig, [sbom], artifactType: SbomArtifactType, subject: index with { Platform = null });
@@ -47,7 +47,7 @@ public sealed class SkopeoMultiArchTests(BerthServer server) : IClassFixture<Ber
         using var client = server.CreateHttpClient();
         using (var head = new HttpRequestMessage(HttpMethod.Head, $"v2/{repository}/manifests/sbom"))
         {
-            head.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(MediaTypes.ImageManifest));
+            head.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(OciMediaTypes.ImageManifest));
             using var stored = await client.SendAsync(head);
             await RegistryHttp.ExpectAsync(stored, HttpStatusCode.OK);
             // Same digest means skopeo pushed our exact bytes, subject included.
@@ -56,12 +56,12 @@ public sealed class SkopeoMultiArchTests(BerthServer server) : IClassFixture<Ber
 
         using var referrers = await client.GetAsync($"v2/{repository}/referrers/{index.Digest}");
         await RegistryHttp.ExpectAsync(referrers, HttpStatusCode.OK);
-        Assert.Equal(MediaTypes.ImageIndex, referrers.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(OciMediaTypes.ImageIndex, referrers.Content.Headers.ContentType?.MediaType);
         var body = JsonNode.Parse(await referrers.Content.ReadAsStringAsync())!;
         Assert.Equal(2, body["schemaVersion"]!.GetValue<int>());
-        Assert.Equal(MediaTypes.ImageIndex, body["mediaType"]!.GetValue<string>());
+        Assert.Equal(OciMediaTypes.ImageIndex, body["mediaType"]!.GetValue<string>());
         var listed = Assert.Single(body["manifests"]!.AsArray(), m => m!["digest"]!.GetValue<string>() == artifact.Digest)!;
-        Assert.Equal(MediaTypes.ImageManifest, listed["mediaType"]!.GetValue<string>());
+        Assert.Equal(OciMediaTypes.ImageManifest, listed["mediaType"]!.GetValue<string>());
         Assert.Equal(artifact.Size, listed["size"]!.GetValue<long>());
         Assert.Equal(SbomArtifactType, listed["artifactType"]!.GetValue<string>());
     }

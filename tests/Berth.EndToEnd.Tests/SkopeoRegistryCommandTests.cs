@@ -90,8 +90,8 @@ public sealed class SkopeoRegistryCommandTests(BerthServer server) : IClassFixtu
     private static Task<HttpResponseMessage> GetManifestAsync(HttpClient client, string repository, string reference)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, $"v2/{repository}/manifests/{reference}");
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(MediaTypes.ImageManifest));
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(MediaTypes.ImageIndex));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(OciMediaTypes.ImageManifest));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(OciMediaTypes.ImageIndex));
         return client.SendAsync(request);
     }
 

@@ -17,11 +17,11 @@ public sealed class SkopeoSingleImageTests(BerthServer server) : IClassFixture<B
         var payload = _work.Combine("payload.bin");
         await File.WriteAllBytesAsync(payload, RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 17));
 
-        (await ProcessRunner.RunAsync("umoci", ["init", "--layout", input])).EnsureSuccess();
-        (await ProcessRunner.RunAsync("umoci", ["new", "--image", $"{input}:v1"])).EnsureSuccess();
-        (await ProcessRunner.RunAsync("umoci", ["insert", "--image", $"{input}:v1", payload, "/data/payload.bin"])).EnsureSuccess();
+        (await ExternalTool.RunAsync("umoci", ["init", "--layout", input])).EnsureSuccess();
+        (await ExternalTool.RunAsync("umoci", ["new", "--image", $"{input}:v1"])).EnsureSuccess();
+        (await ExternalTool.RunAsync("umoci", ["insert", "--image", $"{input}:v1", payload, "/data/payload.bin"])).EnsureSuccess();
         // umoci keeps the superseded manifest and config of `new`; drop them so the layout is exactly one image.
-        (await ProcessRunner.RunAsync("umoci", ["gc", "--layout", input])).EnsureSuccess();
+        (await ExternalTool.RunAsync("umoci", ["gc", "--layout", input])).EnsureSuccess();
         var pushedDigest = OciLayout.FindReference(input, "v1")["digest"]!.GetValue<string>();
 
         var destination = _tools.RegistryReference("e2e/single", "v1");

@@ -1,6 +1,5 @@
 using Berth.Core.Content;
 using Berth.Core.Storage;
-using Berth.Core.Tests.Content;
 using Berth.Metadata.Sql;
 
 namespace Berth.Metadata.PostgreSql.Tests;

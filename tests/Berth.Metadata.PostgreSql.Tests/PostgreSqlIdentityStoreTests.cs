@@ -1,5 +1,4 @@
 using Berth.Core.Identity;
-using Berth.Core.Tests.Identity;
 using Berth.Metadata.Sql;
 
 namespace Berth.Metadata.PostgreSql.Tests;

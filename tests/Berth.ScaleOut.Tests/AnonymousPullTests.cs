@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Berth.ScaleOut.Tests.Infrastructure;
-using Berth.Testing;
 
 namespace Berth.ScaleOut.Tests;
 

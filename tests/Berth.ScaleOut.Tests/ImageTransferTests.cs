@@ -1,6 +1,5 @@
 using System.Net;
 using System.Security.Cryptography;
-using Berth.EndToEnd.Tests.Infrastructure;
 using Berth.ScaleOut.Tests.Infrastructure;
 
 namespace Berth.ScaleOut.Tests;

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using Berth.EndToEnd.Tests.Infrastructure;
 using Berth.ScaleOut.Tests.Infrastructure;
 
 namespace Berth.ScaleOut.Tests;
@@ -29,7 +28,7 @@ public sealed class NodeFailureTests(Cluster cluster) : IDisposable
             var acknowledgedBlobs = new[] { image.Config, image.Layers[0] };
             foreach (var blob in acknowledgedBlobs)
             {
-                await RegistryHttp.PushBlobAsync(client, Repository, image.Blobs[blob.Digest]);
+                await RegistryHttp.PushBlobInTwoRequestsAsync(client, Repository, image.Blobs[blob.Digest]);
             }
             var big = image.Blobs[image.Layers[2].Digest];
             var upload = await ChunkedUpload.StartAsync(client, Repository);
@@ -94,7 +93,7 @@ public sealed class NodeFailureTests(Cluster cluster) : IDisposable
         // The restarted node serves the image too (it kept nothing of its own that the push needed).
         using var direct = killed.CreateHttpClient(cluster.Credentials);
         using var request = new HttpRequestMessage(HttpMethod.Get, $"v2/{Repository}/manifests/v1");
-        request.Headers.Accept.ParseAdd(MediaTypes.ImageManifest);
+        request.Headers.Accept.ParseAdd(OciMediaTypes.ImageManifest);
         using var manifest = await direct.SendAsync(request);
         await RegistryHttp.ExpectAsync(manifest, HttpStatusCode.OK);
         var manifestBytes = await manifest.Content.ReadAsByteArrayAsync();

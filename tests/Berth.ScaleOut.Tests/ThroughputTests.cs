@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using Berth.EndToEnd.Tests.Infrastructure;
 using Berth.ScaleOut.Tests.Infrastructure;
 
 namespace Berth.ScaleOut.Tests;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Reflection;
+using Berth.Testing;
 using Berth.Cli.Cli;
 using Berth.Cli.Commands;
 
@@ -93,10 +93,8 @@ public sealed class CliRun
         return new CliResult(process.ExitCode, await stdout, await stderr);
     }
 
-    public static string BerthDll =>
-        Environment.GetEnvironmentVariable("BERTH_SERVER_DLL") is { Length: > 0 } fromEnvironment
-            ? fromEnvironment
-            : typeof(CliRun).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "BerthDll").Value!;
+    /// <summary>The berth.dll the live server runs too (<see cref="BerthProcess.ServerDllPath"/>).</summary>
+    public static string BerthDll => BerthProcess.ServerDllPath;
 }
 
 /// <summary>A scratch folder removed on dispose.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
@@ -9,70 +8,37 @@ using Berth.Testing;
 namespace Berth.Cli.Tests.Infrastructure;
 
 /// <summary>
-/// A Berth server process (<c>dotnet berth.dll serve --urls http://127.0.0.1:PORT --data DIR</c>) whose working
-/// directory holds <c>data/</c>, so the CLI run from that directory finds it with no flags, as a user would.
+/// A Berth server process (<see cref="BerthProcess"/>: <c>dotnet berth.dll serve --urls http://127.0.0.1:PORT --data DIR</c>)
+/// whose working directory holds <c>data/</c>, so the CLI run from that directory finds it with no flags, as a user would.
 /// </summary>
 public sealed class LiveServer : IAsyncLifetime
 {
-    private readonly StringBuilder _output = new();
-    private Process? _process;
+    private BerthProcess? _process;
 
     public TempFolder Folder { get; } = new();
-    public int Port { get; private set; }
+    public int Port => _process?.Port ?? 0;
     public string Address => $"127.0.0.1:{Port}";
     public string DataDirectory => Path.Combine(Folder.Path, "data");
 
     public async Task InitializeAsync()
     {
-        Port = LoopbackPort.Free();
-        var start = new ProcessStartInfo("dotnet")
+        _process = new BerthProcess(DataDirectory)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
             WorkingDirectory = Folder.Path,
+            // What the CLI reads to find the server and sign in.
+            RequiredFiles = [Path.Combine("management", "endpoint.json"), "admin-credentials.json"],
         };
-        foreach (var argument in new[] { CliRun.BerthDll, "serve", "--urls", $"http://{Address}", "--data", DataDirectory })
-        {
-            start.ArgumentList.Add(argument);
-        }
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment.Remove("ASPNETCORE_URLS");
-        _process = Process.Start(start)!;
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-
-        var endpointFile = Path.Combine(DataDirectory, "management", "endpoint.json");
-        var clock = Stopwatch.StartNew();
-        while (!File.Exists(endpointFile) || !File.Exists(Path.Combine(DataDirectory, "admin-credentials.json")))
-        {
-            if (_process.HasExited || clock.Elapsed > TimeSpan.FromSeconds(60))
-            {
-                throw new InvalidOperationException($"The server did not start (no {endpointFile}).\n{Output}");
-            }
-            await Task.Delay(100);
-        }
-        await Task.Delay(200); // the files are written, then filled
+        await _process.StartAsync();
     }
 
     public Task DisposeAsync()
     {
-        if (_process is { HasExited: false })
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(10_000);
-        }
         _process?.Dispose();
         Folder.Dispose();
         return Task.CompletedTask;
     }
 
-    public string Output
-    {
-        get { lock (_output) return _output.ToString(); }
-    }
+    public string Output => _process?.Output ?? "";
 
     /// <summary>A CLI run from the server's working directory (it finds ./data), with its own auth files.</summary>
     public CliRun Cli(string name)
@@ -126,19 +92,4 @@ public sealed class LiveServer : IAsyncLifetime
     }
 
     private static string Digest(byte[] content) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (_output)
-        {
-            if (_output.Length < 200_000)
-            {
-                _output.AppendLine(line);
-            }
-        }
-    }
 }

@@ -3,6 +3,7 @@ using Berth.Core.Tests.Identity;
 using Berth.Core.Content;
 using Berth.Metadata.Sql;
 using Berth.Metadata.Sqlite;
+using Berth.Testing;
 
 namespace Berth.Core.Tests.Content;
 

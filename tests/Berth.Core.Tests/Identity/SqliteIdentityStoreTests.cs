@@ -1,6 +1,7 @@
 using Berth.Core.Identity;
 using Berth.Metadata.Sql;
 using Berth.Metadata.Sqlite;
+using Berth.Testing;
 
 namespace Berth.Core.Tests.Identity;
 

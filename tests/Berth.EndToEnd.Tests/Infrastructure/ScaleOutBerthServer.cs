@@ -7,8 +7,8 @@ namespace Berth.EndToEnd.Tests.Infrastructure;
 /// </summary>
 public sealed class ScaleOutBerthServer : BerthServer
 {
-    private Berth.Testing.PostgreSqlServer? _postgres;
-    private Berth.Testing.AzuriteServer? _azurite;
+    private PostgreSqlServer? _postgres;
+    private AzuriteServer? _azurite;
     private string? _database;
     private string? _container;
 
@@ -24,8 +24,8 @@ public sealed class ScaleOutBerthServer : BerthServer
 
     public override async Task InitializeAsync()
     {
-        _postgres = await Berth.Testing.PostgreSqlServer.GetAsync();
-        _azurite = await Berth.Testing.AzuriteServer.GetAsync();
+        _postgres = await PostgreSqlServer.GetAsync();
+        _azurite = await AzuriteServer.GetAsync();
         _database = await _postgres.CreateDatabaseAsync("e2e");
         _container = await _azurite.CreateContainerAsync("e2e");
         await base.InitializeAsync();

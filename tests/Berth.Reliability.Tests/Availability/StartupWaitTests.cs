@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text;
-using Berth.Reliability.Tests.Infrastructure;
 
 namespace Berth.Reliability.Tests.Availability;
 
@@ -32,7 +30,7 @@ public sealed class StartupWaitTests : IDisposable
     public async Task RedisNeverComes_ServeExitsWithOneLineAndStatus1()
     {
         var started = Stopwatch.StartNew();
-        using var node = Node.Start(_data, "--Berth:StartupWait=00:00:08", $"--Berth:Redis:Configuration=127.0.0.1:{LoopbackPort.Free()}");
+        using var node = StartNode(_data, "--Berth:StartupWait=00:00:08", $"--Berth:Redis:Configuration=127.0.0.1:{LoopbackPort.Free()}");
 
         var exit = await node.WaitForExitAsync(TimeSpan.FromSeconds(60));
 
@@ -53,7 +51,7 @@ public sealed class StartupWaitTests : IDisposable
     {
         var port = LoopbackPort.Free();
         var started = Stopwatch.StartNew();
-        using var node = Node.Start(_data, "--Berth:StartupWait=00:00:08", "--Berth:Database:Type=PostgreSql",
+        using var node = StartNode(_data, "--Berth:StartupWait=00:00:08", "--Berth:Database:Type=PostgreSql",
             $"--Berth:Database:ConnectionString=Host=127.0.0.1;Port={port};Database=berth;Username=postgres");
 
         var exit = await node.WaitForExitAsync(TimeSpan.FromSeconds(60));
@@ -74,7 +72,7 @@ public sealed class StartupWaitTests : IDisposable
         var connectionString = await postgres.CreateDatabaseAsync();
         await redis.StopAsync();
         await postgres.StopAsync();
-        using var node = Node.Start(_data, "--Berth:StartupWait=00:02:00", $"--Berth:Redis:Configuration={redis.Configuration}",
+        using var node = StartNode(_data, "--Berth:StartupWait=00:02:00", $"--Berth:Redis:Configuration={redis.Configuration}",
             "--Berth:Database:Type=PostgreSql", $"--Berth:Database:ConnectionString={connectionString}");
 
         await node.WaitForOutputAsync("Waiting for PostgreSQL", TimeSpan.FromSeconds(60));
@@ -105,69 +103,11 @@ public sealed class StartupWaitTests : IDisposable
         Assert.DoesNotContain("Berth:Redis:Configuration is not set", node.Output); // shared database, and Redis too
     }
 
-    /// <summary>A <c>berth serve</c> process on a free loopback port with the given extra settings.</summary>
-    private sealed class Node : IDisposable
+    /// <summary>A <c>berth serve</c> process on a free loopback port with the given extra settings, not waited for.</summary>
+    private static BerthProcess StartNode(string data, params string[] settings)
     {
-        private readonly Process _process;
-        private readonly StringBuilder _output = new();
-
-        private Node(Process process, Uri baseAddress)
-        {
-            _process = process;
-            BaseAddress = baseAddress;
-        }
-
-        public Uri BaseAddress { get; }
-
-        public bool HasExited => _process.HasExited;
-
-        public string Output
-        {
-            get { lock (_output) return _output.ToString(); }
-        }
-
-        public static Node Start(string data, params string[] settings)
-        {
-            var baseAddress = new Uri($"http://127.0.0.1:{LoopbackPort.Free()}");
-            var node = new Node(new Process { StartInfo = ServerProcess.ServeStartInfo(baseAddress, data, settings) }, baseAddress);
-            node._process.OutputDataReceived += (_, e) => node.Append(e.Data);
-            node._process.ErrorDataReceived += (_, e) => node.Append(e.Data);
-            node._process.Start();
-            node._process.StandardInput.Close();
-            node._process.BeginOutputReadLine();
-            node._process.BeginErrorReadLine();
-            return node;
-        }
-
-        public async Task<int> WaitForExitAsync(TimeSpan timeout)
-        {
-            using var cancel = new CancellationTokenSource(timeout);
-            await _process.WaitForExitAsync(cancel.Token);
-            return _process.ExitCode;
-        }
-
-        public async Task WaitForOutputAsync(string text, TimeSpan timeout)
-        {
-            var clock = Stopwatch.StartNew();
-            while (!Output.Contains(text))
-            {
-                Assert.False(_process.HasExited, $"the node exited before saying \"{text}\":\n{Output}");
-                Assert.True(clock.Elapsed < timeout, $"the node did not say \"{text}\" within {timeout}:\n{Output}");
-                await Task.Delay(100);
-            }
-        }
-
-        private void Append(string? line)
-        {
-            if (line is null) return;
-            lock (_output) _output.AppendLine(line);
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-            _process.Dispose();
-        }
+        var node = new BerthProcess(data) { Arguments = settings };
+        node.Launch();
+        return node;
     }
 }

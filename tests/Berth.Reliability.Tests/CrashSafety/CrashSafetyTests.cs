@@ -35,7 +35,7 @@ public sealed class CrashSafetyTests(ITestOutputHelper output) : IDisposable
         var checkedPushes = 0;
         var clock = Stopwatch.StartNew();
 
-        using var server = new ServerProcess(_data);
+        using var server = ReliabilityServer.Create(_data);
         await server.StartAsync();
         for (var round = 1; round <= Rounds; round++)
         {
@@ -174,7 +174,7 @@ public sealed class CrashSafetyTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>Checks the restarted server; returns how many acknowledged pushes it verified.</summary>
-    private async Task<int> VerifyAsync(HttpClient client, Ledger ledger, int round, int olderSample, Random random, ServerProcess server)
+    private async Task<int> VerifyAsync(HttpClient client, Ledger ledger, int round, int olderSample, Random random, BerthProcess server)
     {
         var verified = 0;
 

@@ -21,7 +21,7 @@ public sealed class DataFolderModeTests : IDisposable
         File.SetUnixFileMode(data, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
             | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
 
-        using var server = new ServerProcess(data);
+        using var server = ReliabilityServer.Create(data);
         await server.StartAsync();
         using var client = server.CreateClient();
         var image = new TestImage();

@@ -23,7 +23,7 @@ public sealed class SecretFileTests : IDisposable
         await File.WriteAllTextAsync(path, "stale credentials of an earlier installation " + new string('x', 4096));
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
 
-        using var server = new ServerProcess(_data.FullName);
+        using var server = ReliabilityServer.Create(_data.FullName);
         await server.StartAsync(); // returns once the file holds the new credentials
 
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
@@ -31,7 +31,7 @@ public sealed class SecretFileTests : IDisposable
         Assert.Equal(["registry", "loginServer", "username", "password", "password2"], written.RootElement.EnumerateObject().Select(p => p.Name));
         Assert.Empty(Directory.EnumerateFiles(_data.FullName, ".admin-credentials.json.*"));
         using var client = new HttpClient { BaseAddress = server.BaseAddress };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(server.Credentials)));
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(server.Credentials!)));
         using var response = await client.GetAsync("v2/");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }

@@ -30,13 +30,13 @@ public sealed class PermissiveOpenSslBerth : IAsyncLifetime
     /// <summary><c>OPENSSL_CONF</c> for the server and for every openssl command of the tests.</summary>
     public IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string> { ["OPENSSL_CONF"] = Path.Combine(Folder, "permissive.cnf") };
 
-    public ServerProcess Server { get; private set; } = null!;
+    public BerthProcess Server { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(Path.Combine(Folder, "data"));
         await File.WriteAllTextAsync(Path.Combine(Folder, "permissive.cnf"), PermissiveConfiguration + "\n");
-        Server = new ServerProcess(Path.Combine(Folder, "data")) { Https = true, Environment = Environment };
+        Server = ReliabilityServer.Create(Path.Combine(Folder, "data"), https: true, environment: Environment);
         await Server.StartAsync();
     }
 

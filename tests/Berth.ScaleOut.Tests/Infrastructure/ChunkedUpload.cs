@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using Berth.EndToEnd.Tests.Infrastructure;
 
 namespace Berth.ScaleOut.Tests.Infrastructure;
 

@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Berth.EndToEnd.Tests.Infrastructure;
 
 namespace Berth.ScaleOut.Tests.Infrastructure;
 

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using Berth.EndToEnd.Tests.Infrastructure;
 
 namespace Berth.ScaleOut.Tests.Infrastructure;
 
@@ -42,7 +41,7 @@ public sealed class MultiLayerImage
         for (var i = 0; i < layerPayloadSizes.Length; i++)
         {
             var (layer, diffId) = OciLayoutBuilder.RandomLayer($"layer-{i}.bin", layerPayloadSizes[i]);
-            var descriptor = builder.AddBlob(layer, MediaTypes.LayerGzip);
+            var descriptor = builder.AddBlob(layer, OciMediaTypes.LayerGzip);
             blobs[descriptor.Digest] = layer;
             layers.Add(descriptor);
             diffIds.Add(diffId);
@@ -55,7 +54,7 @@ public sealed class MultiLayerImage
             ["rootfs"] = new JsonObject { ["type"] = "layers", ["diff_ids"] = diffIds },
         };
         var configBytes = Encoding.UTF8.GetBytes(configJson.ToJsonString());
-        var config = builder.AddBlob(configBytes, MediaTypes.ImageConfig);
+        var config = builder.AddBlob(configBytes, OciMediaTypes.ImageConfig);
         blobs[config.Digest] = configBytes;
         var manifest = builder.AddImageManifest(config, layers);
         blobs[manifest.Digest] = File.ReadAllBytes(Path.Combine(layoutDirectory, "blobs", "sha256", manifest.Digest["sha256:".Length..]));

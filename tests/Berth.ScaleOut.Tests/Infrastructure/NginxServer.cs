@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using Berth.Testing;
 
 namespace Berth.ScaleOut.Tests.Infrastructure;
 
@@ -29,7 +28,7 @@ public sealed record AccessLogEntry(double Time, int Status, string Method, stri
 public sealed class NginxServer : IDisposable
 {
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(15);
-    private readonly Berth.EndToEnd.Tests.Infrastructure.TempDirectory _folder = new("nginx");
+    private readonly TempDirectory _folder = new("nginx");
     private ServiceProcess? _process;
 
     private NginxServer(int port)
@@ -58,7 +57,7 @@ public sealed class NginxServer : IDisposable
             var configuration = server._folder.Combine("nginx.conf");
             await File.WriteAllTextAsync(configuration, server.Configuration(upstreams));
             // -e: nginx opens its compiled-in error log before reading the configuration; point it into the folder too.
-            var check = await Berth.EndToEnd.Tests.Infrastructure.ProcessRunner.RunAsync(executable,
+            var check = await ExternalTool.RunAsync(executable,
                 ["-t", "-p", server._folder.Path, "-c", configuration, "-e", server.ErrorLogPath], timeout: StartupTimeout);
             if (check.ExitCode != 0) throw new InvalidOperationException("nginx rejected the generated configuration:\n" + check.Describe());
             server._process = ServiceProcess.Start(executable, ["-p", server._folder.Path, "-c", configuration, "-e", server.ErrorLogPath]);

@@ -1,5 +1,3 @@
-using Berth.EndToEnd.Tests.Infrastructure;
-using Berth.Testing;
 
 namespace Berth.ScaleOut.Tests.Infrastructure;
 

@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json.Nodes;
+using Berth.Cli.Tests.Infrastructure;
+
+namespace Berth.Cli.Tests.Commands;
+
+/// <summary>
+/// The documentation flow with the real executable, login/logout with skopeo, and the repository commands.
+/// One server for the class; each test leaves anonymous pull off.
+/// </summary>
+public sealed class RepositoryAndLoginTests : IClassFixture<LiveServer>
+{
+    private readonly LiveServer _server;
+
+    public RepositoryAndLoginTests(LiveServer server) => _server = server;
+
+    [Fact]
+    public async Task DocumentationFlow_VerbatimWithTheExecutable()
+    {
+        var cli = _server.Cli("docs");
+        var on = await cli.RunProcessAsync("acr", "update", "--name", "myregistry", "--anonymous-pull-enabled");
+        Assert.True(on.ExitCode == 0, on.ToString());
+        Assert.True((bool)JsonNode.Parse(on.Out)!["anonymousPullEnabled"]!);
+
+        var off = await cli.RunProcessAsync("acr", "update", "--name", "myregistry", "--anonymous-pull-enabled", "false");
+        Assert.True(off.ExitCode == 0, off.ToString());
+
+        var show = await cli.RunProcessAsync("acr", "show", "-n", "myregistry", "--query", "anonymousPullEnabled");
+        Assert.Equal(0, show.ExitCode);
+        Assert.Equal("false\n", show.Out);
+        Assert.Equal("false\n", (await cli.RunProcessAsync("acr", "show", "-n", "myregistry", "--query", "anonymousPullEnabled", "-o", "tsv")).Out);
+    }
+
+    [Fact]
+    public async Task Serve_StillRunsFromTheSameExecutable()
+    {
+        var help = await _server.Cli("serve").RunProcessAsync("serve", "--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("--data", help.Out);
+    }
+
+    [Fact]
+    public async Task LoginLogout_SkopeoUsesTheStoredCredentialThenGoesAnonymous()
+    {
+        if (!File.Exists("/usr/bin/skopeo"))
+        {
+            return; // scripts/test.sh installs skopeo; without it the CLI side is covered by the other tests
+        }
+        await _server.PushImageAsync("samples/hello", "1");
+        var cli = _server.Cli("skopeo");
+        var authFile = cli.Get("REGISTRY_AUTH_FILE")!;
+        Directory.CreateDirectory(Path.GetDirectoryName(authFile)!);
+        File.WriteAllText(authFile, """{"auths":{"unrelated.example:5000":{"auth":"dTpw"}},"extra":true}""");
+
+        var login = await cli.RunAsync("acr", "login", "-n", _server.Address);
+        Assert.True(login.ExitCode == 0, login.ToString());
+        Assert.Contains("Login Succeeded", login.Out);
+        var skopeo = await SkopeoInspectAsync(authFile, "samples/hello:1");
+        Assert.True(skopeo.ExitCode == 0, skopeo.Output);
+
+        Assert.Equal(0, (await cli.RunAsync("acr", "logout", "-n", _server.Address)).ExitCode);
+        var json = JsonNode.Parse(File.ReadAllText(authFile))!;
+        Assert.Equal(["unrelated.example:5000"], json["auths"]!.AsObject().Select(p => p.Key));
+        Assert.True((bool)json["extra"]!);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(cli.Get("DOCKER_CONFIG")!, "config.json")));
+
+        Assert.NotEqual(0, (await SkopeoInspectAsync(authFile, "samples/hello:1")).ExitCode);
+        Assert.Equal(0, (await cli.RunAsync("acr", "update", "-n", "myregistry", "--anonymous-pull-enabled", "-o", "none")).ExitCode);
+        try
+        {
+            var anonymous = await SkopeoInspectAsync(authFile, "samples/hello:1");
+            Assert.True(anonymous.ExitCode == 0, anonymous.Output);
+        }
+        finally
+        {
+            await cli.RunAsync("acr", "update", "-n", "myregistry", "--anonymous-pull-enabled", "false", "-o", "none");
+        }
+    }
+
+    [Fact]
+    public async Task Login_WithUsernameAndPassword_StoresThem()
+    {
+        var cli = _server.Cli("userpass");
+        var (user, password) = _server.AdminCredentials();
+        var login = await cli.RunAsync("acr", "login", "-n", _server.Address, "-u", user, "-p", password);
+        Assert.True(login.ExitCode == 0, login.ToString());
+        var auth = (string)JsonNode.Parse(File.ReadAllText(cli.Get("REGISTRY_AUTH_FILE")!))!["auths"]![_server.Address]!["auth"]!;
+        Assert.Equal($"{user}:{password}", Encoding.UTF8.GetString(Convert.FromBase64String(auth)));
+
+        var wrong = await cli.RunAsync("acr", "login", "-n", _server.Address, "-u", user, "-p", "not-the-password");
+        Assert.Equal(1, wrong.ExitCode);
+        Assert.StartsWith("ERROR: ", wrong.Error);
+    }
+
+    [Fact]
+    public async Task Login_ExposeToken_PrintsTheRefreshTokenAndStoresNothing()
+    {
+        var cli = _server.Cli("expose");
+        var result = await cli.RunAsync("acr", "login", "-n", "myregistry", "--expose-token");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var json = JsonNode.Parse(result.Out)!;
+        Assert.Equal("myregistry.acr.localhost", (string?)json["loginServer"]);
+        Assert.Equal(3, ((string)json["accessToken"]!).Split('.').Length);
+        Assert.False(File.Exists(cli.Get("REGISTRY_AUTH_FILE")!));
+    }
+
+    [Fact]
+    public async Task Login_ByName_StoresTheNullGuidUserUnderTheLoginServer()
+    {
+        var cli = _server.Cli("byname");
+        Assert.Equal(0, (await cli.RunAsync("acr", "login", "-n", "myregistry")).ExitCode);
+        var docker = JsonNode.Parse(File.ReadAllText(Path.Combine(cli.Get("DOCKER_CONFIG")!, "config.json")))!;
+        var auth = Encoding.UTF8.GetString(Convert.FromBase64String((string)docker["auths"]!["myregistry.acr.localhost"]!["auth"]!));
+        Assert.StartsWith("00000000-0000-0000-0000-000000000000:", auth);
+        Assert.Equal(0, (await cli.RunAsync("acr", "logout", "-n", "myregistry")).ExitCode);
+        docker = JsonNode.Parse(File.ReadAllText(Path.Combine(cli.Get("DOCKER_CONFIG")!, "config.json")))!;
+        Assert.Empty(docker["auths"]!.AsObject());
+    }
+
+    [Fact]
+    public async Task Repository_ListShowTagsManifestsUpdateUntagDelete()
+    {
+        var digest = await _server.PushImageAsync("repocmds/app", "v1");
+        await _server.PushImageAsync("repocmds/app", "v2");
+        var cli = _server.Cli("repos");
+
+        var list = await cli.RunAsync("acr", "repository", "list", "-n", "myregistry");
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.Contains("repocmds/app", JsonNode.Parse(list.Out)!.AsArray().Select(r => (string?)r));
+
+        var (user, password) = _server.AdminCredentials();
+        var withPassword = await cli.RunAsync("acr", "repository", "list", "-n", "myregistry", "-u", user, "-p", password, "-o", "tsv");
+        Assert.Contains("repocmds/app\n", withPassword.Out);
+
+        var tags = await cli.RunAsync("acr", "repository", "show-tags", "-n", "myregistry", "--repository", "repocmds/app");
+        Assert.True(tags.ExitCode == 0, tags.ToString());
+        Assert.Equal(["v1", "v2"], JsonNode.Parse(tags.Out)!.AsArray().Select(t => (string?)t).Order());
+
+        var detail = await cli.RunAsync("acr", "repository", "show-tags", "-n", "myregistry", "--repository", "repocmds/app", "--detail", "--orderby", "time_asc", "--top", "1");
+        Assert.True(detail.ExitCode == 0, detail.ToString());
+        Assert.Equal(digest, (string?)JsonNode.Parse(detail.Out)!.AsArray().Single()!["digest"]);
+
+        var manifests = await cli.RunAsync("acr", "repository", "show-manifests", "-n", "myregistry", "--repository", "repocmds/app", "--query", "[].digest");
+        Assert.True(manifests.ExitCode == 0, manifests.ToString());
+        Assert.Contains(digest, JsonNode.Parse(manifests.Out)!.AsArray().Select(d => (string?)d));
+
+        var repository = await cli.RunAsync("acr", "repository", "show", "-n", "myregistry", "--repository", "repocmds/app");
+        Assert.True(repository.ExitCode == 0, repository.ToString());
+        Assert.Equal(2, (int?)JsonNode.Parse(repository.Out)!["tagCount"]);
+
+        var locked = await cli.RunAsync("acr", "repository", "update", "-n", "myregistry", "--image", "repocmds/app:v2", "--delete-enabled", "false");
+        Assert.True(locked.ExitCode == 0, locked.ToString());
+        var refused = await cli.RunAsync("acr", "repository", "untag", "-n", "myregistry", "--image", "repocmds/app:v2");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.StartsWith("ERROR: ", refused.Error);
+        Assert.Equal(0, (await cli.RunAsync("acr", "repository", "update", "-n", "myregistry", "--image", "repocmds/app:v2", "--delete-enabled", "true")).ExitCode);
+
+        var untag = await cli.RunAsync("acr", "repository", "untag", "-n", "myregistry", "--image", "repocmds/app:v2");
+        Assert.True(untag.ExitCode == 0, untag.ToString());
+        var show = await cli.RunAsync("acr", "repository", "show", "-n", "myregistry", "--image", "repocmds/app:v1");
+        Assert.True(show.ExitCode == 0, show.ToString());
+        Assert.Equal(digest, (string?)JsonNode.Parse(show.Out)!["digest"]);
+
+        var deleteImage = await cli.RunAsync("acr", "repository", "delete", "-n", "myregistry", "--image", "repocmds/app:v1", "--yes");
+        Assert.True(deleteImage.ExitCode == 0, deleteImage.ToString());
+        await _server.PushImageAsync("repocmds/app", "v3");
+        var deleteRepository = await cli.RunAsync("acr", "repository", "delete", "-n", "myregistry", "--repository", "repocmds/app", "--yes");
+        Assert.True(deleteRepository.ExitCode == 0, deleteRepository.ToString());
+        var after = await cli.RunAsync("acr", "repository", "list", "-n", "myregistry");
+        Assert.DoesNotContain("repocmds/app", JsonNode.Parse(after.Out)!.AsArray().Select(r => (string?)r));
+    }
+
+    private async Task<(int ExitCode, string Output)> SkopeoInspectAsync(string authFile, string image)
+    {
+        var start = new ProcessStartInfo("skopeo") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { "inspect", "--raw", "--tls-verify=false", "--authfile", authFile, $"docker://{_server.Address}/{image}" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+        start.Environment["DOCKER_CONFIG"] = Path.Combine(Path.GetDirectoryName(authFile)!, "no-docker");
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, output);
+    }
+}
