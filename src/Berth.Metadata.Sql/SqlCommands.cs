@@ -1,5 +1,3 @@
-using System.Data.Common;
-
 namespace Berth.Metadata.Sql;
 
 /// <summary>Small helpers over ADO.NET commands with <c>@name</c> parameters (null binds as SQL NULL).</summary>

@@ -1,7 +1,3 @@
-using System.Data.Common;
-using Berth.Core.Content;
-using Berth.Core.Storage;
-
 namespace Berth.Metadata.Sql;
 
 /// <summary>

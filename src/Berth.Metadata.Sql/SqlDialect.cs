@@ -1,6 +1,4 @@
 using System.Data;
-using System.Data.Common;
-using Berth.Core.Storage;
 
 namespace Berth.Metadata.Sql;
 

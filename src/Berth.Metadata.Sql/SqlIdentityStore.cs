@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Text.Json;
 using Berth.Core.Identity;
 using static Berth.Metadata.Sql.SqlCommands;

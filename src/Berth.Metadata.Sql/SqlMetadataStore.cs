@@ -1,7 +1,4 @@
-using System.Data.Common;
 using System.Globalization;
-using Berth.Core.Storage;
-using Berth.Oci;
 using static Berth.Metadata.Sql.SqlCommands;
 
 namespace Berth.Metadata.Sql;

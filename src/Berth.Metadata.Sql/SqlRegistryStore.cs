@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Berth.Core.Registries;
 using static Berth.Metadata.Sql.SqlCommands;
 

@@ -1,7 +1,3 @@
-using System.Data.Common;
-using Berth.Core.Content;
-using Berth.Core.Storage;
-using Berth.Oci;
 using static Berth.Metadata.Sql.SqlCommands;
 
 namespace Berth.Metadata.Sql;

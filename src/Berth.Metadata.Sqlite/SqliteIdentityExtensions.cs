@@ -3,6 +3,7 @@ using Berth.Core.Management;
 using Berth.Metadata.Sql;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Berth.Core.Storage;
 
 namespace Berth.Metadata.Sqlite;
 

@@ -64,7 +64,6 @@ public static class BerthApp
         var app = builder.Build();
         app.UseTrustedProxies();
         app.UseBerthRequestLogging();
-        app.UseBerthMetrics();
         app.UseProviderUnavailableResponses();
         app.UseSharedChangeGenerations();
         Management.SignIn.SignInEndpoints.UseMetadataEndpointsDoubleSlash(app);

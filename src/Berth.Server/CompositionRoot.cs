@@ -1,8 +1,5 @@
 using Berth.Core.Caching;
-using Berth.Core.Content;
 using Berth.Core.Files;
-using Berth.Core.Identity;
-using Berth.Core.Registries;
 using Berth.Server.Configuration;
 using Berth.Server.Hosting;
 using Berth.Server.Management;

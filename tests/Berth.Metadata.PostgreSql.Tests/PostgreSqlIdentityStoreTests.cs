@@ -1,5 +1,6 @@
 using Berth.Core.Identity;
 using Berth.Metadata.Sql;
+using Berth.Core.Storage;
 
 namespace Berth.Metadata.PostgreSql.Tests;
 

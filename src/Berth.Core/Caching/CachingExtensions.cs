@@ -1,7 +1,4 @@
 using Berth.Core.Content;
-using Berth.Core.Identity;
-using Berth.Core.Storage;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Berth.Core.Caching;

@@ -1,5 +1,3 @@
-using Berth.Core.Identity;
-
 namespace Berth.Core.Caching;
 
 /// <summary>

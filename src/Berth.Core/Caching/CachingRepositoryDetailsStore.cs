@@ -1,6 +1,4 @@
 using Berth.Core.Content;
-using Berth.Core.Storage;
-using Berth.Oci;
 
 namespace Berth.Core.Caching;
 

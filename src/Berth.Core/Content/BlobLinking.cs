@@ -1,6 +1,3 @@
-using Berth.Core.Storage;
-using Berth.Oci;
-
 namespace Berth.Core.Content;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using Berth.Core.Identity;
-using Berth.Core.Storage;
-using Berth.Oci;
-
 namespace Berth.Core.Content;
 
 /// <summary>Reading, mounting and unlinking blobs of a repository.</summary>

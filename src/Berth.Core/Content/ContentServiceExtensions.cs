@@ -1,5 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-
 namespace Berth.Core.Content;
 
 public static class ContentServiceExtensions

@@ -1,6 +1,4 @@
 using System.Text.Json;
-using Berth.Core.Storage;
-using Berth.Oci;
 
 namespace Berth.Core.Content;
 

@@ -1,6 +1,3 @@
-using Berth.Core.Storage;
-using Berth.Oci;
-
 namespace Berth.Core.Content;
 
 /// <summary>ACR's repository management on the data plane (<c>/acr/v1</c>): details, listings, attributes and deletion.</summary>

@@ -1,8 +1,5 @@
 using System.Buffers;
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
-using Berth.Core.Storage;
-using Berth.Oci;
 
 namespace Berth.Core.Content;
 

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Berth.Core.Identity;
 
 /// <summary>

@@ -1,6 +1,5 @@
 using Berth.Core.Identity.Credentials;
 using Berth.Core.Identity.Tokens;
-using Microsoft.Extensions.Options;
 
 namespace Berth.Core.Identity;
 

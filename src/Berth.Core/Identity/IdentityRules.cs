@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Berth.Core.Registries;
 
 namespace Berth.Core.Identity;
 

@@ -1,5 +1,4 @@
 using Berth.Core.Identity.Credentials;
-using Berth.Core.Registries;
 
 namespace Berth.Core.Identity;
 

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace Berth.Core.Maintenance;
 
 /// <summary>The <c>Berth:GarbageCollection</c> configuration section.</summary>

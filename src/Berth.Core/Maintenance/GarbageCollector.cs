@@ -1,9 +1,5 @@
 using System.Diagnostics;
-using Berth.Core.Registries;
-using Berth.Core.Storage;
-using Berth.Oci;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Berth.Core.Maintenance;
 

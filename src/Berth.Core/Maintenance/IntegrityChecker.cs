@@ -1,32 +1,35 @@
 using System.Buffers;
 using System.Diagnostics;
-using Berth.Core.Registries;
-using Berth.Core.Storage;
-using Berth.Oci;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Core.Maintenance;
 
-/// <summary>Kinds of problem fsck reports; the names are what the report and the CLI print.</summary>
-public static class IntegrityProblemKinds
+/// <summary>Kinds of problem fsck reports; the report and the CLI print them in kebab case (<c>corrupt-blob</c>).</summary>
+public enum IntegrityProblemKind
 {
     /// <summary>A blob whose bytes do not hash to its name.</summary>
-    public const string CorruptBlob = "corrupt-blob";
+    CorruptBlob,
+
     /// <summary>A file in the blob area whose name is not a digest in its right place.</summary>
-    public const string MisplacedBlob = "misplaced-blob";
+    MisplacedBlob,
+
     /// <summary>A repository links a blob whose bytes are missing.</summary>
-    public const string MissingBlob = "missing-blob";
+    MissingBlob,
+
     /// <summary>A link's recorded size differs from the stored bytes.</summary>
-    public const string SizeMismatch = "size-mismatch";
+    SizeMismatch,
+
     /// <summary>A manifest references a blob its repository does not link.</summary>
-    public const string UnlinkedReference = "unlinked-reference";
+    UnlinkedReference,
+
     /// <summary>An index references a manifest its repository does not hold.</summary>
-    public const string MissingManifest = "missing-manifest";
+    MissingManifest,
+
     /// <summary>A manifest's stored bytes do not hash to its digest.</summary>
-    public const string CorruptManifest = "corrupt-manifest";
+    CorruptManifest,
 }
 
-public sealed record IntegrityProblem(string Kind, string Subject, string Detail, string? QuarantinedTo = null);
+public sealed record IntegrityProblem(IntegrityProblemKind Kind, string Subject, string Detail, string? QuarantinedTo = null);
 
 public sealed record IntegrityReport(
     int BlobsChecked,
@@ -63,7 +66,7 @@ public sealed partial class IntegrityChecker(IMetadataStore metadata, IBlobStore
             bytes += blob.Size;
             if (blob.Digest is not { } digest)
             {
-                problems.Add(await ProblemAsync(IntegrityProblemKinds.MisplacedBlob, blob.Name,
+                problems.Add(await ProblemAsync(IntegrityProblemKind.MisplacedBlob, blob.Name,
                     "the file's name is not a digest in the place that digest is stored", quarantine, blob.Name, cancellationToken));
                 continue;
             }
@@ -71,7 +74,7 @@ public sealed partial class IntegrityChecker(IMetadataStore metadata, IBlobStore
             if (actual is null) continue; // removed while checking
             if (actual != digest)
             {
-                problems.Add(await ProblemAsync(IntegrityProblemKinds.CorruptBlob, digest.ToString(),
+                problems.Add(await ProblemAsync(IntegrityProblemKind.CorruptBlob, digest.ToString(),
                     $"the stored bytes hash to {actual}", quarantine, blob.Name, cancellationToken));
                 continue;
             }
@@ -94,20 +97,20 @@ public sealed partial class IntegrityChecker(IMetadataStore metadata, IBlobStore
                     {
                         linkCount++;
                         if (!sizes.TryGetValue(link.Digest, out var size))
-                            problems.Add(new(IntegrityProblemKinds.MissingBlob, $"{repository}@{link.Digest}", "the repository links the blob but its bytes are missing or corrupt"));
+                            problems.Add(new(IntegrityProblemKind.MissingBlob, $"{repository}@{link.Digest}", "the repository links the blob but its bytes are missing or corrupt"));
                         else if (size != link.Size)
-                            problems.Add(new(IntegrityProblemKinds.SizeMismatch, $"{repository}@{link.Digest}", $"the link records {link.Size} bytes, the store holds {size}"));
+                            problems.Add(new(IntegrityProblemKind.SizeMismatch, $"{repository}@{link.Digest}", $"the link records {link.Size} bytes, the store holds {size}"));
                     }
                     foreach (var manifest in content.Manifests)
                     {
                         manifestCount++;
                         foreach (var blob in manifest.BlobReferences.Where(b => !links.ContainsKey(b)))
-                            problems.Add(new(IntegrityProblemKinds.UnlinkedReference, $"{repository}@{manifest.Digest}", $"references blob {blob}, which the repository does not link"));
+                            problems.Add(new(IntegrityProblemKind.UnlinkedReference, $"{repository}@{manifest.Digest}", $"references blob {blob}, which the repository does not link"));
                         foreach (var child in manifest.ManifestReferences.Where(c => !manifests.Contains(c)))
-                            problems.Add(new(IntegrityProblemKinds.MissingManifest, $"{repository}@{manifest.Digest}", $"references manifest {child}, which the repository does not hold"));
+                            problems.Add(new(IntegrityProblemKind.MissingManifest, $"{repository}@{manifest.Digest}", $"references manifest {child}, which the repository does not hold"));
                         var stored = await metadata.GetManifestOrNullAsync(repository, manifest.Digest, cancellationToken);
                         if (stored is not null && Digest.Compute(stored.Content, manifest.Digest.Algorithm) is var computed && computed != manifest.Digest)
-                            problems.Add(new(IntegrityProblemKinds.CorruptManifest, $"{repository}@{manifest.Digest}", $"the stored manifest bytes hash to {computed}"));
+                            problems.Add(new(IntegrityProblemKind.CorruptManifest, $"{repository}@{manifest.Digest}", $"the stored manifest bytes hash to {computed}"));
                     }
                 }
                 if (page.Count < PageSize) break;
@@ -120,7 +123,7 @@ public sealed partial class IntegrityChecker(IMetadataStore metadata, IBlobStore
         return report;
     }
 
-    private async Task<IntegrityProblem> ProblemAsync(string kind, string subject, string detail, bool quarantine, string name, CancellationToken cancellationToken)
+    private async Task<IntegrityProblem> ProblemAsync(IntegrityProblemKind kind, string subject, string detail, bool quarantine, string name, CancellationToken cancellationToken)
     {
         if (!quarantine) return new(kind, subject, detail);
         var target = await blobs.QuarantineAsync(name, cancellationToken);

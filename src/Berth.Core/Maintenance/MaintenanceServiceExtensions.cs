@@ -1,5 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-
 namespace Berth.Core.Maintenance;
 
 public static class MaintenanceServiceExtensions

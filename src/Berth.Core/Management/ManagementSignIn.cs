@@ -1,7 +1,5 @@
-using Berth.Core.Identity;
 using Berth.Core.Identity.Credentials;
 using Berth.Core.Identity.Tokens;
-using Microsoft.Extensions.Options;
 
 namespace Berth.Core.Management;
 

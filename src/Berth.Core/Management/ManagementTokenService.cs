@@ -1,12 +1,8 @@
 using System.Buffers;
 using System.Buffers.Text;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Berth.Core.Identity.Credentials;
 using Berth.Core.Identity.Tokens;
-using Berth.Oci;
-using Microsoft.Extensions.Options;
 
 namespace Berth.Core.Management;
 

@@ -1,6 +1,3 @@
-using Berth.Core.Identity;
-using Berth.Core.Storage;
-
 namespace Berth.Core.Registries;
 
 /// <summary>The changes a caller asks for; null leaves a setting as it is (ARM PATCH semantics).</summary>

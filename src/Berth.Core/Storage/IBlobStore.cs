@@ -1,5 +1,3 @@
-using Berth.Oci;
-
 namespace Berth.Core.Storage;
 
 /// <summary>

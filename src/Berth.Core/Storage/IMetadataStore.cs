@@ -1,5 +1,4 @@
 using Berth.Core.Content;
-using Berth.Oci;
 
 namespace Berth.Core.Storage;
 

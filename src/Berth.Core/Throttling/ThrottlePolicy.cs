@@ -1,7 +1,3 @@
-using Berth.Core.Identity;
-using Berth.Core.Registries;
-using Microsoft.Extensions.Options;
-
 namespace Berth.Core.Throttling;
 
 /// <summary>

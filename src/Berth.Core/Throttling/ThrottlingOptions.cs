@@ -1,5 +1,3 @@
-using Berth.Core.Registries;
-
 namespace Berth.Core.Throttling;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace Berth.Core.Throttling;
 
 /// <summary>Bad throttling configuration stops the process at start-up with a message naming the setting.</summary>

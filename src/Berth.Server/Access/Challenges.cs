@@ -1,7 +1,3 @@
-using System.Text.Json;
-using Berth.Core.Identity;
-using Berth.Oci;
-
 namespace Berth.Server.Access;
 
 /// <summary>

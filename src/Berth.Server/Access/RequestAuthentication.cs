@@ -1,7 +1,4 @@
 using System.Text;
-using Berth.Core.Identity;
-using Berth.Core.Registries;
-using Microsoft.Net.Http.Headers;
 
 namespace Berth.Server.Access;
 

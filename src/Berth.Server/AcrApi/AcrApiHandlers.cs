@@ -1,7 +1,3 @@
-using System.Text.Json;
-using Berth.Core.Content;
-using Berth.Core.Storage;
-using Berth.Oci;
 using Berth.Server.DataPlane;
 using Berth.Server.Requests;
 

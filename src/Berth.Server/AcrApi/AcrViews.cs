@@ -1,6 +1,3 @@
-using Berth.Core.Content;
-using Berth.Oci;
-
 namespace Berth.Server.AcrApi;
 
 /// <summary>The JSON shapes of ACR's <c>/acr/v1</c> answers (reference §5), built from the domain's details.</summary>

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using Berth.Oci;
 using Berth.Server.Requests;
 
 namespace Berth.Server.DataPlane;

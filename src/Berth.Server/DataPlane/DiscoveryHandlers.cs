@@ -1,8 +1,3 @@
-using System.Text.Json;
-using Berth.Core.Content;
-using Berth.Core.Storage;
-using Berth.Oci;
-
 namespace Berth.Server.DataPlane;
 
 /// <summary>The base endpoint, tags list, catalog and the referrers API.</summary>

@@ -1,8 +1,3 @@
-using Berth.Core.Content;
-using Berth.Core.Storage;
-using Berth.Oci;
-using Microsoft.Net.Http.Headers;
-
 namespace Berth.Server.DataPlane;
 
 internal static class ManifestHandlers

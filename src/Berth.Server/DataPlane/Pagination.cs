@@ -1,5 +1,4 @@
 using System.Globalization;
-using Berth.Oci;
 
 namespace Berth.Server.DataPlane;
 

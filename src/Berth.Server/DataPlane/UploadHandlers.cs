@@ -1,8 +1,4 @@
 using System.Globalization;
-using Berth.Core.Content;
-using Berth.Core.Storage;
-using Berth.Core.Identity;
-using Berth.Oci;
 using Berth.Server.Access;
 using Berth.Server.Requests;
 

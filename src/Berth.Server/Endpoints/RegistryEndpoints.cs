@@ -1,4 +1,3 @@
-using Berth.Oci;
 using Berth.Server.Access;
 using Berth.Server.DataPlane;
 using Berth.Server.Requests;

@@ -1,6 +1,3 @@
-using Berth.Core.Identity;
-using Berth.Core.Throttling;
-using Berth.Oci;
 using Berth.Server.AcrApi;
 using Berth.Server.DataPlane;
 using Berth.Server.Requests;

@@ -1,4 +1,3 @@
-using Berth.Core.Storage;
 using Berth.Redis;
 using Berth.Server.Configuration;
 

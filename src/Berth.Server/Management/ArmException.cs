@@ -1,6 +1,3 @@
-using Berth.Core.Identity;
-using Berth.Core.Registries;
-
 namespace Berth.Server.Management;
 
 /// <summary>A management request refused with ARM's error shape <c>{"error":{"code","message"}}</c> and an HTTP status.</summary>

@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using Berth.Core.Registries;
-
 namespace Berth.Server.Management;
 
 /// <summary>

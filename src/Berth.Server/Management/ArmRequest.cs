@@ -1,7 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Berth.Oci;
-
 namespace Berth.Server.Management;
 
 /// <summary>Reads and checks ARM request bodies; every problem becomes an ARM 400 before anything is changed.</summary>

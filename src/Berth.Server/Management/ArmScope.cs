@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Berth.Core.Registries;
 using Berth.Server.Hosting;
 using Berth.Server.Configuration;
 

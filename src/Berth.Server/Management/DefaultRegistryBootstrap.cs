@@ -1,7 +1,4 @@
-using System.Text.Json;
 using Berth.Core.Files;
-using Berth.Core.Identity;
-using Berth.Core.Registries;
 
 using Berth.Server.Configuration;
 

@@ -1,7 +1,3 @@
-using System.Text.Json.Nodes;
-using Berth.Core.Identity;
-using Berth.Core.Registries;
-
 namespace Berth.Server.Management;
 
 /// <summary>

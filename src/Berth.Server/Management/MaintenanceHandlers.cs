@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Berth.Core.Maintenance;
 using Berth.Server.Operations;
@@ -11,7 +10,12 @@ namespace Berth.Server.Management;
 /// </summary>
 internal static class MaintenanceHandlers
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.Never };
+    // Problem kinds go on the wire in kebab case (corrupt-blob), the names the CLI and scripts read.
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+    };
 
     public static async Task GarbageCollectRegistryAsync(HttpContext context, string subscriptionId, string resourceGroup, string name)
     {

@@ -1,6 +1,3 @@
-using Berth.Core.Management;
-using Microsoft.Net.Http.Headers;
-
 namespace Berth.Server.Management;
 
 /// <summary>

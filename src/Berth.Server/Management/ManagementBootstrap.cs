@@ -1,6 +1,4 @@
-using System.Text.Json;
 using Berth.Core.Files;
-using Berth.Core.Management;
 using Berth.Server.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;

@@ -1,5 +1,3 @@
-using Berth.Core.Identity;
-using Berth.Core.Registries;
 using Berth.Server.Management.SignIn;
 
 namespace Berth.Server.Management;

@@ -1,8 +1,4 @@
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Berth.Core.Identity;
-using Berth.Core.Registries;
-using Berth.Core.Storage;
 using Berth.Server.Hosting;
 using Berth.Server.Configuration;
 

@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using Berth.Core.Management;
-using Berth.Core.Registries;
 using Berth.Server.Hosting;
 using Berth.Server.Configuration;
 

@@ -1,4 +1,3 @@
-using Berth.Core.Storage;
 using Berth.Server.Requests;
 
 namespace Berth.Server.Operations;

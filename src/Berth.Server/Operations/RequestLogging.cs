@@ -2,15 +2,21 @@ using System.Diagnostics;
 
 namespace Berth.Server.Operations;
 
-/// <summary>One structured log line per request: method, path, status, bytes and duration. Never headers, so no credential reaches a log.</summary>
+/// <summary>
+/// One step on the way out of every request: one structured log line (method, path, status, bytes and duration; never
+/// headers, so no credential reaches a log) and the request's metrics (<see cref="RequestMetrics"/>).
+/// </summary>
 public static partial class RequestLogging
 {
     public static IApplicationBuilder UseBerthRequestLogging(this IApplicationBuilder app)
     {
         var logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("Berth.Requests");
+        var metrics = app.ApplicationServices.GetRequiredService<BerthMetrics>();
         return app.Use(async (context, next) =>
         {
             var started = Stopwatch.GetTimestamp();
+            var counting = new RequestMetrics.CountingReadStream(context.Request.Body);
+            context.Request.Body = counting;
             var threw = false;
             try
             {
@@ -23,11 +29,13 @@ public static partial class RequestLogging
             }
             finally
             {
+                var status = FinalStatus.Of(context, threw);
                 if (logger.IsEnabled(LogLevel.Information))
                 {
-                    LogRequest(logger, context.Request.Method, context.Request.Path.Value ?? "", FinalStatus.Of(context, threw),
+                    LogRequest(logger, context.Request.Method, context.Request.Path.Value ?? "", status,
                         context.Response.ContentLength ?? -1, Stopwatch.GetElapsedTime(started).TotalMilliseconds, context.TraceIdentifier);
                 }
+                RequestMetrics.Record(metrics, context, status, counting.BytesRead);
             }
         });
     }

@@ -8,40 +8,21 @@ namespace Berth.Server.Operations;
 /// </summary>
 public static class RequestMetrics
 {
-    public static IApplicationBuilder UseBerthMetrics(this IApplicationBuilder app)
+    /// <summary>Counts one finished request; <paramref name="requestBytes"/> is what <see cref="CountingReadStream"/> read of its body.</summary>
+    public static void Record(BerthMetrics metrics, HttpContext context, int status, long requestBytes)
     {
-        var metrics = app.ApplicationServices.GetRequiredService<BerthMetrics>();
-        return app.Use(async (context, next) =>
-        {
-            var counting = new CountingReadStream(context.Request.Body);
-            context.Request.Body = counting;
-            var threw = false;
-            try
-            {
-                await next(context);
-            }
-            catch
-            {
-                threw = true;
-                throw;
-            }
-            finally
-            {
-                // A fixed, small set of groups (the table's and the surfaces'), so that label cardinality stays bounded.
-                var group = EndpointGroup.NameOf(context);
-                var status = FinalStatus.Of(context, threw);
-                metrics.RequestCompleted(group, status, counting.BytesRead, context.Response.ContentLength ?? 0);
-                if (group == "oauth2" && status == StatusCodes.Status200OK) metrics.TokenIssued(); // both routes answer 200 only with a token
-                if (group == "upload" && HttpMethods.IsPost(context.Request.Method) && status == StatusCodes.Status202Accepted)
-                    metrics.UploadStarted();
-                if (group == "signin" && status is StatusCodes.Status400BadRequest or StatusCodes.Status401Unauthorized)
-                    Audit.SignInRefused(context, status);
-            }
-        });
+        // A fixed, small set of groups (the table's and the surfaces'), so that label cardinality stays bounded.
+        var group = EndpointGroup.NameOf(context);
+        metrics.RequestCompleted(group, status, requestBytes, context.Response.ContentLength ?? 0);
+        if (group == "oauth2" && status == StatusCodes.Status200OK) metrics.TokenIssued(); // both routes answer 200 only with a token
+        if (group == "upload" && HttpMethods.IsPost(context.Request.Method) && status == StatusCodes.Status202Accepted)
+            metrics.UploadStarted();
+        if (group == "signin" && status is StatusCodes.Status400BadRequest or StatusCodes.Status401Unauthorized)
+            Audit.SignInRefused(context, status);
     }
 
     /// <summary>Passes reads through and counts them; request bodies only, since wrapping responses would put a copy on every download.</summary>
-    private sealed class CountingReadStream(Stream inner) : Stream
+    internal sealed class CountingReadStream(Stream inner) : Stream
     {
         public long BytesRead { get; private set; }
         public override bool CanRead => inner.CanRead;

@@ -1,6 +1,3 @@
-using Berth.Core.Identity;
-using Berth.Core.Throttling;
-
 namespace Berth.Server.Requests;
 
 /// <summary>Serves one registry operation once the access step has admitted the caller.</summary>

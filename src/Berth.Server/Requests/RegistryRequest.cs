@@ -1,7 +1,3 @@
-using Berth.Core.Identity;
-using Berth.Core.Registries;
-using Berth.Core.Storage;
-
 namespace Berth.Server.Requests;
 
 /// <summary>

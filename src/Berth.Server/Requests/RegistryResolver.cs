@@ -1,5 +1,4 @@
 using Berth.Core.Caching;
-using Berth.Core.Registries;
 using Berth.Server.Hosting;
 using Berth.Server.Configuration;
 

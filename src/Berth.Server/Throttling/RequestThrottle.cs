@@ -1,7 +1,4 @@
 using System.Net;
-using Berth.Core.Identity;
-using Berth.Core.Registries;
-using Berth.Core.Throttling;
 
 namespace Berth.Server.Throttling;
 

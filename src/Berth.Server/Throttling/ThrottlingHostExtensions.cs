@@ -1,5 +1,3 @@
-using Berth.Core.Throttling;
-
 namespace Berth.Server.Throttling;
 
 public static class ThrottlingHostExtensions

@@ -1,5 +1,3 @@
-using Berth.Core.Throttling;
-
 namespace Berth.Server.Throttling;
 
 /// <summary>Rejections, one line each. Names and addresses only: never a credential or a token.</summary>

@@ -1,13 +1,9 @@
-using System.Text.Json;
-using Berth.Core.Identity;
 using Berth.Core.Identity.Tokens;
-using Berth.Core.Registries;
 using Berth.Server.Access;
 using Berth.Server.DataPlane;
 using Berth.Server.Requests;
 using Berth.Server.Throttling;
 using Microsoft.Extensions.Primitives;
-using Microsoft.Net.Http.Headers;
 
 namespace Berth.Server.TokenService;
 
@@ -56,12 +52,7 @@ public static class TokenEndpoints
 
     private static async Task PostTokenAsync(HttpContext context)
     {
-        if (!context.Request.HasFormContentType)
-        {
-            await WriteOAuthErrorAsync(context, StatusCodes.Status400BadRequest, "invalid_request", "the body must be application/x-www-form-urlencoded");
-            return;
-        }
-        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        if (await ReadFormOrRefuseAsync(context) is not { } form) return;
         var registry = await ResolveRegistryAsync(context, form["service"]);
         var registryContext = registry.ToContext();
         var grantType = form["grant_type"].ToString();
@@ -101,12 +92,7 @@ public static class TokenEndpoints
     /// </summary>
     private static async Task ExchangeAsync(HttpContext context)
     {
-        if (!context.Request.HasFormContentType)
-        {
-            await WriteOAuthErrorAsync(context, StatusCodes.Status400BadRequest, "invalid_request", "the body must be application/x-www-form-urlencoded");
-            return;
-        }
-        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        if (await ReadFormOrRefuseAsync(context) is not { } form) return;
         var registry = await ResolveRegistryAsync(context, form["service"]);
         var grantType = form["grant_type"].ToString();
         AuthenticationResult result;
@@ -185,6 +171,14 @@ public static class TokenEndpoints
         if (name.Length > 0 && await context.RequestServices.GetRequiredService<RegistryDirectory>().FindByLoginServerOrNullAsync(name, context.RequestAborted) is { } named)
             return named;
         return await context.RequestServices.GetRequiredService<RegistryResolver>().ResolveAsync(context);
+    }
+
+    /// <summary>The OAuth2 form body; null when the body is not one (the 400 has been written).</summary>
+    private static async Task<IFormCollection?> ReadFormOrRefuseAsync(HttpContext context)
+    {
+        if (context.Request.HasFormContentType) return await context.Request.ReadFormAsync(context.RequestAborted);
+        await WriteOAuthErrorAsync(context, StatusCodes.Status400BadRequest, "invalid_request", "the body must be application/x-www-form-urlencoded");
+        return null;
     }
 
     private static Task WriteOAuthErrorAsync(HttpContext context, int status, string error, string description)

@@ -1,6 +1,7 @@
 using Berth.Core.Identity;
 using Berth.Core.Identity.Tokens;
 using Berth.Core.Registries;
+using Berth.Core.Storage;
 
 namespace Berth.Core.Tests.Identity;
 

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Berth.Core.Identity;
 using Berth.Core.Identity.Tokens;
+using Berth.Core.Storage;
 
 namespace Berth.Core.Tests.Identity;
 

@@ -1,5 +1,6 @@
 using Berth.Core.Identity;
 using Berth.Core.Registries;
+using Berth.Core.Storage;
 
 namespace Berth.Core.Tests.Identity;
 

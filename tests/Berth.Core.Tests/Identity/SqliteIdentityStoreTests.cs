@@ -2,6 +2,7 @@ using Berth.Core.Identity;
 using Berth.Metadata.Sql;
 using Berth.Metadata.Sqlite;
 using Berth.Testing;
+using Berth.Core.Storage;
 
 namespace Berth.Core.Tests.Identity;
 

@@ -4,6 +4,7 @@ using Berth.Core.Identity.Tokens;
 using Berth.Metadata.Sql;
 using Berth.Metadata.Sqlite;
 using Microsoft.Extensions.Options;
+using Berth.Core.Storage;
 
 namespace Berth.Core.Tests.Identity;
 

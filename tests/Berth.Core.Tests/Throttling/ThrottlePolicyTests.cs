@@ -3,6 +3,7 @@ using Berth.Core.Identity;
 using Berth.Core.Registries;
 using Berth.Core.Throttling;
 using Microsoft.Extensions.Options;
+using Berth.Core.Storage;
 
 namespace Berth.Core.Tests.Throttling;
 

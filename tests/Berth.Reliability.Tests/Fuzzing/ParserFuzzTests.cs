@@ -7,6 +7,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.AspNetCore.Http;
 using Xunit.Abstractions;
+using Berth.Core.Storage;
 
 namespace Berth.Reliability.Tests.Fuzzing;
 

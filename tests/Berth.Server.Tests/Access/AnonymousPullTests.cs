@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Berth.Core.Registries;
 using Microsoft.Extensions.DependencyInjection;
+using Berth.Core.Storage;
 
 namespace Berth.Server.Tests.Access;
 

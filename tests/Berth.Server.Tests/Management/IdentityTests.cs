@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Berth.Core.Registries;
+using Berth.Core.Storage;
 
 namespace Berth.Server.Tests.Management;
 

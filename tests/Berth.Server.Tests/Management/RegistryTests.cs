@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.Core.Registries;
+using Berth.Core.Storage;
 
 namespace Berth.Server.Tests.Management;
 

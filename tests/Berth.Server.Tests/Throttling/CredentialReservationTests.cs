@@ -5,6 +5,7 @@ using System.Text;
 using Berth.Core.Identity;
 using Berth.Core.Throttling;
 using Microsoft.Extensions.DependencyInjection;
+using Berth.Core.Storage;
 
 namespace Berth.Server.Tests.Throttling;
 

@@ -9,6 +9,7 @@ using Berth.Core.Identity.Tokens;
 using Berth.Core.Registries;
 using Microsoft.Extensions.DependencyInjection;
 using static Berth.Server.Tests.TokenService.TokenTestSupport;
+using Berth.Core.Storage;
 
 namespace Berth.Server.Tests.TokenService;
 

@@ -1,4 +1,5 @@
 using Berth.Core.Identity;
+using Berth.Core.Storage;
 
 namespace Berth.Testing;
 

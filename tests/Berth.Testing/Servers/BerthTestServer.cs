@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 using Berth.Server;
+using Berth.Core.Storage;
 
 namespace Berth.Testing;
 

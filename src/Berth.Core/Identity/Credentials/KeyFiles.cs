@@ -1,4 +1,3 @@
-using System.Text;
 using Berth.Core.Files;
 
 namespace Berth.Core.Identity.Credentials;

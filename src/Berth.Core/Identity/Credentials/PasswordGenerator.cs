@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace Berth.Core.Identity.Credentials;
 
 /// <summary>Server-generated passwords: 52 characters from a CSPRNG (about 309 bits), letters and digits only so they survive shells and URLs.</summary>

@@ -1,9 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
-using Microsoft.Extensions.Options;
 
 namespace Berth.Core.Identity.Tokens;
 

@@ -1,6 +1,4 @@
-using System.Security.Cryptography;
 using Berth.Core.Identity.Credentials;
-using Microsoft.Extensions.Options;
 
 namespace Berth.Core.Identity.Tokens;
 

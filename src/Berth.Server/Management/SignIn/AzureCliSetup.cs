@@ -1,7 +1,5 @@
 using System.Text;
 using Berth.Core.Files;
-using Berth.Core.Management;
-using Berth.Core.Registries;
 using Berth.Server.Hosting;
 using Berth.Server.Hosting.Tls;
 using Microsoft.AspNetCore.Hosting.Server;

@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Text.Json.Nodes;
-using Berth.Core.Management;
 
 namespace Berth.Server.Management.SignIn;
 

@@ -1,9 +1,5 @@
-using System.Text.Json.Nodes;
-using Berth.Core.Management;
-using Berth.Core.Throttling;
 using Berth.Server.Hosting;
 using Berth.Server.Management;
-using Microsoft.Net.Http.Headers;
 using Berth.Server.Configuration;
 
 namespace Berth.Server.Management.SignIn;

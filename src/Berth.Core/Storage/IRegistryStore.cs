@@ -1,4 +1,4 @@
-namespace Berth.Core.Registries;
+namespace Berth.Core.Storage;
 
 /// <summary>ACR's service tiers. They decide limits and which features a registry may turn on.</summary>
 public enum RegistrySku { Basic, Standard, Premium }

@@ -1,7 +1,4 @@
-using Berth.Core.Storage;
-using Berth.Oci;
-
-namespace Berth.Core.Content;
+namespace Berth.Core.Storage;
 
 /// <summary>ACR's changeable attributes of a repository, tag or manifest (image locking). All enabled by default.</summary>
 public sealed record ContentAttributes(bool DeleteEnabled, bool WriteEnabled, bool ReadEnabled, bool ListEnabled)

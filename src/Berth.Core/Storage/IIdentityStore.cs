@@ -1,4 +1,4 @@
-namespace Berth.Core.Identity;
+namespace Berth.Core.Storage;
 
 /// <summary>
 /// A stored password: the admin user's is encrypted (<see cref="Credentials.SecretProtector"/>), a token's is a
