@@ -172,6 +172,10 @@ internal static class PostgreSqlSchema
             PRIMARY KEY (registry, repository, kind, key)
         );
         """,
+        // 6: anonymous pull limited to repository patterns (a JSON array); NULL means every repository.
+        """
+        ALTER TABLE registries ADD COLUMN anonymous_pull_repositories TEXT;
+        """,
     ];
 
     /// <summary>The version a fully migrated database has.</summary>

@@ -1,11 +1,11 @@
-using Berth.Core.Registries;
+using System.Text.Json;
 using static Berth.Metadata.Sql.SqlCommands;
 
 namespace Berth.Metadata.Sql;
 
 internal sealed class SqlRegistryStore(SqlDatabase database) : IRegistryStore
 {
-    private const string Columns = "name, login_server, sku, anonymous_pull, subscription_id, resource_group, location, created_at, version, arm_extras";
+    private const string Columns = "name, login_server, sku, anonymous_pull, subscription_id, resource_group, location, created_at, version, arm_extras, anonymous_pull_repositories";
 
     public async Task<Registry?> GetOrNullAsync(string name, CancellationToken cancellationToken) =>
         (await database.ListAsync($"SELECT {Columns} FROM registries WHERE name=@name;", ReadRegistry, cancellationToken, ("name", name))).FirstOrDefault();
@@ -16,7 +16,7 @@ internal sealed class SqlRegistryStore(SqlDatabase database) : IRegistryStore
     /// <summary>A taken name or a taken login server both leave the existing registry alone.</summary>
     public async Task<bool> CreateAsync(Registry registry, CancellationToken cancellationToken) =>
         await database.ExecuteAsync(
-            database.Dialect.InsertOrIgnore($"registries ({Columns}) VALUES (@name, @login, @sku, @anon, @sub, @rg, @loc, @created, 1, @extras)"),
+            database.Dialect.InsertOrIgnore($"registries ({Columns}) VALUES (@name, @login, @sku, @anon, @sub, @rg, @loc, @created, 1, @extras, @anonrepos)"),
             cancellationToken, Bind(registry)) > 0;
 
     public async Task<bool> UpdateAsync(Registry registry, long expectedVersion, IReadOnlyList<ActivityLogEntry> activity, CancellationToken cancellationToken)
@@ -27,7 +27,7 @@ internal sealed class SqlRegistryStore(SqlDatabase database) : IRegistryStore
         var updated = await ExecuteAsync(connection,
             """
             UPDATE registries SET login_server=@login, sku=@sku, anonymous_pull=@anon, subscription_id=@sub, resource_group=@rg,
-                location=@loc, arm_extras=@extras, version=version+1
+                location=@loc, arm_extras=@extras, anonymous_pull_repositories=@anonrepos, version=version+1
             WHERE name=@name AND version=@expected;
             """, cancellationToken, [.. Bind(registry), ("expected", expectedVersion)]);
         if (updated == 0) return false;
@@ -59,9 +59,12 @@ internal sealed class SqlRegistryStore(SqlDatabase database) : IRegistryStore
         ("loc", registry.Location),
         ("created", registry.CreatedAt.ToUnixTimeMilliseconds()),
         ("extras", registry.ArmExtrasJson),
+        // A JSON array of patterns; NULL for every repository.
+        ("anonrepos", registry.AnonymousPullRepositories is { } patterns ? JsonSerializer.Serialize(patterns) : null),
     ];
 
     private static Registry ReadRegistry(DbDataReader reader) => new(
         reader.GetString(0), reader.GetString(1), Enum.Parse<RegistrySku>(reader.GetString(2)), reader.GetBoolean(3),
-        reader.GetString(4), reader.GetString(5), reader.GetString(6), Time(reader, 7), reader.GetInt64(8), StringOrNull(reader, 9));
+        reader.GetString(4), reader.GetString(5), reader.GetString(6), Time(reader, 7), reader.GetInt64(8), StringOrNull(reader, 9),
+        StringOrNull(reader, 10) is { } patterns ? JsonSerializer.Deserialize<string[]>(patterns) : null);
 }

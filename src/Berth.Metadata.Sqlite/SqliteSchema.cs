@@ -163,6 +163,10 @@ internal static class SqliteSchema
         ALTER TABLE tags ADD COLUMN created_at INTEGER;
         UPDATE tags SET created_at = updated_at;
         """,
+        // 6: anonymous pull limited to repository patterns (a JSON array); NULL means every repository.
+        """
+        ALTER TABLE registries ADD COLUMN anonymous_pull_repositories TEXT;
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

@@ -93,8 +93,15 @@ public static class RegistryCommands
         var sku = Choice("--sku", "The SKU of the container registry.", Skus);
         var settings = new Settings();
         var tags = Tags();
+        var publicRepositories = new Option<string[]>("--anonymous-pull-repositories")
+        {
+            Description = "Berth: limit anonymous pull to these repository patterns (scope-map wildcards: \"public/*\", \"docs/site\"); \"*\" or no value means every repository. Kept while anonymous pull is off.",
+            AllowMultipleArgumentsPerToken = true,
+            Arity = ArgumentArity.ZeroOrMore,
+            HelpName = "PATTERN",
+        };
         return builder.Leaf("update", "Update an Azure Container Registry.",
-            named.With([sku, .. settings.All(), tags]),
+            named.With([sku, .. settings.All(), publicRepositories, tags]),
             async context =>
             {
                 var path = await named.PathAsync(context);
@@ -108,6 +115,10 @@ public static class RegistryCommands
                 if (context.Get(settings.Anonymous) is { } anonymousValue)
                 {
                     properties["anonymousPullEnabled"] = anonymousValue;
+                }
+                if (context.Given(publicRepositories))
+                {
+                    properties["anonymousPullRepositories"] = new JsonArray((context.Get(publicRepositories) ?? []).Select(p => (JsonNode?)p).ToArray());
                 }
                 settings.AddNetworkProperties(context, properties);
                 var body = new JsonObject();

@@ -10,7 +10,7 @@ public static class ArmShapes
 {
     private static readonly string[] RegistryFields =
     [
-        "adminUserEnabled", "anonymousPullEnabled", "creationDate", "dataEndpointEnabled", "dataEndpointHostNames", "encryption",
+        "adminUserEnabled", "anonymousPullEnabled", "anonymousPullRepositories", "creationDate", "dataEndpointEnabled", "dataEndpointHostNames", "encryption",
         "id", "identity", "location", "loginServer", "name", "networkRuleBypassOptions", "networkRuleSet", "policies",
         "privateEndpointConnections", "provisioningState", "publicNetworkAccess", "sku", "status", "systemData", "tags", "type",
         "zoneRedundancy",

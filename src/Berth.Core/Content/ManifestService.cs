@@ -82,8 +82,24 @@ public sealed class ManifestService(IMetadataStore metadata, ContentLocks locks,
         return await metadata.ListTagsAsync(repository, limit, last, cancellationToken);
     }
 
-    public Task<IReadOnlyList<string>> ListRepositoriesAsync(string registry, int limit, string? last, CancellationToken cancellationToken) =>
-        metadata.ListRepositoriesAsync(registry, limit, last, cancellationToken);
+    /// <summary>
+    /// Up to <paramref name="limit"/> repositories after <paramref name="last"/> that <paramref name="caller"/> has any
+    /// right on: all of them for the admin, only the public ones for an anonymous caller of a registry whose anonymous
+    /// pull is limited to patterns. Reads on past hidden names, so they neither shorten a page nor end the paging.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ListRepositoriesAsync(string registry, Permissions caller, int limit, string? last, CancellationToken cancellationToken)
+    {
+        var visible = new List<string>(Math.Min(limit, 1024));
+        while (visible.Count < limit)
+        {
+            var wanted = limit - visible.Count;
+            var batch = await metadata.ListRepositoriesAsync(registry, wanted, last, cancellationToken);
+            visible.AddRange(batch.Where(name => caller.GetRepositoryActions(name) != RepositoryActions.None));
+            if (batch.Count < wanted) break; // the store has no more
+            last = batch[^1];
+        }
+        return visible;
+    }
 
     public async Task<IReadOnlyList<ReferrerRecord>> ListReferrersAsync(RepositoryKey repository, Digest subject, string? artifactType, CancellationToken cancellationToken)
     {

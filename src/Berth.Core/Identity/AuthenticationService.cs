@@ -55,6 +55,12 @@ public sealed class AuthenticationService(
         if (username == NullGuidUsername)
             return await AuthenticateJwtAsync(registry, password, acceptAccessTokens: true, cancellationToken);
 
+        var result = await AuthenticatePasswordAsync(registry, username, password, cancellationToken);
+        return result.Principal is { } principal ? AuthenticationResult.Success(WithPublicRights(registry, principal)) : result;
+    }
+
+    private async Task<AuthenticationResult> AuthenticatePasswordAsync(RegistryContext registry, string username, string password, CancellationToken cancellationToken)
+    {
         AuthenticationResult? adminResult = null;
         if (string.Equals(username, registry.Name, StringComparison.OrdinalIgnoreCase))
         {
@@ -68,6 +74,14 @@ public sealed class AuthenticationService(
             return adminResult;
         return tokenResult;
     }
+
+    /// <summary>
+    /// ACR: anonymous pull "applies to all repositories, regardless of the token's scope". So while it is on, a caller
+    /// with credentials holds its own rights and the public ones: a CI token scoped to <c>private/app</c> can pull the
+    /// public base images too. Credentials that fail are still refused; they never fall back to anonymous.
+    /// </summary>
+    private static RegistryPrincipal WithPublicRights(RegistryContext registry, RegistryPrincipal principal) =>
+        registry.AnonymousPullEnabled ? principal with { Permissions = principal.Permissions.Union(registry.Public) } : principal;
 
     /// <summary><c>grant_type=refresh_token</c> at <c>/oauth2/token</c> and <c>/oauth2/exchange</c>: access tokens are refused.</summary>
     public Task<AuthenticationResult> AuthenticateRefreshTokenAsync(RegistryContext registry, string refreshToken, CancellationToken cancellationToken) =>
@@ -90,7 +104,7 @@ public sealed class AuthenticationService(
     /// <summary>A request without credentials: the anonymous principal when the registry allows anonymous pull.</summary>
     public static AuthenticationResult AuthenticateAnonymous(RegistryContext registry) =>
         registry.AnonymousPullEnabled
-            ? AuthenticationResult.Success(RegistryPrincipal.Anonymous(registry.Name))
+            ? AuthenticationResult.Success(RegistryPrincipal.Anonymous(registry))
             : AuthenticationResult.Fail(AuthenticationFailure.AnonymousPullDisabled, "anonymous pull is disabled on this registry");
 
     /// <summary>The access list to put in a token: what was asked, intersected with what the principal may do.</summary>
@@ -153,9 +167,15 @@ public sealed class AuthenticationService(
                 break;
         }
 
+        if (!principal.IsAnonymous) principal = WithPublicRights(registry, principal);
         // An access token is capped by its own grant; a refresh token stands for the identity's full rights.
         if (claims.Kind == RegistryTokenKind.Access)
-            principal = principal with { Permissions = principal.Permissions.Intersect(Permissions.FromAccessList(claims.Access)), TokenRefused = claims.Refused ?? [] };
+            principal = principal with
+            {
+                IdentityRights = principal.Permissions,
+                Permissions = principal.Permissions.Intersect(Permissions.FromAccessList(claims.Access)),
+                TokenRefused = claims.Refused ?? [],
+            };
         return AuthenticationResult.Success(principal);
     }
 

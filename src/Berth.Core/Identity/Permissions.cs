@@ -13,12 +13,14 @@ public sealed class Permissions
     private readonly RepositoryRule[] _rules;
     private readonly HashSet<string> _registryResources;
     private readonly Permissions? _restriction;
+    private readonly Permissions? _union;
 
-    private Permissions(IEnumerable<RepositoryRule> rules, IEnumerable<string> registryResources, Permissions? restriction = null)
+    private Permissions(IEnumerable<RepositoryRule> rules, IEnumerable<string> registryResources, Permissions? restriction = null, Permissions? union = null)
     {
         _rules = rules.Where(r => r.Actions != RepositoryActions.None).ToArray();
         _registryResources = new HashSet<string>(registryResources, StringComparer.Ordinal);
         _restriction = restriction;
+        _union = union;
     }
 
     public static Permissions None { get; } = new([], []);
@@ -34,6 +36,16 @@ public sealed class Permissions
     /// </summary>
     public static Permissions AnonymousPull { get; } = new(
         [new RepositoryRule(RepositoryPattern.EveryRepository, RepositoryActions.Pull | RepositoryActions.MetadataRead)],
+        [ScopeNames.Catalog]);
+
+    /// <summary>
+    /// Anonymous pull limited to <paramref name="patterns"/> (scope-map wildcards, on path segments): pull and
+    /// metadata_read on the repositories they cover, and the catalog, which then lists only those. Patterns that do not
+    /// parse grant nothing (they are validated when set).
+    /// </summary>
+    public static Permissions AnonymousPullOf(IEnumerable<string> patterns) => new(
+        patterns.Select(p => RepositoryPattern.TryParse(p, out var pattern, out _) ? new RepositoryRule(pattern, RepositoryActions.Pull | RepositoryActions.MetadataRead) : default)
+            .Where(rule => rule.Actions != RepositoryActions.None),
         [ScopeNames.Catalog]);
 
     /// <summary>A repository-scoped token's rights: its scope map's rules and never the catalog (reference §3.1).</summary>
@@ -65,9 +77,13 @@ public sealed class Permissions
 
     /// <summary>Only what both this and <paramref name="other"/> allow (a bearer token is capped by its issuer's current rights).</summary>
     public Permissions Intersect(Permissions other) =>
-        new(_rules, _registryResources, _restriction is null ? other : _restriction.Intersect(other));
+        new(_rules, _registryResources, _restriction is null ? other : _restriction.Intersect(other), _union?.Intersect(other));
 
-    /// <summary>The union of every rule covering the repository, capped by any restriction.</summary>
+    /// <summary>What either this or <paramref name="other"/> allows (an identity's own rights and the registry's public ones).</summary>
+    public Permissions Union(Permissions other) =>
+        new(_rules, _registryResources, _restriction, _union is null ? other : _union.Union(other));
+
+    /// <summary>The union of every rule covering the repository, capped by any restriction, plus what a union adds.</summary>
     public RepositoryActions GetRepositoryActions(string repository)
     {
         var actions = RepositoryActions.None;
@@ -78,6 +94,8 @@ public sealed class Permissions
         }
         if (_restriction is not null && actions != RepositoryActions.None)
             actions &= _restriction.GetRepositoryActions(repository);
+        if (_union is not null)
+            actions |= _union.GetRepositoryActions(repository);
         return actions;
     }
 
@@ -86,7 +104,7 @@ public sealed class Permissions
 
     /// <summary>Registry-level resources (<c>catalog</c>, <c>deleted_catalog</c>) take only the <c>*</c> action.</summary>
     public bool AllowsRegistry(string resource) =>
-        _registryResources.Contains(resource) && (_restriction?.AllowsRegistry(resource) ?? true);
+        _registryResources.Contains(resource) && (_restriction?.AllowsRegistry(resource) ?? true) || _union?.AllowsRegistry(resource) == true;
 
     /// <summary>Whether every action of <paramref name="required"/> is allowed; unknown types or actions never are.</summary>
     public bool Allows(AccessScope required)

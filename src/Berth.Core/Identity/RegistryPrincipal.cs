@@ -17,7 +17,11 @@ public enum PrincipalKind
 /// <see cref="AnonymousPullEnabled"/> is read per request so that turning anonymous pull off ends existing
 /// anonymous tokens at once (DESIGN: Berth goes beyond ACR here).
 /// </summary>
-public sealed record RegistryContext(string Name, string LoginServer, bool AnonymousPullEnabled);
+public sealed record RegistryContext(string Name, string LoginServer, bool AnonymousPullEnabled, Permissions? AnonymousRights = null)
+{
+    /// <summary>What anonymous pull allows on this registry while it is on: every repository, or those its patterns cover.</summary>
+    public Permissions Public => AnonymousRights ?? Permissions.AnonymousPull;
+}
 
 /// <summary>
 /// Who is calling and what they may do now. <see cref="Credential"/> and <see cref="CredentialCreatedAt"/> name the
@@ -43,6 +47,15 @@ public sealed record RegistryPrincipal(
     /// </summary>
     public bool ViaAccessToken => TokenRefused is not null;
 
+    /// <summary>
+    /// What the identity itself may do, before any access token's grant caps it: what listings (the catalog) filter by,
+    /// since a token asked only for <c>registry:catalog:*</c> holds no repository scope.
+    /// </summary>
+    public Permissions? IdentityRights { get; init; }
+
+    /// <summary>The repositories a listing may show this caller: those its identity has any right on.</summary>
+    public Permissions Visible => IdentityRights ?? Permissions;
+
     /// <summary>Whether the token service was asked for <paramref name="scope"/> when it issued the caller's access token, and refused some of it.</summary>
     public bool TokenWasRefused(AccessScope scope) =>
         TokenRefused is { } refused && scope.Actions.Any(action => refused.Any(r =>
@@ -53,6 +66,6 @@ public sealed record RegistryPrincipal(
 
     public bool IsAnonymous => Kind == PrincipalKind.Anonymous;
 
-    public static RegistryPrincipal Anonymous(string registry) =>
-        new(registry, PrincipalKind.Anonymous, AnonymousName, Permissions.AnonymousPull);
+    public static RegistryPrincipal Anonymous(RegistryContext registry) =>
+        new(registry.Name, PrincipalKind.Anonymous, AnonymousName, registry.Public);
 }

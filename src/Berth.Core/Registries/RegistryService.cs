@@ -1,7 +1,12 @@
 namespace Berth.Core.Registries;
 
 /// <summary>The changes a caller asks for; null leaves a setting as it is (ARM PATCH semantics).</summary>
-public sealed record RegistryPatch(RegistrySku? Sku = null, bool? AnonymousPullEnabled = null, string? ArmExtrasJson = null);
+/// <summary>
+/// A registry update; null leaves a setting as it is. <see cref="AnonymousPullRepositories"/> replaces the pattern list:
+/// an empty list or one holding <c>*</c> means every repository again.
+/// </summary>
+public sealed record RegistryPatch(RegistrySku? Sku = null, bool? AnonymousPullEnabled = null, string? ArmExtrasJson = null,
+    IReadOnlyList<string>? AnonymousPullRepositories = null);
 
 /// <summary>An update's result plus warnings the caller should show the user (not errors: the change was made).</summary>
 public sealed record RegistryUpdateResult(Registry Registry, IReadOnlyList<string> Warnings);
@@ -22,6 +27,7 @@ public sealed class RegistryService(RegistryDirectory directory, IIdentityStore 
 {
     public const string AnonymousPullSetting = "anonymousPullEnabled";
     public const string SkuSetting = "sku";
+    public const string AnonymousPullRepositoriesSetting = "anonymousPullRepositories";
 
     public async Task<Registry> GetAsync(string name, CancellationToken cancellationToken) =>
         await directory.GetOrNullAsync(name, cancellationToken)
@@ -38,6 +44,7 @@ public sealed class RegistryService(RegistryDirectory directory, IIdentityStore 
                 Sku = patch.Sku ?? current.Sku,
                 AnonymousPullEnabled = patch.AnonymousPullEnabled ?? current.AnonymousPullEnabled,
                 ArmExtrasJson = patch.ArmExtrasJson ?? current.ArmExtrasJson,
+                AnonymousPullRepositories = patch.AnonymousPullRepositories is { } patterns ? NormalizePatterns(patterns) : current.AnonymousPullRepositories,
             };
             Validate(current, updated);
 
@@ -47,23 +54,41 @@ public sealed class RegistryService(RegistryDirectory directory, IIdentityStore 
                 activity.Add(new ActivityLogEntry(current.Name, now, actor, SkuSetting, current.Sku.ToString(), updated.Sku.ToString()));
             if (updated.AnonymousPullEnabled != current.AnonymousPullEnabled)
                 activity.Add(new ActivityLogEntry(current.Name, now, actor, AnonymousPullSetting, Bool(current.AnonymousPullEnabled), Bool(updated.AnonymousPullEnabled)));
+            if (Patterns(updated.AnonymousPullRepositories) != Patterns(current.AnonymousPullRepositories))
+                activity.Add(new ActivityLogEntry(current.Name, now, actor, AnonymousPullRepositoriesSetting,
+                    Patterns(current.AnonymousPullRepositories), Patterns(updated.AnonymousPullRepositories)));
 
             if (await directory.UpdateAsync(updated, current.Version, activity, cancellationToken))
             {
                 var warnings = new List<string>();
-                if (updated.AnonymousPullEnabled && !current.AnonymousPullEnabled)
+                if (updated.AnonymousPullEnabled && !current.AnonymousPullEnabled && updated.AnonymousPullRepositories is null)
                 {
                     var tokens = await identities.CountTokensAsync(current.Name, cancellationToken);
                     if (tokens > 0)
                     {
                         warnings.Add($"Anonymous pull now applies to every repository of registry '{current.Name}': the {tokens} repository-scoped " +
-                            $"token{(tokens == 1 ? "" : "s")} on it no longer limit who can pull. Consider deleting tokens that only existed to restrict pulls.");
+                            $"token{(tokens == 1 ? "" : "s")} on it no longer limit{(tokens == 1 ? "s" : "")} who can pull. Consider deleting tokens that only existed to restrict pulls.");
                     }
                 }
                 return new RegistryUpdateResult(await GetAsync(name, cancellationToken), warnings);
             }
             if (attempt >= 10)
                 throw new RegistryException(RegistryErrorCode.Conflict, $"Registry '{name}' is being changed concurrently; try again.");
+        }
+    }
+
+    /// <summary>How the activity log and messages show a pattern list: the patterns space-separated, or <c>*</c> for every repository.</summary>
+    public static string Patterns(IReadOnlyList<string>? patterns) => patterns is null ? "*" : string.Join(' ', patterns);
+
+    private static IReadOnlyList<string>? NormalizePatterns(IReadOnlyList<string> patterns)
+    {
+        try
+        {
+            return AnonymousAccess.Normalize(patterns);
+        }
+        catch (ArgumentException error)
+        {
+            throw new RegistryException(RegistryErrorCode.BadRequest, $"anonymousPullRepositories: {error.Message}");
         }
     }
 

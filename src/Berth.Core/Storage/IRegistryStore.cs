@@ -5,7 +5,9 @@ public enum RegistrySku { Basic, Standard, Premium }
 
 /// <summary>
 /// A registry hosted by this server. <see cref="Version"/> increases with every change so that caches and
-/// concurrent updates can tell a stale copy from the current one.
+/// concurrent updates can tell a stale copy from the current one. <see cref="AnonymousPullRepositories"/> limits
+/// anonymous pull to repositories matching these patterns (scope-map wildcards); null means every repository, ACR's
+/// meaning. The list is kept while anonymous pull is off, so switching it on again restores it.
 /// </summary>
 public sealed record Registry(
     string Name,
@@ -17,7 +19,8 @@ public sealed record Registry(
     string Location,
     DateTimeOffset CreatedAt,
     long Version,
-    string? ArmExtrasJson = null)
+    string? ArmExtrasJson = null,
+    IReadOnlyList<string>? AnonymousPullRepositories = null)
 {
     /// <summary>ACR: 5-50 alphanumeric characters; names compare case-insensitively.</summary>
     public static bool IsValidName(string name) => name.Length is >= 5 and <= 50 && name.All(char.IsAsciiLetterOrDigit);

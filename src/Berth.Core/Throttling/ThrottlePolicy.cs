@@ -30,6 +30,10 @@ public sealed class ThrottlePolicy(IThrottleCounterStore store, IOptions<Throttl
         return await AdmitAnonymousAsync(registry, address, category, cancellationToken);
     }
 
+    /// <summary>How many <paramref name="category"/> requests one anonymous address may make at once: its own bucket's size.</summary>
+    public long AnonymousAddressLimit(Registry registry, ThrottleCategory category) =>
+        (long)_options.For(registry.Sku).For(category).ToBucket(_options.AnonymousPerAddressShare).Capacity;
+
     /// <summary>Spends one <paramref name="category"/> request of an anonymous caller at <paramref name="address"/>.</summary>
     public async ValueTask<ThrottleDecision> AdmitAnonymousAsync(Registry registry, UInt128 address, ThrottleCategory category, CancellationToken cancellationToken)
     {

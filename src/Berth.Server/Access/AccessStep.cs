@@ -20,7 +20,7 @@ public static class AccessStep
         var result = await RequestAuthentication.AuthenticateOrNullAsync(context, registry);
         if (result is null)
         {
-            await Challenges.WriteAsync(context, registry.LoginServer, required, insufficientScope: false);
+            await Challenges.WriteAsync(context, registry.LoginServer, required, insufficientScope: false, NotPublicMessageOrNull(registry, required));
             return false;
         }
         if (result.Principal is not { } principal)
@@ -36,7 +36,8 @@ public static class AccessStep
         {
             if (!principal.Permissions.Allows(scope))
             {
-                await Challenges.WriteAsync(context, registry.LoginServer, required, insufficientScope: true);
+                await Challenges.WriteAsync(context, registry.LoginServer, required, insufficientScope: true,
+                    principal.IsAnonymous ? NotPublicMessageOrNull(registry, required) : null);
                 return false;
             }
         }
@@ -44,5 +45,19 @@ public static class AccessStep
         if (!await RequestThrottle.AdmitAsync(context, registry, principal, request.Operation.Throttle)) return false;
         request.Caller = principal;
         return true;
+    }
+
+    /// <summary>
+    /// For an anonymous caller refused a repository that anonymous pull does not cover: says so, rather than ACR's
+    /// generic "authentication required", which clients show as a password problem.
+    /// </summary>
+    private static string? NotPublicMessageOrNull(Registry registry, IReadOnlyList<AccessScope> required)
+    {
+        if (!registry.AnonymousPullEnabled) return null;
+        var rights = AnonymousAccess.For(registry.AnonymousPullRepositories);
+        var refused = required.FirstOrDefault(scope => scope.Type == ScopeNames.Repository && !rights.AllowsRepository(scope.Name, RepositoryActions.Pull));
+        return refused is null ? null
+            : $"repository \"{refused.Name}\" is not public on this registry: anonymous pull covers only some repositories. " +
+              "Sign in to pull it (docker login, podman login or az acr login). " + Challenges.AuthenticationRequired;
     }
 }

@@ -8,7 +8,8 @@ namespace Berth.Server.Access;
 /// </summary>
 public static class RequestAuthentication
 {
-    public static RegistryContext ToContext(this Registry registry) => new(registry.Name, registry.LoginServer, registry.AnonymousPullEnabled);
+    public static RegistryContext ToContext(this Registry registry) =>
+        new(registry.Name, registry.LoginServer, registry.AnonymousPullEnabled, AnonymousAccess.For(registry.AnonymousPullRepositories));
 
     /// <summary>Null when the request carries no credentials at all.</summary>
     public static async Task<AuthenticationResult?> AuthenticateOrNullAsync(HttpContext context, Registry registry)

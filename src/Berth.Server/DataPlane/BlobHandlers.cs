@@ -1,10 +1,13 @@
+using Berth.Server.Requests;
+
 namespace Berth.Server.DataPlane;
 
 internal static class BlobHandlers
 {
-    public static async Task GetAsync(HttpContext context, RepositoryKey repository, string digestText)
+    public static async Task GetAsync(HttpContext context, RegistryRequest request)
     {
-        var digest = Digest.Parse(digestText);
+        var repository = request.Repository;
+        var digest = Digest.Parse(request.Argument);
         var blobs = context.RequestServices.GetRequiredService<BlobService>();
         var response = context.Response;
         response.Headers[DataPlaneResults.ContentDigestHeader] = digest.ToString();
@@ -20,10 +23,8 @@ internal static class BlobHandlers
             return;
         }
 
-        response.Headers.ETag = $"\"{digest}\"";
         response.Headers.AcceptRanges = "bytes";
-        // Blobs never change, so they can be cached anywhere for as long as anyone likes.
-        response.Headers.CacheControl = "max-age=31536000";
+        CacheHeaders.Apply(response, digest, addressedByDigest: true, request.IsPublic);
 
         if (HttpMethods.IsHead(context.Request.Method))
         {

@@ -1,3 +1,4 @@
+using Berth.Server.Requests;
 namespace Berth.Server.DataPlane;
 
 /// <summary>The base endpoint, tags list, catalog and the referrers API.</summary>
@@ -15,11 +16,13 @@ internal static class DiscoveryHandlers
         await DataPlaneResults.WriteJsonAsync(context, new { name = repository.Name, tags = page });
     }
 
-    public static async Task CatalogAsync(HttpContext context, string registry)
+    /// <summary>The catalog of <c>/v2</c> and <c>/acr/v1</c>: the repositories the caller has any right on.</summary>
+    public static async Task CatalogAsync(HttpContext context, RegistryRequest request)
     {
         var (limit, last) = Pagination.Read(context.Request);
-        var repositories = limit == 0 ? [] : await Manifests(context).ListRepositoriesAsync(registry, limit + 1, last, context.RequestAborted);
-        var page = Pagination.Page(context, repositories, limit, "/v2/_catalog");
+        var repositories = limit == 0 ? []
+            : await Manifests(context).ListRepositoriesAsync(request.Registry.Name, request.RequiredCaller.Visible, limit + 1, last, context.RequestAborted);
+        var page = Pagination.Page(context, repositories, limit, request.Route.Resource == RegistryResource.AcrCatalog ? "/acr/v1/_catalog" : "/v2/_catalog");
         await DataPlaneResults.WriteJsonAsync(context, new { repositories = page });
     }
 

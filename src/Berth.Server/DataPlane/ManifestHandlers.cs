@@ -1,18 +1,20 @@
+using Berth.Server.Requests;
+
 namespace Berth.Server.DataPlane;
 
 internal static class ManifestHandlers
 {
-    public static async Task GetAsync(HttpContext context, RepositoryKey repository, string referenceText)
+    public static async Task GetAsync(HttpContext context, RegistryRequest request)
     {
-        var reference = ParseToFind(referenceText);
-        var manifest = await Manifests(context).GetAsync(repository, reference, context.RequestAborted);
+        var reference = ParseToFind(request.Argument);
+        var manifest = await Manifests(context).GetAsync(request.Repository, reference, context.RequestAborted);
         EnsureAccepted(context.Request, manifest, reference);
 
         var response = context.Response;
         response.ContentType = manifest.MediaType;
         response.ContentLength = manifest.Content.Length;
         response.Headers[DataPlaneResults.ContentDigestHeader] = manifest.Digest.ToString();
-        response.Headers.ETag = $"\"{manifest.Digest}\"";
+        CacheHeaders.Apply(response, manifest.Digest, reference.IsDigest, request.IsPublic);
         if (!HttpMethods.IsHead(context.Request.Method))
             await response.Body.WriteAsync(manifest.Content, context.RequestAborted);
     }

@@ -31,13 +31,13 @@ public static class RegistryOperations
     public static IReadOnlyList<RegistryOperation> All { get; } =
     [
         new(RegistryResource.Base, Read, Nothing, ThrottleCategory.Read, "v2_base", (context, _) => DiscoveryHandlers.BaseAsync(context)),
-        new(RegistryResource.Catalog, Read, Catalog, ThrottleCategory.Read, "catalog", (context, r) => DiscoveryHandlers.CatalogAsync(context, r.Registry.Name)),
+        new(RegistryResource.Catalog, Read, Catalog, ThrottleCategory.Read, "catalog", DiscoveryHandlers.CatalogAsync),
         new(RegistryResource.Tags, Read, MetadataRead, ThrottleCategory.Read, "tags", (context, r) => DiscoveryHandlers.TagsAsync(context, r.Repository)),
         new(RegistryResource.Referrers, Read, Pull, ThrottleCategory.Referrers, "referrers", (context, r) => DiscoveryHandlers.ReferrersAsync(context, r.Repository, r.Argument)),
-        new(RegistryResource.Manifest, Read, Pull, ThrottleCategory.Read, "manifest", (context, r) => ManifestHandlers.GetAsync(context, r.Repository, r.Argument)),
+        new(RegistryResource.Manifest, Read, Pull, ThrottleCategory.Read, "manifest", ManifestHandlers.GetAsync),
         new(RegistryResource.Manifest, Put, PullPush, ThrottleCategory.Write, "manifest", (context, r) => ManifestHandlers.PutAsync(context, r.Repository, r.Argument)),
         new(RegistryResource.Manifest, Delete, Remove, ThrottleCategory.Delete, "manifest", (context, r) => ManifestHandlers.DeleteAsync(context, r.Repository, r.Argument)),
-        new(RegistryResource.Blob, Read, Pull, ThrottleCategory.Read, "blob", (context, r) => BlobHandlers.GetAsync(context, r.Repository, r.Argument)),
+        new(RegistryResource.Blob, Read, Pull, ThrottleCategory.Read, "blob", BlobHandlers.GetAsync),
         new(RegistryResource.Blob, Delete, Remove, ThrottleCategory.Delete, "blob", (context, r) => BlobHandlers.DeleteAsync(context, r.Repository, r.Argument)),
         // A mount's source needs pull too; the handler challenges for it (or quietly uploads instead) itself.
         new(RegistryResource.UploadStart, Post, PullPush, ThrottleCategory.Write, "upload", UploadHandlers.StartAsync),
@@ -46,7 +46,7 @@ public static class RegistryOperations
         new(RegistryResource.UploadSession, Put, PullPush, null, "upload", (context, r) => UploadHandlers.PutAsync(context, r.Repository, r.Argument)),
         new(RegistryResource.UploadSession, Delete, PullPush, null, "upload", (context, r) => UploadHandlers.CancelAsync(context, r.Repository, r.Argument)),
 
-        new(RegistryResource.AcrCatalog, Get, Catalog, ThrottleCategory.Read, "acr", (context, r) => DiscoveryHandlers.CatalogAsync(context, r.Registry.Name)),
+        new(RegistryResource.AcrCatalog, Get, Catalog, ThrottleCategory.Read, "acr", DiscoveryHandlers.CatalogAsync),
         new(RegistryResource.AcrRepository, Get, MetadataRead, ThrottleCategory.Read, "acr", AcrApiHandlers.GetRepositoryAsync),
         new(RegistryResource.AcrRepository, Patch, MetadataWrite, ThrottleCategory.Write, "acr", AcrApiHandlers.UpdateAttributesAsync),
         new(RegistryResource.AcrRepository, Delete, Remove, ThrottleCategory.Delete, "acr", AcrApiHandlers.DeleteRepositoryAsync),

@@ -68,6 +68,9 @@ internal static class ArmRegistry
             }
         }
         properties["anonymousPullEnabled"] = registry.AnonymousPullEnabled;
+        // Berth's extension: absent means every repository, as in ACR.
+        if (registry.AnonymousPullRepositories is { } patterns)
+            properties["anonymousPullRepositories"] = new JsonArray(patterns.Select(p => (JsonNode?)p).ToArray());
         return new JsonObject
         {
             ["id"] = Id(registry),

@@ -9,6 +9,7 @@ internal sealed record RegistryChanges(
     string? Location,
     RegistrySku? Sku,
     bool? AnonymousPullEnabled,
+    IReadOnlyList<string>? AnonymousPullRepositories,
     bool? AdminUserEnabled,
     JsonObject? Tags,
     JsonObject StoredProperties)
@@ -116,9 +117,36 @@ internal sealed record RegistryChanges(
 
         return new RegistryChanges(location?.Trim(), sku,
             ArmRequest.GetBool(properties, "anonymousPullEnabled"),
+            ReadAnonymousPullRepositories(properties),
             ArmRequest.GetBool(properties, "adminUserEnabled"),
             tags, stored);
     }
+
+    /// <summary>
+    /// Berth's extension <c>properties.anonymousPullRepositories</c>: the repository patterns anonymous pull is limited to.
+    /// Absent leaves the list as it is; <c>null</c>, <c>[]</c> or <c>["*"]</c> mean every repository (ACR's meaning).
+    /// </summary>
+    private static IReadOnlyList<string>? ReadAnonymousPullRepositories(JsonObject? properties)
+    {
+        if (properties is null || !properties.TryGetPropertyValue("anonymousPullRepositories", out var node)) return null;
+        if (node is null) return [];
+        var array = node as JsonArray ?? throw ArmException.InvalidParameter("The property 'anonymousPullRepositories' must be an array of repository patterns.");
+        if (array.Count > MaxAnonymousPullRepositories)
+            throw ArmException.InvalidParameter($"The property 'anonymousPullRepositories' may hold at most {MaxAnonymousPullRepositories} patterns.");
+        var patterns = new List<string>(array.Count);
+        foreach (var item in array)
+        {
+            if (item is not JsonValue value || !value.TryGetValue<string>(out var pattern))
+                throw ArmException.InvalidParameter("The property 'anonymousPullRepositories' must be an array of repository patterns (strings).");
+            if (pattern != "*" && !RepositoryPattern.TryParse(pattern, out _, out var error))
+                throw ArmException.InvalidParameter($"The property 'anonymousPullRepositories' holds an invalid pattern: {error}");
+            patterns.Add(pattern);
+        }
+        return patterns;
+    }
+
+    /// <summary>As many patterns as a scope map may hold actions; more would only slow every anonymous request down.</summary>
+    private const int MaxAnonymousPullRepositories = 500;
 
     /// <summary>
     /// Policies ACR enforces and Berth does not, with the status that would ask for enforcement: refused, so that a

@@ -58,7 +58,8 @@ internal static partial class RegistryHandlers
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
         var registry = new Registry(name.ToLowerInvariant(), options.LoginServerFor(name), changes.Sku!.Value, changes.AnonymousPullEnabled ?? false,
             options.DefaultSubscriptionId, resourceGroup, changes.Location!, now, 1,
-            changes.ApplyToExtras(null, caller.Actor, now, now, created: true));
+            changes.ApplyToExtras(null, caller.Actor, now, now, created: true),
+            changes.AnonymousPullRepositories is { } patterns ? AnonymousAccess.Normalize(patterns) : null);
         Registry created;
         try
         {
@@ -226,7 +227,7 @@ internal static partial class RegistryHandlers
         var caller = context.Caller();
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
         var patch = new RegistryPatch(changes.Sku, changes.AnonymousPullEnabled,
-            changes.ApplyToExtras(registry.ArmExtrasJson, caller.Actor, now, registry.CreatedAt, created: false));
+            changes.ApplyToExtras(registry.ArmExtrasJson, caller.Actor, now, registry.CreatedAt, created: false), changes.AnonymousPullRepositories);
         RegistryUpdateResult result;
         try
         {

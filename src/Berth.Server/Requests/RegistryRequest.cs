@@ -22,6 +22,12 @@ public sealed class RegistryRequest(Registry registry, RegistryRoute route, Regi
     /// <summary>The admitted caller; null until the access step has run.</summary>
     public RegistryPrincipal? Caller { get; set; }
 
+    /// <summary>
+    /// Whether anyone may pull the route's repository without credentials: anonymous pull is on and covers it. Only
+    /// such content may be marked cacheable by shared caches.
+    /// </summary>
+    public bool IsPublic => Registry.AnonymousPullEnabled && AnonymousAccess.For(Registry.AnonymousPullRepositories).AllowsRepository(Route.Repository, RepositoryActions.Pull);
+
     /// <summary>The admitted caller; for handlers, which run only after the access step.</summary>
     public RegistryPrincipal RequiredCaller => Caller ?? throw new InvalidOperationException("the access step has not admitted this request");
 }

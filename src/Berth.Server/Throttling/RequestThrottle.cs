@@ -12,6 +12,7 @@ public static class RequestThrottle
 {
     public const string RemainingHeader = "x-ms-ratelimit-remaining-calls-per-second";
     public const string RateLimitRemainingHeader = "RateLimit-Remaining";
+    public const string RateLimitLimitHeader = "RateLimit-Limit";
 
     // ACR's message as docker prints it (reference §2.4), serialized once.
     private static readonly byte[] RejectionBody =
@@ -57,6 +58,9 @@ public static class RequestThrottle
         if (!policy.Enabled || category is null) return true;
         var address = ClientAddress.ToKey(context.Connection.RemoteIpAddress);
         var decision = await policy.AdmitAsync(registry, principal, address, category.Value, context.RequestAborted);
+        // Docker Hub's header names: an anonymous client sees its own address's budget (the remainder may be lower when
+        // all anonymous callers together are near theirs).
+        if (principal.IsAnonymous) context.Response.Headers[RateLimitLimitHeader] = Number(policy.AnonymousAddressLimit(registry, category.Value));
         if (decision.Allowed)
         {
             WriteRemaining(context.Response, decision.Remaining);

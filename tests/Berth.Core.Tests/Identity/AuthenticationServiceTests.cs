@@ -388,7 +388,7 @@ public sealed class AuthenticationServiceTests : IDisposable
     public async Task AnonymousAccessToken_AsNullGuidPassword_IsRefused()
     {
         var open = Registry with { AnonymousPullEnabled = true };
-        var access = _fixture.Tokens.IssueAccessToken(open, RegistryPrincipal.Anonymous(Reg), []).Value;
+        var access = _fixture.Tokens.IssueAccessToken(open, RegistryPrincipal.Anonymous(open), []).Value;
         Assert.Equal(AuthenticationFailure.InvalidToken, (await Auth.AuthenticateBasicAsync(open, AuthenticationService.NullGuidUsername, access, default)).Failure);
     }
 }

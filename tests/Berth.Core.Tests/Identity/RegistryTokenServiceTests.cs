@@ -93,7 +93,7 @@ public sealed class RegistryTokenServiceTests : IDisposable
     [Fact]
     public void AnonymousAccessToken_Lives20Minutes()
     {
-        var issued = _fixture.Tokens.IssueAccessToken(_fixture.Registry, RegistryPrincipal.Anonymous(IdentityFixture.RegistryName), []);
+        var issued = _fixture.Tokens.IssueAccessToken(_fixture.Registry, RegistryPrincipal.Anonymous(_fixture.Registry), []);
         Assert.Equal(1200, issued.ExpiresInSeconds);
         Assert.Equal(RegistryPrincipal.AnonymousName, Part(issued.Value, 1).GetProperty("sub").GetString());
     }
@@ -119,7 +119,7 @@ public sealed class RegistryTokenServiceTests : IDisposable
     public void AnonymousRefreshToken_IsRefused()
     {
         Assert.Throws<InvalidOperationException>(() =>
-            _fixture.Tokens.IssueRefreshToken(_fixture.Registry, RegistryPrincipal.Anonymous(IdentityFixture.RegistryName)));
+            _fixture.Tokens.IssueRefreshToken(_fixture.Registry, RegistryPrincipal.Anonymous(_fixture.Registry)));
     }
 
     [Fact]
