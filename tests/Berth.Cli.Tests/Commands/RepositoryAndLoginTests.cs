@@ -33,6 +33,32 @@ public sealed class RepositoryAndLoginTests : IClassFixture<LiveServer>
     }
 
     [Fact]
+    public async Task PublishOneRepository_PatternsAreSetShownAndClearedWithTheExecutable()
+    {
+        var cli = _server.Cli("publish");
+        var set = await cli.RunProcessAsync("acr", "update", "-n", "myregistry", "--anonymous-pull-enabled", "true",
+            "--anonymous-pull-repositories", "public/*", "docs/site");
+        Assert.True(set.ExitCode == 0, set.ToString());
+        try
+        {
+            var shown = await cli.RunProcessAsync("acr", "show", "-n", "myregistry", "--query", "anonymousPullRepositories");
+            Assert.Equal(["public/*", "docs/site"], JsonNode.Parse(shown.Out)!.AsArray().Select(p => p!.GetValue<string>()));
+
+            var invalid = await cli.RunProcessAsync("acr", "update", "-n", "myregistry", "--anonymous-pull-repositories", "public/../x");
+            Assert.NotEqual(0, invalid.ExitCode);
+            Assert.Contains("invalid", invalid.Error);
+
+            var all = await cli.RunProcessAsync("acr", "update", "-n", "myregistry", "--anonymous-pull-repositories", "*");
+            Assert.True(all.ExitCode == 0, all.ToString());
+            Assert.Equal("null\n", (await cli.RunProcessAsync("acr", "show", "-n", "myregistry", "--query", "anonymousPullRepositories")).Out);
+        }
+        finally
+        {
+            await cli.RunProcessAsync("acr", "update", "-n", "myregistry", "--anonymous-pull-enabled", "false", "--anonymous-pull-repositories", "*", "-o", "none");
+        }
+    }
+
+    [Fact]
     public async Task Serve_StillRunsFromTheSameExecutable()
     {
         var help = await _server.Cli("serve").RunProcessAsync("serve", "--help");

@@ -92,6 +92,35 @@ public sealed class AnonymousPullClientTests(UnthrottledBerthTestServer server) 
         (await InspectAnonymouslyAsync("public/stale:1")).EnsureSuccess();
     }
 
+    [Fact]
+    public async Task Patterns_SkopeoAndPodmanPullAPublicRepository_AndAreToldAPrivateOneIsNotPublic()
+    {
+        var image = await PushAsync("open/base");
+        await PushAsync("closed/app");
+        await server.Registries.UpdateAsync(server.RegistryName,
+            new Berth.Core.Registries.RegistryPatch(AnonymousPullEnabled: true, AnonymousPullRepositories: ["open/*"]), "tests", CancellationToken.None);
+        try
+        {
+            (await InspectAnonymouslyAsync("open/base:1")).EnsureSuccess();
+            var pull = await PodmanAsync("pull", "--tls-verify=false", $"{server.Host}/open/base:1");
+            pull.EnsureSuccess();
+            var digest = await PodmanAsync("image", "inspect", "--format", "{{.Digest}}", $"{server.Host}/open/base:1");
+            Assert.Equal(image.ManifestDigest, digest.EnsureSuccess().StandardOutput.Trim());
+
+            var skopeo = await InspectAnonymouslyAsync("closed/app:1");
+            Assert.NotEqual(0, skopeo.ExitCode);
+            Assert.Contains("is not public", skopeo.Output);
+            var podman = await PodmanAsync("pull", "--tls-verify=false", $"{server.Host}/closed/app:1");
+            Assert.NotEqual(0, podman.ExitCode);
+            Assert.Contains("is not public", podman.Output);
+        }
+        finally
+        {
+            await server.Registries.UpdateAsync(server.RegistryName,
+                new Berth.Core.Registries.RegistryPatch(AnonymousPullEnabled: false, AnonymousPullRepositories: ["*"]), "tests", CancellationToken.None);
+        }
+    }
+
     private async Task<TestImage> PushAsync(string repository)
     {
         var image = new TestImage();
