@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one command that runs Berth's whole test suite on a fresh Debian 12 machine with the .NET SDK.
-# It installs the real clients the end-to-end tests drive (skopeo, podman, umoci, azure-cli, nodejs/npm) and the services the
+# It installs the real clients the end-to-end tests drive (skopeo, podman, umoci, containerd's ctr, azure-cli, nodejs/npm) and the services the
 # scale-out tests start on loopback (postgresql, redis-server, nginx, and Azurite from npm) when they are missing, then runs every test project in Berth.slnx. Extra arguments go to `dotnet test` (e.g. --filter ...).
 set -euo pipefail
 
@@ -16,6 +16,7 @@ declare -A package_for=(
   [pg_ctlcluster]=postgresql
   [redis-server]=redis-server
   [nginx]=nginx-light
+  [ctr]=containerd
   [az]=azure-cli
   [node]=nodejs
   [npm]=npm

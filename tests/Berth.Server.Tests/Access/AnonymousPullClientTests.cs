@@ -121,6 +121,36 @@ public sealed class AnonymousPullClientTests(UnthrottledBerthTestServer server) 
         }
     }
 
+    [Fact]
+    public async Task Patterns_ContainerdPullsAPublicRepository_AndIsRefusedAPrivateOne()
+    {
+        var image = await PushAsync("open/containerd");
+        await PushAsync("closed/containerd");
+        await server.Registries.UpdateAsync(server.RegistryName,
+            new Berth.Core.Registries.RegistryPatch(AnonymousPullEnabled: true, AnonymousPullRepositories: ["open/*"]), "tests", CancellationToken.None);
+        await using var containerd = await ContainerdServer.StartAsync();
+        try
+        {
+            var pull = await containerd.CtrAsync("images", "pull", "--plain-http", "--snapshotter", "native", $"{server.Host}/open/containerd:1");
+            Assert.True(pull.ExitCode == 0, pull.Output);
+            var listed = await containerd.CtrAsync("images", "list", "--quiet");
+            Assert.Contains($"{server.Host}/open/containerd:1", listed.EnsureSuccess().StandardOutput);
+            var check = await containerd.CtrAsync("images", "check");
+            Assert.Contains(image.ManifestDigest, check.EnsureSuccess().StandardOutput);
+
+            var refused = await containerd.CtrAsync("images", "pull", "--plain-http", "--snapshotter", "native", $"{server.Host}/closed/containerd:1");
+            Assert.NotEqual(0, refused.ExitCode);
+            // containerd prints its own words for a refusal, not the server's message.
+            Assert.Contains("pull access denied", refused.Output);
+            Assert.Contains("insufficient_scope", refused.Output);
+        }
+        finally
+        {
+            await server.Registries.UpdateAsync(server.RegistryName,
+                new Berth.Core.Registries.RegistryPatch(AnonymousPullEnabled: false, AnonymousPullRepositories: ["*"]), "tests", CancellationToken.None);
+        }
+    }
+
     private async Task<TestImage> PushAsync(string repository)
     {
         var image = new TestImage();
