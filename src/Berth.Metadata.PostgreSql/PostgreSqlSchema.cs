@@ -172,6 +172,18 @@ internal static class PostgreSqlSchema
             PRIMARY KEY (registry, repository, kind, key)
         );
         """,
+        // Pull counts (manifest GETs) per repository (tag '') and per tag, added to by each node's flush.
+        """
+        CREATE TABLE pull_counts (
+            registry TEXT COLLATE "C" NOT NULL,
+            repository TEXT COLLATE "C" NOT NULL,
+            tag TEXT COLLATE "C" NOT NULL,
+            anonymous_pulls BIGINT NOT NULL,
+            authenticated_pulls BIGINT NOT NULL,
+            last_pulled_at BIGINT NOT NULL,
+            PRIMARY KEY (registry, repository, tag)
+        );
+        """,
     ];
 
     /// <summary>The version a fully migrated database has.</summary>

@@ -34,7 +34,7 @@ public static class RegistryOperations
         new(RegistryResource.Catalog, Read, Catalog, ThrottleCategory.Read, "catalog", (context, r) => DiscoveryHandlers.CatalogAsync(context, r.Registry.Name)),
         new(RegistryResource.Tags, Read, MetadataRead, ThrottleCategory.Read, "tags", (context, r) => DiscoveryHandlers.TagsAsync(context, r.Repository)),
         new(RegistryResource.Referrers, Read, Pull, ThrottleCategory.Referrers, "referrers", (context, r) => DiscoveryHandlers.ReferrersAsync(context, r.Repository, r.Argument)),
-        new(RegistryResource.Manifest, Read, Pull, ThrottleCategory.Read, "manifest", (context, r) => ManifestHandlers.GetAsync(context, r.Repository, r.Argument)),
+        new(RegistryResource.Manifest, Read, Pull, ThrottleCategory.Read, "manifest", ManifestHandlers.GetAsync),
         new(RegistryResource.Manifest, Put, PullPush, ThrottleCategory.Write, "manifest", (context, r) => ManifestHandlers.PutAsync(context, r.Repository, r.Argument)),
         new(RegistryResource.Manifest, Delete, Remove, ThrottleCategory.Delete, "manifest", (context, r) => ManifestHandlers.DeleteAsync(context, r.Repository, r.Argument)),
         new(RegistryResource.Blob, Read, Pull, ThrottleCategory.Read, "blob", (context, r) => BlobHandlers.GetAsync(context, r.Repository, r.Argument)),
