@@ -176,6 +176,18 @@ internal static class PostgreSqlSchema
         """
         ALTER TABLE registries ADD COLUMN anonymous_pull_repositories TEXT;
         """,
+        // 7: pull counts (manifest GETs) per repository (tag '') and per tag, added to by each node's flush.
+        """
+        CREATE TABLE pull_counts (
+            registry TEXT COLLATE "C" NOT NULL,
+            repository TEXT COLLATE "C" NOT NULL,
+            tag TEXT COLLATE "C" NOT NULL,
+            anonymous_pulls BIGINT NOT NULL,
+            authenticated_pulls BIGINT NOT NULL,
+            last_pulled_at BIGINT NOT NULL,
+            PRIMARY KEY (registry, repository, tag)
+        );
+        """,
     ];
 
     /// <summary>The version a fully migrated database has.</summary>

@@ -134,13 +134,16 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
                 (kind='manifest' AND key=@d) OR
                 (kind='tag' AND key IN (SELECT tag FROM tags WHERE registry=@r AND repository=@n AND digest=@d)));
             """,
+            // Pull counts of its tags go with them (the repository's stay: its pulls happened).
+            "DELETE FROM pull_counts WHERE registry=@r AND repository=@n AND tag IN (SELECT tag FROM tags WHERE registry=@r AND repository=@n AND digest=@d);",
             "DELETE FROM tags WHERE registry=@r AND repository=@n AND digest=@d;",
             "DELETE FROM manifest_references WHERE registry=@r AND repository=@n AND manifest=@d;");
 
     public Task<ContentDeletion> DeleteTagAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken) =>
         DeleteUnlessLockedAsync(repository, $"{SqlContentLocks.RepositoryRow} OR (a.kind='tag' AND a.key=@t)", ("t", tag), cancellationToken,
             "DELETE FROM tags WHERE registry=@r AND repository=@n AND tag=@t;",
-            "DELETE FROM content_attributes WHERE registry=@r AND repository=@n AND kind='tag' AND key=@t;");
+            "DELETE FROM content_attributes WHERE registry=@r AND repository=@n AND kind='tag' AND key=@t;",
+            "DELETE FROM pull_counts WHERE registry=@r AND repository=@n AND tag=@t;");
 
     /// <summary>
     /// Runs <paramref name="statements"/> under the repository's write lock, unless a locked row that <paramref name="which"/>
@@ -193,7 +196,7 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await _dialect.BeginWriteAsync(connection, null, cancellationToken);
-        foreach (var table in new[] { "tags", "manifest_references", "manifests", "blob_links", "uploads", "repositories", "content_attributes" })
+        foreach (var table in new[] { "tags", "manifest_references", "manifests", "blob_links", "uploads", "repositories", "content_attributes", "pull_counts" })
             await ExecuteAsync(connection, $"DELETE FROM {table} WHERE registry=@r;", cancellationToken, ("r", registry));
         await transaction.CommitAsync(cancellationToken);
     }

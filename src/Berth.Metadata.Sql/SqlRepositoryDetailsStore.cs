@@ -5,6 +5,7 @@ namespace Berth.Metadata.Sql;
 internal sealed class SqlRepositoryDetailsStore(SqlDatabase database) : IRepositoryDetailsStore
 {
     private const string AttributeColumns = "a.delete_enabled, a.write_enabled, a.read_enabled, a.list_enabled";
+    private const string PullColumns = "p.anonymous_pulls, p.authenticated_pulls, p.last_pulled_at";
 
     private readonly SqlDialect _dialect = database.Dialect;
 
@@ -18,12 +19,16 @@ internal sealed class SqlRepositoryDetailsStore(SqlDatabase database) : IReposit
             SELECT r.created_at, {lastUpdate},
                    (SELECT CAST(count(*) AS INTEGER) FROM manifests WHERE registry=@r AND repository=@n),
                    (SELECT CAST(count(*) AS INTEGER) FROM tags WHERE registry=@r AND repository=@n),
-                   {AttributeColumns}
+                   {AttributeColumns}, {PullColumns}
             FROM repositories r
             LEFT JOIN content_attributes a ON a.registry=r.registry AND a.repository=r.name AND a.kind='repository' AND a.key=''
+            LEFT JOIN pull_counts p ON p.registry=r.registry AND p.repository=r.name AND p.tag=''
             WHERE r.registry=@r AND r.name=@n;
             """,
-            reader => new RepositoryDetails(repository.Name, Time(reader, 0), Time(reader, 1), reader.GetInt32(2), reader.GetInt32(3), Attributes(reader, 4)),
+            reader => new RepositoryDetails(repository.Name, Time(reader, 0), Time(reader, 1), reader.GetInt32(2), reader.GetInt32(3), Attributes(reader, 4))
+            {
+                Pulls = Pulls(reader, 8),
+            },
             cancellationToken)).FirstOrDefault();
     }
 
@@ -89,7 +94,7 @@ internal sealed class SqlRepositoryDetailsStore(SqlDatabase database) : IReposit
         (string, object?)[] parameters = [("r", repository.Registry), ("n", repository.Name)];
         var manifests = await ListAsync(connection, "SELECT digest FROM manifests WHERE registry=@r AND repository=@n ORDER BY digest;", Text, cancellationToken, parameters);
         var tags = await ListAsync(connection, "SELECT tag FROM tags WHERE registry=@r AND repository=@n ORDER BY tag;", Text, cancellationToken, parameters);
-        foreach (var table in new[] { "tags", "manifest_references", "manifests", "blob_links", "content_attributes" })
+        foreach (var table in new[] { "tags", "manifest_references", "manifests", "blob_links", "content_attributes", "pull_counts" })
             await ExecuteAsync(connection, $"DELETE FROM {table} WHERE registry=@r AND repository=@n;", cancellationToken, parameters);
         // The repository row goes last: zero rows means there was no such repository.
         var deleted = await ExecuteAsync(connection, "DELETE FROM repositories WHERE registry=@r AND name=@n;", cancellationToken, parameters);
@@ -100,11 +105,15 @@ internal sealed class SqlRepositoryDetailsStore(SqlDatabase database) : IReposit
     private Task<List<TagDetails>> ReadTagsAsync(RepositoryKey repository, string where, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
         QueryAsync(repository,
             $"""
-            SELECT t.tag, t.digest, coalesce(t.created_at, t.updated_at), t.updated_at, {AttributeColumns} FROM tags t
+            SELECT t.tag, t.digest, coalesce(t.created_at, t.updated_at), t.updated_at, {AttributeColumns}, {PullColumns} FROM tags t
             LEFT JOIN content_attributes a ON a.registry=t.registry AND a.repository=t.repository AND a.kind='tag' AND a.key=t.tag
+            LEFT JOIN pull_counts p ON p.registry=t.registry AND p.repository=t.repository AND p.tag=t.tag
             {where};
             """,
-            reader => new TagDetails(reader.GetString(0), Digest.Parse(reader.GetString(1)), Time(reader, 2), Time(reader, 3), Attributes(reader, 4)),
+            reader => new TagDetails(reader.GetString(0), Digest.Parse(reader.GetString(1)), Time(reader, 2), Time(reader, 3), Attributes(reader, 4))
+            {
+                Pulls = Pulls(reader, 8),
+            },
             cancellationToken, parameters);
 
     private Task<List<ManifestDetails>> ReadManifestsAsync(RepositoryKey repository, string where, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
@@ -154,4 +163,8 @@ internal sealed class SqlRepositoryDetailsStore(SqlDatabase database) : IReposit
         reader.IsDBNull(first)
             ? ContentAttributes.Default
             : new ContentAttributes(reader.GetBoolean(first), reader.GetBoolean(first + 1), reader.GetBoolean(first + 2), reader.GetBoolean(first + 3));
+
+    /// <summary>Reads three pull count columns from a LEFT JOIN; no row means never pulled (or not flushed yet).</summary>
+    private static PullCounts Pulls(DbDataReader reader, int first) =>
+        reader.IsDBNull(first) ? PullCounts.None : new PullCounts(reader.GetInt64(first), reader.GetInt64(first + 1), Time(reader, first + 2));
 }

@@ -167,6 +167,18 @@ internal static class SqliteSchema
         """
         ALTER TABLE registries ADD COLUMN anonymous_pull_repositories TEXT;
         """,
+        // 7: pull counts (manifest GETs) per repository (tag '') and per tag, added to by each node's flush.
+        """
+        CREATE TABLE pull_counts (
+            registry TEXT NOT NULL,
+            repository TEXT NOT NULL,
+            tag TEXT NOT NULL,
+            anonymous_pulls INTEGER NOT NULL,
+            authenticated_pulls INTEGER NOT NULL,
+            last_pulled_at INTEGER NOT NULL,
+            PRIMARY KEY (registry, repository, tag)
+        ) WITHOUT ROWID;
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

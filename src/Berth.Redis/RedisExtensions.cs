@@ -1,4 +1,5 @@
 using Berth.Core.Caching;
+using Berth.Core.PullCounts;
 using Berth.Core.Throttling;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -7,7 +8,7 @@ namespace Berth.Redis;
 public static class RedisExtensions
 {
     /// <summary>
-    /// Shares throttling buckets and cache generations with the other nodes through Redis. Registered before the
+    /// Shares throttling buckets, cache generations and pull counts with the other nodes through Redis. Registered before the
     /// in-memory defaults (which are added with TryAdd), so these win. Throws at start-up when the settings are invalid.
     /// </summary>
     public static IServiceCollection AddBerthRedis(this IServiceCollection services, RedisOptions options)
@@ -17,6 +18,7 @@ public static class RedisExtensions
         services.AddSingleton(_ => connection);
         services.AddSingleton<IThrottleCounterStore, RedisThrottleCounterStore>();
         services.AddSingleton<ISharedGenerationStore, RedisGenerationStore>();
+        services.AddSingleton<IPullCountSink, RedisPullCountSink>();
         return services;
     }
 }

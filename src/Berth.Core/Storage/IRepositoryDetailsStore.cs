@@ -15,9 +15,17 @@ public sealed record AttributesPatch(bool? DeleteEnabled, bool? WriteEnabled, bo
 /// <summary>What carries attributes: the repository itself, one of its tags, or one of its manifests.</summary>
 public enum AttributeTarget { Repository, Tag, Manifest }
 
-public sealed record RepositoryDetails(string Name, DateTimeOffset CreatedTime, DateTimeOffset LastUpdateTime, int ManifestCount, int TagCount, ContentAttributes Attributes);
+public sealed record RepositoryDetails(string Name, DateTimeOffset CreatedTime, DateTimeOffset LastUpdateTime, int ManifestCount, int TagCount, ContentAttributes Attributes)
+{
+    /// <summary>Manifest GETs of the repository, by tag or digest, as far as the nodes have flushed them.</summary>
+    public PullCounts Pulls { get; init; } = PullCounts.None;
+}
 
-public sealed record TagDetails(string Name, Digest Digest, DateTimeOffset CreatedTime, DateTimeOffset LastUpdateTime, ContentAttributes Attributes);
+public sealed record TagDetails(string Name, Digest Digest, DateTimeOffset CreatedTime, DateTimeOffset LastUpdateTime, ContentAttributes Attributes)
+{
+    /// <summary>Manifest GETs by this tag, as far as the nodes have flushed them.</summary>
+    public PullCounts Pulls { get; init; } = PullCounts.None;
+}
 
 public sealed record ManifestDetails(
     Digest Digest, long Size, DateTimeOffset CreatedTime, DateTimeOffset LastUpdateTime, string MediaType, string? ArtifactType,

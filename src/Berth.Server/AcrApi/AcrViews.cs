@@ -12,6 +12,10 @@ internal sealed class AcrViews(string loginServer, string repository)
         manifestCount = details.ManifestCount,
         tagCount = details.TagCount,
         changeableAttributes = Attributes(details.Attributes),
+        pullCount = details.Pulls.Total,
+        anonymousPullCount = details.Pulls.Anonymous,
+        authenticatedPullCount = details.Pulls.Authenticated,
+        lastPullTime = PullTime(details.Pulls),
     };
 
     public object Tags(IEnumerable<TagDetails> tags) => new { registry = loginServer, imageName = repository, tags = tags.Select(TagObject).ToList() };
@@ -40,6 +44,10 @@ internal sealed class AcrViews(string loginServer, string repository)
         lastUpdateTime = Time(tag.LastUpdateTime),
         signed = false,
         changeableAttributes = Attributes(tag.Attributes),
+        pullCount = tag.Pulls.Total,
+        anonymousPullCount = tag.Pulls.Anonymous,
+        authenticatedPullCount = tag.Pulls.Authenticated,
+        lastPullTime = PullTime(tag.Pulls),
     };
 
     /// <summary>
@@ -64,6 +72,12 @@ internal sealed class AcrViews(string loginServer, string repository)
             entry["references"] = parsed.Manifests.Select(m => new { digest = m.Digest.ToString() }).ToList();
         return entry;
     }
+
+    /// <summary>
+    /// Berth's additions to ACR's shapes (az ignores fields it does not know): pulls are manifest GETs, counted on each node
+    /// and flushed every <c>Berth:PullCounts:FlushInterval</c>, so the newest seconds may be missing. Null before the first pull.
+    /// </summary>
+    private static string? PullTime(PullCounts pulls) => pulls.LastPulled is { } time ? Time(time) : null;
 
     /// <summary>ACR's timestamps: UTC, ISO 8601 with seven fraction digits.</summary>
     private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ");

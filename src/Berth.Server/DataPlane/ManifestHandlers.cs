@@ -1,13 +1,16 @@
+using Berth.Core.PullCounts;
 using Berth.Server.Requests;
 
 namespace Berth.Server.DataPlane;
 
 internal static class ManifestHandlers
 {
+    /// <summary>GET and HEAD of a manifest; a GET that is answered counts as a pull (of the tag too, when by tag).</summary>
     public static async Task GetAsync(HttpContext context, RegistryRequest request)
     {
+        var repository = request.Repository;
         var reference = ParseToFind(request.Argument);
-        var manifest = await Manifests(context).GetAsync(request.Repository, reference, context.RequestAborted);
+        var manifest = await Manifests(context).GetAsync(repository, reference, context.RequestAborted);
         EnsureAccepted(context.Request, manifest, reference);
 
         var response = context.Response;
@@ -15,8 +18,9 @@ internal static class ManifestHandlers
         response.ContentLength = manifest.Content.Length;
         response.Headers[DataPlaneResults.ContentDigestHeader] = manifest.Digest.ToString();
         CacheHeaders.Apply(response, manifest.Digest, reference.IsDigest, request.IsPublic);
-        if (!HttpMethods.IsHead(context.Request.Method))
-            await response.Body.WriteAsync(manifest.Content, context.RequestAborted);
+        if (HttpMethods.IsHead(context.Request.Method)) return;
+        await response.Body.WriteAsync(manifest.Content, context.RequestAborted);
+        context.RequestServices.GetRequiredService<PullCounter>().Record(repository, reference.Tag, request.RequiredCaller.IsAnonymous);
     }
 
     public static async Task PutAsync(HttpContext context, RepositoryKey repository, string referenceText)

@@ -1,10 +1,14 @@
 using Berth.Core.Maintenance;
+using Berth.Core.PullCounts;
 
 namespace Berth.Server.Operations;
 
 public static class OperationsServiceExtensions
 {
-    /// <summary>Metrics, garbage collection (options from <c>Berth:GarbageCollection</c>, validated at start) and its schedule, and fsck.</summary>
+    /// <summary>
+    /// Metrics, garbage collection (options from <c>Berth:GarbageCollection</c>, validated at start) and its schedule, fsck,
+    /// and pull counts (<c>Berth:PullCounts</c>) with their flush.
+    /// </summary>
     public static IServiceCollection AddBerthOperations(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddMetrics();
@@ -12,6 +16,9 @@ public static class OperationsServiceExtensions
         services.AddBerthMaintenance();
         services.AddOptions<GarbageCollectionOptions>().Bind(configuration.GetSection(GarbageCollectionOptions.Section)).ValidateOnStart();
         services.AddHostedService<GarbageCollectionScheduler>();
+        services.AddBerthPullCounts();
+        services.AddOptions<PullCountOptions>().Bind(configuration.GetSection(PullCountOptions.Section)).ValidateOnStart();
+        services.AddHostedService<PullCountScheduler>();
         return services;
     }
 }

@@ -197,6 +197,26 @@ public sealed class RepositoryAndLoginTests : IClassFixture<LiveServer>
         Assert.DoesNotContain("repocmds/app", JsonNode.Parse(after.Out)!.AsArray().Select(r => (string?)r));
     }
 
+    [Fact]
+    public async Task RepositoryShowAndShowTags_CarryPullCounts()
+    {
+        await _server.PushImageAsync("repocmds/pulls", "v1");
+        var cli = _server.Cli("pulls");
+
+        var repository = await cli.RunAsync("acr", "repository", "show", "-n", "myregistry", "--repository", "repocmds/pulls");
+        Assert.True(repository.ExitCode == 0, repository.ToString());
+        Assert.Equal(0, (long?)JsonNode.Parse(repository.Out)!["pullCount"]);
+        var repositoryTable = await cli.RunAsync("acr", "repository", "show", "-n", "myregistry", "--repository", "repocmds/pulls", "-o", "table");
+        Assert.Contains("PullCount", repositoryTable.Out);
+        Assert.Contains("LastPullTime", repositoryTable.Out);
+
+        var tags = await cli.RunAsync("acr", "repository", "show-tags", "-n", "myregistry", "--repository", "repocmds/pulls", "--detail");
+        Assert.True(tags.ExitCode == 0, tags.ToString());
+        Assert.Equal(0, (long?)JsonNode.Parse(tags.Out)!.AsArray().Single()!["anonymousPullCount"]);
+        var tagsTable = await cli.RunAsync("acr", "repository", "show-tags", "-n", "myregistry", "--repository", "repocmds/pulls", "--detail", "-o", "table");
+        Assert.Contains("PullCount", tagsTable.Out);
+    }
+
     private async Task<(int ExitCode, string Output)> SkopeoInspectAsync(string authFile, string image)
     {
         var start = new ProcessStartInfo("skopeo") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
