@@ -20,6 +20,7 @@ public static class RegistryCommands
         yield return CheckName(builder);
         yield return ShowUsage(builder);
         yield return ActivityLog(builder);
+        yield return CheckAccess(builder);
         yield return builder.Group("credential", "Manage login credentials for the registry's admin user.", CredentialShow(builder), CredentialRenew(builder));
     }
 
@@ -138,6 +139,40 @@ public static class RegistryCommands
                 context.Emit(ArmShapes.Registry(updated), ArmShapes.RegistryTable);
             });
     }
+
+    /// <summary>Berth's "who can pull this?": the actions one subject may take on a repository, and what grants each.</summary>
+    private static Command CheckAccess(CommandBuilder builder)
+    {
+        var named = new NamedRegistry();
+        var repository = Required("--repository", "The repository to check, e.g. public/base.");
+        var anonymous = Flag("--anonymous", "Check a caller without credentials.");
+        var token = Optional("--token", "Check the repository-scoped token with this name.");
+        var admin = Flag("--admin", "Check the registry's admin user.");
+        return builder.Leaf("check-access", "Berth: show what a caller may do on a repository, and the rule that grants each action.",
+            named.With([repository, anonymous, token, admin]),
+            async context =>
+            {
+                var subjects = (context.Get(anonymous) ? 1 : 0) + (context.Get(admin) ? 1 : 0) + (context.Get(token) is null ? 0 : 1);
+                if (subjects != 1)
+                {
+                    throw new CliException("Name exactly one of --anonymous, --token NAME or --admin.");
+                }
+                var body = new JsonObject { ["repository"] = context.Get(repository) };
+                if (context.Get(anonymous)) body["anonymous"] = true;
+                if (context.Get(admin)) body["admin"] = true;
+                if (context.Get(token) is { } tokenName) body["token"] = tokenName;
+                var result = await context.Management.SendAsync(HttpMethod.Post, await named.PathAsync(context) + "/checkAccess", ManagementClient.RegistryApiVersion, body);
+                context.Emit(result, AccessTable);
+            });
+    }
+
+    private static readonly TableLayout AccessTable = new(
+    [
+        ("ACTION", item => string.Join(Environment.NewLine, Entries(item).Select(e => e?["action"]?.GetValue<string>()))),
+        ("GRANTED BY", item => string.Join(Environment.NewLine, Entries(item).Select(e => string.Join("; ", (e?["grantedBy"] as JsonArray ?? []).Select(g => g?.GetValue<string>()))))),
+    ]);
+
+    private static IEnumerable<JsonNode?> Entries(JsonNode? item) => item?["actions"] as JsonArray ?? [];
 
     private static Command Show(CommandBuilder builder)
     {

@@ -101,6 +101,33 @@ public sealed class AuthenticationService(
         return await ResolveClaimsAsync(registry, claims, cancellationToken);
     }
 
+    /// <summary>
+    /// The rights a subject holds on its next request, built as a request builds them (the admin user enabled, the token
+    /// enabled and its scope map now, the public rights while anonymous pull is on), without its password: what
+    /// "who can pull this?" is answered from. A disabled or unknown subject fails with the reason.
+    /// </summary>
+    public async Task<AuthenticationResult> DescribeAsync(RegistryContext registry, PrincipalKind kind, string? tokenName, CancellationToken cancellationToken)
+    {
+        switch (kind)
+        {
+            case PrincipalKind.Anonymous:
+                return AuthenticateAnonymous(registry);
+            case PrincipalKind.Admin:
+                var admin = await store.GetAdminUserOrNullAsync(registry.Name, cancellationToken);
+                return admin is { Enabled: true }
+                    ? AuthenticationResult.Success(WithPublicRights(registry, new RegistryPrincipal(registry.Name, PrincipalKind.Admin, registry.Name, Permissions.Admin)))
+                    : AuthenticationResult.Fail(AuthenticationFailure.Disabled, "the admin user is disabled");
+            default:
+                var token = tokenName is null ? null : await store.GetTokenOrNullAsync(registry.Name, tokenName, cancellationToken);
+                if (token is null)
+                    return AuthenticationResult.Fail(AuthenticationFailure.UnknownUser, $"token \"{tokenName}\" does not exist");
+                if (!token.Enabled)
+                    return AuthenticationResult.Fail(AuthenticationFailure.Disabled, $"token \"{token.Name}\" is disabled");
+                var permissions = await GetScopeMapPermissionsAsync(registry.Name, token.ScopeMapName, cancellationToken);
+                return AuthenticationResult.Success(WithPublicRights(registry, new RegistryPrincipal(registry.Name, PrincipalKind.Token, token.Name, permissions)));
+        }
+    }
+
     /// <summary>A request without credentials: the anonymous principal when the registry allows anonymous pull.</summary>
     public static AuthenticationResult AuthenticateAnonymous(RegistryContext registry) =>
         registry.AnonymousPullEnabled

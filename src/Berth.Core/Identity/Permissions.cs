@@ -1,7 +1,10 @@
 namespace Berth.Core.Identity;
 
-/// <summary>One additive rule: these actions on every repository the pattern covers.</summary>
-public readonly record struct RepositoryRule(RepositoryPattern Pattern, RepositoryActions Actions);
+/// <summary>
+/// One additive rule: these actions on every repository the pattern covers. <see cref="GrantedBy"/> says where the rule
+/// comes from (a scope-map action, the admin user, an anonymous-pull pattern), for explanations only.
+/// </summary>
+public readonly record struct RepositoryRule(RepositoryPattern Pattern, RepositoryActions Actions, string? GrantedBy = null);
 
 /// <summary>
 /// What a principal may do right now: repository actions by additive pattern rules plus registry-level
@@ -27,7 +30,7 @@ public sealed class Permissions
 
     /// <summary>The admin user: every action on every repository, the catalog and the deleted catalog.</summary>
     public static Permissions Admin { get; } = new(
-        [new RepositoryRule(RepositoryPattern.EveryRepository, RepositoryActions.All)],
+        [new RepositoryRule(RepositoryPattern.EveryRepository, RepositoryActions.All, "the admin user")],
         [ScopeNames.Catalog, ScopeNames.DeletedCatalog]);
 
     /// <summary>
@@ -35,7 +38,7 @@ public sealed class Permissions
     /// never push, delete or metadata writes.
     /// </summary>
     public static Permissions AnonymousPull { get; } = new(
-        [new RepositoryRule(RepositoryPattern.EveryRepository, RepositoryActions.Pull | RepositoryActions.MetadataRead)],
+        [new RepositoryRule(RepositoryPattern.EveryRepository, RepositoryActions.Pull | RepositoryActions.MetadataRead, "anonymous pull (every repository)")],
         [ScopeNames.Catalog]);
 
     /// <summary>
@@ -44,7 +47,8 @@ public sealed class Permissions
     /// parse grant nothing (they are validated when set).
     /// </summary>
     public static Permissions AnonymousPullOf(IEnumerable<string> patterns) => new(
-        patterns.Select(p => RepositoryPattern.TryParse(p, out var pattern, out _) ? new RepositoryRule(pattern, RepositoryActions.Pull | RepositoryActions.MetadataRead) : default)
+        patterns.Select(p => RepositoryPattern.TryParse(p, out var pattern, out _)
+                ? new RepositoryRule(pattern, RepositoryActions.Pull | RepositoryActions.MetadataRead, $"anonymous pull pattern \"{p}\"") : default)
             .Where(rule => rule.Actions != RepositoryActions.None),
         [ScopeNames.Catalog]);
 
@@ -98,6 +102,13 @@ public sealed class Permissions
             actions |= _union.GetRepositoryActions(repository);
         return actions;
     }
+
+    /// <summary>
+    /// The rules that grant something on <paramref name="repository"/>, own and united ones alike: what answers "who can
+    /// pull this, and why". A restriction (an access token's grant) is not an identity's rule and is not listed.
+    /// </summary>
+    public IEnumerable<RepositoryRule> RulesCovering(string repository) =>
+        _rules.Where(rule => rule.Pattern.Matches(repository)).Concat(_union?.RulesCovering(repository) ?? []);
 
     public bool AllowsRepository(string repository, RepositoryActions required) =>
         required != RepositoryActions.None && (GetRepositoryActions(repository) & required) == required;

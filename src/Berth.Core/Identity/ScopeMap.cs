@@ -19,7 +19,7 @@ public sealed record ScopeMap(
     public Permissions ToPermissions() => Permissions.FromRules(Actions.Select(a =>
     {
         var action = ScopeMapAction.Parse(a);
-        return new RepositoryRule(action.Repository, action.Grants);
+        return new RepositoryRule(action.Repository, action.Grants, $"scope map {Name}: {a}");
     }));
 }
 

@@ -47,7 +47,8 @@ public static class ManagementEndpoints
         arm.MapGet(Registry + "/activityLog", RegistryHandlers.ActivityLogAsync);
         IdentityHandlers.MapRoutes(arm, Registry);
 
-        // Berth extensions (not ACR): garbage collection and the integrity check, answered with their JSON reports.
+        // Berth extensions (not ACR): who can pull a repository, garbage collection and the integrity check.
+        arm.MapPost(Registry + "/checkAccess", AccessCheckHandlers.CheckAccessAsync);
         arm.MapPost(Registry + "/garbageCollect", MaintenanceHandlers.GarbageCollectRegistryAsync);
         arm.MapPost(Sub + "/providers/Microsoft.ContainerRegistry/garbageCollect", MaintenanceHandlers.GarbageCollectServerAsync);
         arm.MapPost(Sub + "/providers/Microsoft.ContainerRegistry/checkIntegrity", MaintenanceHandlers.CheckIntegrityAsync);

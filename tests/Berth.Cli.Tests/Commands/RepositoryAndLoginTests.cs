@@ -48,6 +48,14 @@ public sealed class RepositoryAndLoginTests : IClassFixture<LiveServer>
             Assert.NotEqual(0, invalid.ExitCode);
             Assert.Contains("invalid", invalid.Error);
 
+            var check = await cli.RunProcessAsync("acr", "check-access", "-n", "myregistry", "--repository", "public/base", "--anonymous", "-o", "table");
+            Assert.True(check.ExitCode == 0, check.ToString());
+            Assert.Contains("pull", check.Out);
+            Assert.Contains("anonymous pull pattern \"public/*\"", check.Out);
+            var both = await cli.RunProcessAsync("acr", "check-access", "-n", "myregistry", "--repository", "public/base", "--anonymous", "--admin");
+            Assert.NotEqual(0, both.ExitCode);
+            Assert.Contains("exactly one", both.Error);
+
             var all = await cli.RunProcessAsync("acr", "update", "-n", "myregistry", "--anonymous-pull-repositories", "*");
             Assert.True(all.ExitCode == 0, all.ToString());
             Assert.Equal("null\n", (await cli.RunProcessAsync("acr", "show", "-n", "myregistry", "--query", "anonymousPullRepositories")).Out);

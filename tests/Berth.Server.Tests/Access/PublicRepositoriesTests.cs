@@ -186,6 +186,44 @@ public abstract class PublicRepositoriesTests<TServer>(TServer server) : IAsyncL
         }
     }
 
+    private async Task<JsonObject> CheckAccessAsync(string body)
+    {
+        using var management = await server.CreateManagementClientAsync();
+        using var response = await management.PostAsync(server.RegistryPath(server.RegistryName) + "/checkAccess?api-version=2022-02-01-preview",
+            new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        return (JsonObject)JsonNode.Parse(text)!;
+    }
+
+    private static Dictionary<string, string[]> Granted(JsonObject result) =>
+        result["actions"]!.AsArray().ToDictionary(a => a!["action"]!.GetValue<string>(), a => a!["grantedBy"]!.AsArray().Select(g => g!.GetValue<string>()).ToArray());
+
+    [Fact]
+    public async Task CheckAccess_NamesTheRuleThatGrantsEachAction_AsRequestsAreAnswered()
+    {
+        var anonymousPublic = Granted(await CheckAccessAsync($$"""{"repository":"{{PublicRepository}}","anonymous":true}"""));
+        Assert.Equal(["metadata_read", "pull"], anonymousPublic.Keys.Order());
+        Assert.Equal(["anonymous pull pattern \"pub/*\""], anonymousPublic["pull"]);
+        Assert.Empty(Granted(await CheckAccessAsync($$"""{"repository":"{{PrivateRepository}}","anonymous":true}""")));
+
+        await server.CreateTokenAsync("check-ci", "check-ci-map", [$"repositories/{PrivateRepository}/content/write", $"repositories/{PrivateRepository}/content/read"]);
+        var token = Granted(await CheckAccessAsync($$"""{"repository":"{{PublicRepository}}","token":"check-ci"}"""));
+        Assert.Equal(["anonymous pull pattern \"pub/*\""], token["pull"]);
+        Assert.False(token.ContainsKey("push"));
+        var own = Granted(await CheckAccessAsync($$"""{"repository":"{{PrivateRepository}}","token":"check-ci"}"""));
+        Assert.Equal([$"scope map check-ci-map: repositories/{PrivateRepository}/content/write"], own["push"]);
+
+        var admin = Granted(await CheckAccessAsync($$"""{"repository":"{{PrivateRepository}}","admin":true}"""));
+        Assert.Equal(["delete", "metadata_read", "metadata_write", "pull", "push"], admin.Keys.Order());
+        Assert.Equal(["the admin user"], admin["delete"]);
+
+        await server.Identities.UpdateTokenAsync(server.RegistryName, "check-ci", new Berth.Core.Identity.TokenUpdate(Enabled: false), CancellationToken.None);
+        var disabled = await CheckAccessAsync($$"""{"repository":"{{PublicRepository}}","token":"check-ci"}""");
+        Assert.Empty(Granted(disabled));
+        Assert.Contains("disabled", disabled["reason"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task PatternList_IsShownInArm_KeptWhileAnonymousPullIsOff_AndLogged()
     {
