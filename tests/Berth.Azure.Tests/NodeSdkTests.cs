@@ -49,6 +49,13 @@ public sealed class NodeSdkTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains($"tags: {Tag}", anonymous.StandardOutput);
         Assert.Contains("blob: sha256:", anonymous.StandardOutput);
 
+        // Anonymous pull limited to the repository's pattern: the SDK's anonymous path reads it the same way.
+        await SetAnonymousPullAsync(true, "library/*");
+        var limited = await RunSdkAsync("anonymous");
+        Assert.True(limited.ExitCode == 0, limited.Describe());
+        Assert.Contains($"repositories: {Repository}", limited.StandardOutput);
+        Assert.Contains("blob: sha256:", limited.StandardOutput);
+
         await SetAnonymousPullAsync(false);
         var refused = await RunSdkAsync("anonymous-refused");
         Assert.True(refused.ExitCode == 0, refused.Describe());
@@ -84,7 +91,7 @@ public sealed class NodeSdkTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <summary><c>az acr update --anonymous-pull-enabled</c>'s request, sent with an owner token from the ADFS-style sign-in.</summary>
-    private async Task SetAnonymousPullAsync(bool enabled)
+    private async Task SetAnonymousPullAsync(bool enabled, params string[] repositories)
     {
         using var client = _server.CreateClient();
         using var owner = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_server.DataDirectory, "management", "owner.json")));
@@ -101,7 +108,10 @@ public sealed class NodeSdkTests(ITestOutputHelper output) : IAsyncLifetime
                    "/providers/Microsoft.ContainerRegistry/registries/myregistry?api-version=2022-02-01-preview";
         using var request = new HttpRequestMessage(HttpMethod.Patch, path)
         {
-            Content = new StringContent($"{{\"properties\":{{\"anonymousPullEnabled\":{(enabled ? "true" : "false")}}}}}", Encoding.UTF8, "application/json"),
+            Content = new StringContent(JsonSerializer.Serialize(new
+            {
+                properties = new { anonymousPullEnabled = enabled, anonymousPullRepositories = repositories.Length == 0 ? ["*"] : repositories },
+            }), Encoding.UTF8, "application/json"),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         using var response = await client.SendAsync(request);
