@@ -23,6 +23,7 @@ public class AuthorizationMatrixFixture : IAsyncLifetime
     public const string ExpiredToken = "matrix-expired";
     public const string ChangingToken = "matrix-changing";
     public const string ChangingScopeMap = "matrix-changing-map";
+    public const string PrivateReaderToken = "matrix-private-reader";
 
     /// <summary>Every action on matrix/*: what the changing token's map holds before the change.</summary>
     public static readonly string[] WideActions =
@@ -75,6 +76,8 @@ public class AuthorizationMatrixFixture : IAsyncLifetime
         _passwords[DisabledToken] = await Server.CreateTokenAsync(DisabledToken, "_repositories_admin");
         await Server.Identities.UpdateTokenAsync(Server.RegistryName, DisabledToken, new TokenUpdate(Enabled: false), CancellationToken.None);
         _passwords[ChangingToken] = await Server.CreateTokenAsync(ChangingToken, ChangingScopeMap, WideActions);
+        _passwords[PrivateReaderToken] = await Server.CreateTokenAsync(PrivateReaderToken, "matrix-private-reader-map",
+            ["repositories/other/*/content/read", "repositories/other/*/content/write", "repositories/other/*/metadata/read"]);
 
         foreach (var repository in new[] { InsideRepository, OutsideRepository })
             await Admin.PushImageAsync(repository, Image, "v1");
@@ -82,13 +85,22 @@ public class AuthorizationMatrixFixture : IAsyncLifetime
         var wait = expiresAt - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(200);
         if (wait > TimeSpan.Zero)
             await Task.Delay(wait);
+        if (PublicRepositories is { } patterns)
+            await Server.Registries.UpdateAsync(Server.RegistryName, new RegistryPatch(AnonymousPullEnabled: true, AnonymousPullRepositories: patterns), "tests", CancellationToken.None);
     }
+
+    /// <summary>The patterns anonymous pull is limited to on this server, or null when anonymous pull is off.</summary>
+    public virtual IReadOnlyList<string>? PublicRepositories => null;
+
+    /// <summary>Whether an anonymous caller may pull <paramref name="repository"/> here.</summary>
+    public bool IsPublic(string repository) => PublicRepositories is { } patterns && AnonymousAccess.For(patterns).AllowsRepository(repository, RepositoryActions.Pull);
 
     public Task DisposeAsync() => Server.DisposeAsync();
 
     public AuthenticationHeaderValue? Basic(MatrixIdentity identity) => identity.Kind switch
     {
         CallerKind.NoCredentials => null,
+        _ when identity.Username is null => null,
         _ when identity.Username == WrongPasswordUser => BerthTestServer.BasicAuthorization(Server.AdminUsername, Server.AdminPassword + "x"),
         _ when identity.Username == AdminUser => BerthTestServer.BasicAuthorization(Server.AdminUsername, Server.AdminPassword),
         _ => BerthTestServer.BasicAuthorization(identity.Username!, _passwords[identity.Username!]),
@@ -125,4 +137,18 @@ public class AuthorizationMatrixFixture : IAsyncLifetime
 public sealed class ScaleOutAuthorizationMatrixFixture() : AuthorizationMatrixFixture(new ScaleOutBerthTestServer(throttled: false, redirectDownloads: true))
 {
     public override bool RedirectsBlobDownloads => true;
+}
+
+/// <summary>The matrix on a registry whose anonymous pull covers <c>matrix/*</c> only: <c>matrix/app</c> is public, <c>other/app</c> private.</summary>
+public sealed class PublicAuthorizationMatrixFixture() : AuthorizationMatrixFixture(new UnthrottledBerthTestServer())
+{
+    public override IReadOnlyList<string>? PublicRepositories => ["matrix/*"];
+}
+
+/// <summary>The public matrix in the scale-out configuration (PostgreSQL metadata, Azure Blob Storage blobs, download redirects on).</summary>
+public sealed class PublicScaleOutAuthorizationMatrixFixture() : AuthorizationMatrixFixture(new ScaleOutBerthTestServer(throttled: false, redirectDownloads: true))
+{
+    public override bool RedirectsBlobDownloads => true;
+
+    public override IReadOnlyList<string>? PublicRepositories => ["matrix/*"];
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Berth.Server.Access;
 using Xunit.Abstractions;
 
 namespace Berth.Server.Tests.Access;
@@ -12,7 +13,7 @@ namespace Berth.Server.Tests.Access;
 /// UNAUTHORIZED body with its <c>detail</c> list, and that the refused request changed nothing; on success the
 /// bytes or effect the endpoint must produce.
 /// </summary>
-public abstract class AuthorizationMatrixTests<TFixture>(TFixture fixture, ITestOutputHelper output) : IClassFixture<TFixture>
+public abstract class AuthorizationMatrixTests<TFixture>(TFixture fixture, ITestOutputHelper output) : AuthorizationMatrixCells<TFixture>(fixture)
     where TFixture : AuthorizationMatrixFixture
 {
     public static TheoryData<string, string> Cells()
@@ -38,7 +39,38 @@ public abstract class AuthorizationMatrixTests<TFixture>(TFixture fixture, ITest
 
     [Theory]
     [MemberData(nameof(Cells))]
-    public async Task Cell_AnswersWithTheExpectedStatusChallengeAndBody(string endpointName, string identityName)
+    public Task Cell_AnswersWithTheExpectedStatusChallengeAndBody(string endpointName, string identityName) => CheckCellAsync(endpointName, identityName);
+}
+
+/// <summary>
+/// The matrix on a registry whose anonymous pull covers some repositories only (<see cref="MatrixIdentity.Public"/>):
+/// the same endpoints and checks, with anonymous callers and callers holding credentials on the public and the private
+/// repository. A refused anonymous caller is told that the repository is not public.
+/// </summary>
+public abstract class PublicAuthorizationMatrixTests<TFixture>(TFixture fixture) : AuthorizationMatrixCells<TFixture>(fixture)
+    where TFixture : AuthorizationMatrixFixture
+{
+    public static TheoryData<string, string> PublicCells()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var endpoint in MatrixEndpoint.All)
+        {
+            foreach (var identity in MatrixIdentity.Public)
+                data.Add(endpoint.Name, identity.Name);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(PublicCells))]
+    public Task Cell_AnswersWithTheExpectedStatusChallengeAndBody(string endpointName, string identityName) => CheckCellAsync(endpointName, identityName);
+}
+
+/// <summary>How one cell of a matrix is checked, whichever callers the matrix has.</summary>
+public abstract class AuthorizationMatrixCells<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : AuthorizationMatrixFixture
+{
+    protected async Task CheckCellAsync(string endpointName, string identityName)
     {
         var endpoint = MatrixEndpoint.Get(endpointName);
         var identity = MatrixIdentity.Get(identityName);
@@ -132,7 +164,15 @@ public abstract class AuthorizationMatrixTests<TFixture>(TFixture fixture, ITest
             using var document = JsonDocument.Parse(body);
             var error = Assert.Single(document.RootElement.GetProperty("errors").EnumerateArray());
             Assert.Equal("UNAUTHORIZED", error.GetProperty("code").GetString());
-            Assert.Equal("authentication required, visit https://aka.ms/acr/authorization for more information.", error.GetProperty("message").GetString());
+            var message = error.GetProperty("message").GetString()!;
+            // An anonymous caller refused a repository anonymous pull does not cover is told so; refused credentials on a
+            // registry with anonymous pull on are told to drop them; everyone else gets ACR's text alone.
+            if (identity.Kind == CallerKind.Rejected && fixture.PublicRepositories is not null)
+                Assert.Contains($"logout {fixture.Server.LoginServer}", message);
+            else if (identity.IsAnonymous && endpoint.RequiredActions.Length > 0 && fixture.PublicRepositories is not null && !fixture.IsPublic(repository))
+                Assert.True(message.StartsWith($"repository \"{repository}\" is not public") && message.EndsWith(Challenges.AuthenticationRequired), message);
+            else
+                Assert.Equal(Challenges.AuthenticationRequired, message);
             var detail = error.GetProperty("detail");
             var expectedDetail = endpoint.Detail(repository);
             if (expectedDetail.Count == 0)
@@ -161,3 +201,11 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixFixture fixture,
 /// <summary>The matrix in the scale-out configuration (PostgreSQL metadata, Azure Blob Storage blobs, download redirects on).</summary>
 public sealed class AuthorizationMatrixOnScaleOutTests(ScaleOutAuthorizationMatrixFixture fixture, ITestOutputHelper output)
     : AuthorizationMatrixTests<ScaleOutAuthorizationMatrixFixture>(fixture, output);
+
+/// <summary>The public matrix on the default set-up (SQLite metadata, filesystem blobs).</summary>
+public sealed class PublicAuthorizationMatrixOnSqliteTests(PublicAuthorizationMatrixFixture fixture)
+    : PublicAuthorizationMatrixTests<PublicAuthorizationMatrixFixture>(fixture);
+
+/// <summary>The public matrix in the scale-out configuration (PostgreSQL metadata, Azure Blob Storage blobs, download redirects on).</summary>
+public sealed class PublicAuthorizationMatrixOnScaleOutTests(PublicScaleOutAuthorizationMatrixFixture fixture)
+    : PublicAuthorizationMatrixTests<PublicScaleOutAuthorizationMatrixFixture>(fixture);

@@ -31,6 +31,9 @@ public sealed record MatrixIdentity(
 {
     public override string ToString() => Name;
 
+    /// <summary>A caller without credentials of its own: none at all, or an anonymous token from the token service.</summary>
+    public bool IsAnonymous => Kind == CallerKind.NoCredentials || Kind == CallerKind.Valid && Username is null;
+
     public bool Allows(MatrixEndpoint endpoint) =>
         endpoint.NeedsCatalog ? Catalog : endpoint.RequiredActions.All(a => (Actions ?? []).Contains(a));
 
@@ -38,7 +41,29 @@ public sealed record MatrixIdentity(
 
     public static IReadOnlyList<MatrixIdentity> All { get; } = Build();
 
-    public static MatrixIdentity Get(string name) => All.Single(i => i.Name == name);
+    /// <summary>
+    /// The callers of the matrix on a registry whose anonymous pull covers <see cref="AuthorizationMatrixFixture.InsideRepository"/>
+    /// only (<see cref="PublicAuthorizationMatrixFixture"/>): anonymous callers on the public and the private repository,
+    /// a token scoped to the private repository reading the public one, and refused credentials on the public one.
+    /// </summary>
+    public static IReadOnlyList<MatrixIdentity> Public { get; } =
+    [
+        new("no credentials, public repository", CallerKind.NoCredentials),
+        new("no credentials, private repository", CallerKind.NoCredentials, Repository: AuthorizationMatrixFixture.OutsideRepository),
+        new("anonymous token, public repository (Bearer)", CallerKind.Valid, Bearer: true, Actions: ["pull", "metadata_read"], Catalog: true),
+        new("anonymous token, private repository (Bearer)", CallerKind.Valid, Bearer: true, Actions: [], Catalog: true,
+            Repository: AuthorizationMatrixFixture.OutsideRepository),
+        new("token on the private repository, reading the public one (Basic)", CallerKind.Valid, AuthorizationMatrixFixture.PrivateReaderToken,
+            Actions: ["pull", "metadata_read"], Catalog: true),
+        new("token on the private repository, reading the public one (Bearer)", CallerKind.Valid, AuthorizationMatrixFixture.PrivateReaderToken, Bearer: true,
+            Actions: ["pull", "metadata_read"], Catalog: true),
+        new("token on the private repository, its own repository (Bearer)", CallerKind.Valid, AuthorizationMatrixFixture.PrivateReaderToken, Bearer: true,
+            Actions: ["pull", "push", "metadata_read"], Catalog: true, Repository: AuthorizationMatrixFixture.OutsideRepository),
+        new("disabled token, public repository (Basic)", CallerKind.Rejected, AuthorizationMatrixFixture.DisabledToken),
+        new("token whose password expired, public repository (Basic)", CallerKind.Rejected, AuthorizationMatrixFixture.ExpiredToken),
+    ];
+
+    public static MatrixIdentity Get(string name) => All.Concat(Public).Single(i => i.Name == name);
 
     private static List<MatrixIdentity> Build()
     {
