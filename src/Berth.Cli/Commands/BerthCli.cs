@@ -41,7 +41,7 @@ public static class BerthCli
         if (parseResult.Errors.Count > 0)
         {
             // argparse style, as az: one line, exit code 2.
-            environment.Error.WriteLine($"ERROR: {parseResult.Errors[0].Message}");
+            environment.Error.WriteLine($"ERROR: {CommandSuggestion.ErrorFor(parseResult) ?? parseResult.Errors[0].Message}");
             var command = string.Join(' ', parseResult.CommandResult.Command.Name == root.Name ? "berth" : CommandPath(parseResult));
             environment.Error.WriteLine($"Run '{command} --help' for usage.");
             return CliException.UsageExitCode;

@@ -140,6 +140,32 @@ public sealed class OptionParsingTests : IDisposable
     }
 
     [Fact]
+    public async Task MisspelledCommand_SuggestsTheClosestSibling()
+    {
+        var result = await _cli.RunAsync("acr", "updte");
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("ERROR: 'updte' is misspelled or not recognized by the system. Did you mean 'update'?", result.Error);
+    }
+
+    [Fact]
+    public async Task MisspelledSubcommand_SuggestsFromItsOwnGroup()
+    {
+        var result = await _cli.RunAsync("acr", "token", "creat", "-n", "t", "-r", "myregistry");
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("ERROR: 'creat' is misspelled or not recognized by the system. Did you mean 'create'?", result.Error);
+        Assert.Contains("berth acr token --help", result.Error);
+    }
+
+    [Fact]
+    public async Task UnknownCommand_FarFromEveryName_SuggestsNothing()
+    {
+        var result = await _cli.RunAsync("acr", "frobnicate");
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("ERROR: 'frobnicate' is misspelled or not recognized by the system.", result.Error);
+        Assert.DoesNotContain("Did you mean", result.Error);
+    }
+
+    [Fact]
     public async Task Delete_WithoutYesAndWithoutTerminal_Refuses()
     {
         var result = await _cli.RunAsync("acr", "delete", "-n", "myregistry");
