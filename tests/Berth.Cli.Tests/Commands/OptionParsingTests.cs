@@ -52,6 +52,21 @@ public sealed class OptionParsingTests : IDisposable
         Assert.Equal("""{"properties":{"anonymousPullEnabled":false}}""", Patch!.ToJsonString());
     }
 
+    [Theory]
+    [InlineData("yes", true)]
+    [InlineData("No", false)]
+    [InlineData("ON", true)]
+    [InlineData("off", false)]
+    [InlineData("1", true)]
+    [InlineData("0", false)]
+    [InlineData("TRUE", true)]
+    public async Task AnonymousPullEnabled_TakesAzSpellings(string word, bool expected)
+    {
+        var result = await _cli.RunAsync("acr", "update", "-n", "myregistry", "--anonymous-pull-enabled", word);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(expected, Patch!["properties"]!["anonymousPullEnabled"]!.GetValue<bool>());
+    }
+
     [Fact]
     public async Task AnonymousPullEnabled_RejectsOtherWords()
     {
@@ -59,6 +74,7 @@ public sealed class OptionParsingTests : IDisposable
         Assert.Equal(2, result.ExitCode);
         Assert.StartsWith("ERROR: ", result.Error);
         Assert.Contains("maybe", result.Error);
+        Assert.Contains("--anonymous-pull-enabled: expected one of true, false, yes, no, on, off, 1, 0", result.Error);
         Assert.DoesNotContain(_sent, s => s.Method == "PATCH");
     }
 
