@@ -1,3 +1,5 @@
+using System.CommandLine.Parsing;
+
 namespace Berth.Cli.Commands;
 
 /// <summary>
@@ -6,22 +8,52 @@ namespace Berth.Cli.Commands;
 /// </summary>
 internal static class CommandSuggestion
 {
-    /// <summary>The one-line error for an unknown subcommand, or null when the parse failed for another reason.</summary>
-    public static string? ErrorFor(ParseResult parseResult)
+    /// <summary>
+    /// The one-line error for an unknown subcommand and the path of the group it belongs to (for "Run '... --help'"),
+    /// or null when the parse failed for another reason.
+    /// </summary>
+    public static (string Line, string GroupPath)? ErrorFor(ParseResult parseResult)
     {
-        var command = parseResult.CommandResult.Command;
-        if (command.Subcommands.Count == 0 || parseResult.UnmatchedTokens.Count == 0)
+        if (parseResult.UnmatchedTokens.Count == 0 || parseResult.UnmatchedTokens[0].StartsWith('-'))
         {
             return null;
         }
         var unknown = parseResult.UnmatchedTokens[0];
-        if (unknown.StartsWith('-'))
+        if (GroupBefore(parseResult, unknown) is not { } path || path[^1] is not { Subcommands.Count: > 0 } group)
         {
             return null;
         }
+        var groupPath = string.Join(' ', path.Select(c => c is RootCommand ? "berth" : c.Name));
         var line = $"'{unknown}' is misspelled or not recognized by the system.";
-        var names = command.Subcommands.Where(c => !c.Hidden).SelectMany(c => c.Aliases.Prepend(c.Name));
-        return Closest(unknown, names) is { } match ? $"{line} Did you mean '{match}'?" : line;
+        var names = group.Subcommands.Where(c => !c.Hidden).SelectMany(c => c.Aliases.Prepend(c.Name));
+        return (Closest(unknown, names) is { } match ? $"{line} Did you mean '{match}'?" : line, groupPath);
+    }
+
+    /// <summary>
+    /// The command whose child the unknown token stands in for (the last one matched before it), with the commands above
+    /// it. That is not always the parsed command: in <c>acr tokn list</c> the parser matches <c>acr list</c>, but the
+    /// suggestion is among acr's.
+    /// </summary>
+    private static List<Command>? GroupBefore(ParseResult parseResult, string unknown)
+    {
+        var chain = new List<Command>();
+        for (var result = parseResult.CommandResult; result is not null; result = result.Parent as CommandResult)
+        {
+            chain.Insert(0, result.Command);
+        }
+        var commandsBefore = 0;
+        foreach (var token in parseResult.Tokens)
+        {
+            if (token.Type == TokenType.Argument && token.Value == unknown)
+            {
+                return commandsBefore < chain.Count ? chain[..(commandsBefore + 1)] : null;
+            }
+            if (token.Type == TokenType.Command)
+            {
+                commandsBefore++;
+            }
+        }
+        return null;
     }
 
     /// <summary>The name nearest to <paramref name="typed"/>, if it is within a third of its length (at least one edit).</summary>

@@ -173,6 +173,16 @@ public sealed class OptionParsingTests : IDisposable
     }
 
     [Fact]
+    public async Task MisspelledGroup_FollowedByAKnownCommandName_SuggestsTheGroup()
+    {
+        // The parser matches 'acr list' here; the mistyped word still stands for one of acr's commands.
+        var result = await _cli.RunAsync("acr", "tokn", "list", "-r", "myregistry");
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("ERROR: 'tokn' is misspelled or not recognized by the system. Did you mean 'token'?", result.Error);
+        Assert.Contains("Run 'berth acr --help' for usage.", result.Error);
+    }
+
+    [Fact]
     public async Task UnknownCommand_FarFromEveryName_SuggestsNothing()
     {
         var result = await _cli.RunAsync("acr", "frobnicate");
