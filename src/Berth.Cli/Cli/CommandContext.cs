@@ -1,3 +1,5 @@
+using Berth.Cli.Commands;
+
 namespace Berth.Cli.Cli;
 
 /// <summary>One command invocation: its parse result, the global options' values, shared HTTP and the output rules.</summary>
@@ -30,6 +32,9 @@ public sealed class CommandContext : IDisposable
     public string? ClientSecretOption => ParseResult.GetValue(_globals.ClientSecret);
 
     public T? Get<T>(Option<T> option) => ParseResult.GetValue(option);
+
+    /// <summary>A three-state flag: null when not given.</summary>
+    public bool? Get(Option<Toggle?> option) => ParseResult.GetValue(option)?.Value;
 
     public bool Given(Option option) => ParseResult.GetResult(option) is { Implicit: false };
 

@@ -41,8 +41,9 @@ public static class BerthCli
         if (parseResult.Errors.Count > 0)
         {
             // argparse style, as az: one line, exit code 2.
-            environment.Error.WriteLine($"ERROR: {parseResult.Errors[0].Message}");
-            var command = string.Join(' ', parseResult.CommandResult.Command.Name == root.Name ? "berth" : CommandPath(parseResult));
+            var misspelled = CommandSuggestion.ErrorFor(parseResult);
+            environment.Error.WriteLine($"ERROR: {misspelled?.Line ?? parseResult.Errors[0].Message}");
+            var command = misspelled?.GroupPath ?? string.Join(' ', parseResult.CommandResult.Command.Name == root.Name ? "berth" : CommandPath(parseResult));
             environment.Error.WriteLine($"Run '{command} --help' for usage.");
             return CliException.UsageExitCode;
         }

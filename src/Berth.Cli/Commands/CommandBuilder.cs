@@ -2,6 +2,9 @@ using System.CommandLine.Parsing;
 
 namespace Berth.Cli.Commands;
 
+/// <summary>The value of a three-state flag (<see cref="CommandBuilder.ThreeState"/>).</summary>
+public readonly record struct Toggle(bool Value);
+
 /// <summary>Builds az-style commands: each action runs inside one error boundary that prints az's one-line error.</summary>
 public sealed class CommandBuilder
 {
@@ -69,8 +72,12 @@ public sealed class CommandBuilder
     public static Option<string?> Optional(string name, string description, params string[] aliases) =>
         new(name, aliases) { Description = description };
 
-    /// <summary>az's three-state flag: a bare <c>--flag</c> means true, or it takes true/false.</summary>
-    public static Option<bool?> ThreeState(string name, string description, params string[] aliases) =>
+    /// <summary>
+    /// az's three-state flag: a bare <c>--flag</c> means true, or it takes true/false, yes/no, on/off or 1/0.
+    /// Its values are <see cref="Toggle"/>, not bool: System.CommandLine never lets a bool option take a word
+    /// <c>bool.TryParse</c> refuses, so <c>--flag yes</c> would be an unrecognized argument.
+    /// </summary>
+    public static Option<Toggle?> ThreeState(string name, string description, params string[] aliases) =>
         new(name, aliases)
         {
             Description = description + " Allowed values: false, true.",
@@ -113,22 +120,22 @@ public sealed class CommandBuilder
             HelpName = helpName,
         };
 
-    private static bool? ParseThreeState(ArgumentResult result)
+    private static Toggle? ParseThreeState(ArgumentResult result)
     {
         if (result.Tokens.Count == 0)
         {
-            return true;
+            return new Toggle(true);
         }
         var value = result.Tokens[0].Value;
         switch (value.ToLowerInvariant())
         {
-            case "true":
-                return true;
-            case "false":
-                return false;
+            case "true" or "yes" or "on" or "1":
+                return new Toggle(true);
+            case "false" or "no" or "off" or "0":
+                return new Toggle(false);
             default:
                 var option = (result.Parent as OptionResult)?.Option.Name ?? "flag";
-                result.AddError($"argument {option}: invalid choice: '{value}' (choose from 'false', 'true')");
+                result.AddError($"argument {option}: expected one of true, false, yes, no, on, off, 1, 0 (got '{value}')");
                 return null;
         }
     }

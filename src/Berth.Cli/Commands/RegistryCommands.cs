@@ -364,8 +364,8 @@ public static class RegistryCommands
     }
 
     /// <summary>The registry settings that <c>acr create</c> and <c>acr update</c> both take.</summary>
-    private sealed record Settings(Option<bool?> Admin, Option<bool?> Anonymous, Option<bool?> PublicNetwork, Option<bool?> Trusted,
-        Option<bool?> Exports, Option<string?> DefaultAction, Option<bool?> DataEndpoint)
+    private sealed record Settings(Option<Toggle?> Admin, Option<Toggle?> Anonymous, Option<Toggle?> PublicNetwork, Option<Toggle?> Trusted,
+        Option<Toggle?> Exports, Option<string?> DefaultAction, Option<Toggle?> DataEndpoint)
     {
         public Settings() : this(
             ThreeState("--admin-enabled", "Indicates whether the admin user is enabled."),

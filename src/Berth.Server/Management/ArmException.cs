@@ -18,6 +18,16 @@ public sealed class ArmException(int status, string code, string message) : Exce
     public static ArmException ResourceNotFound(string type, string name, string resourceGroup) =>
         NotFound($"The Resource '{type}/{name}' under resource group '{resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix");
 
+    /// <summary>
+    /// ARM's wording for a missing child resource, named in ARM's order:
+    /// <c>Microsoft.ContainerRegistry/registries/{registry}/tokens/{token}</c>, not type then names.
+    /// </summary>
+    public static ArmException ChildResourceNotFound(string childType, string parentName, string name, string resourceGroup)
+    {
+        var split = childType.LastIndexOf('/');
+        return ResourceNotFound(childType[..split], $"{parentName}/{childType[(split + 1)..]}/{name}", resourceGroup);
+    }
+
     /// <summary>Registry rule violations: ACR's tier message for anonymous pull is passed through verbatim.</summary>
     public static ArmException From(RegistryException error) => error.Code switch
     {

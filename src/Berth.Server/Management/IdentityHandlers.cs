@@ -77,7 +77,7 @@ internal static class IdentityHandlers
     {
         var registry = await ArmScope.FindRegistryAsync(context, subscriptionId, resourceGroup, registryName);
         var item = await collection.Find(Identities(context), registry.Name, name, context.RequestAborted)
-            ?? throw ArmException.ResourceNotFound(collection.Type, $"{registry.Name}/{name}", resourceGroup);
+            ?? throw ArmException.ChildResourceNotFound(collection.Type, registry.Name, name, resourceGroup);
         await ArmResults.WriteJsonAsync(context, collection.Json(registry, item));
     }
 
@@ -115,7 +115,7 @@ internal static class IdentityHandlers
         var actions = ReadActions(properties);
         var identities = Identities(context);
         if (!SystemScopeMaps.IsSystemName(name) && await identities.GetScopeMapOrNullAsync(registry.Name, name, context.RequestAborted) is null)
-            throw ArmException.ResourceNotFound(ScopeMapType, $"{registry.Name}/{name}", resourceGroup);
+            throw ArmException.ChildResourceNotFound(ScopeMapType, registry.Name, name, resourceGroup);
         var map = await Guard(() => identities.UpdateScopeMapAsync(registry.Name, registry.Sku, name, description, actions, context.RequestAborted));
         await ArmResults.WriteJsonAsync(context, ScopeMapJson(registry, map));
     }
@@ -154,7 +154,7 @@ internal static class IdentityHandlers
         var update = new TokenUpdate(scopeMap, ReadStatus(properties), ReadPasswordNames(properties));
         var identities = Identities(context);
         if (await identities.GetTokenOrNullAsync(registry.Name, name, context.RequestAborted) is null)
-            throw ArmException.ResourceNotFound(TokenType, $"{registry.Name}/{name}", resourceGroup);
+            throw ArmException.ChildResourceNotFound(TokenType, registry.Name, name, resourceGroup);
         if (scopeMap is not null)
             await RequireScopeMapAsync(identities, registry, scopeMap, context.RequestAborted);
         var token = await Guard(() => identities.UpdateTokenAsync(registry.Name, name, update, context.RequestAborted));
@@ -174,7 +174,7 @@ internal static class IdentityHandlers
         var expiry = ArmRequest.GetDate(body, "expiry");
         var identities = Identities(context);
         if (await identities.GetTokenOrNullAsync(registry.Name, tokenName, context.RequestAborted) is null)
-            throw ArmException.ResourceNotFound(TokenType, $"{registry.Name}/{tokenName}", resourceGroup);
+            throw ArmException.ChildResourceNotFound(TokenType, registry.Name, tokenName, resourceGroup);
         var generated = await Guard(() => identities.GenerateTokenPasswordsAsync(registry.Name, tokenName, passwordName, expiry, context.RequestAborted));
         await ArmResults.WriteJsonAsync(context, new JsonObject
         {

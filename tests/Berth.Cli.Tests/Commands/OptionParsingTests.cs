@@ -52,6 +52,21 @@ public sealed class OptionParsingTests : IDisposable
         Assert.Equal("""{"properties":{"anonymousPullEnabled":false}}""", Patch!.ToJsonString());
     }
 
+    [Theory]
+    [InlineData("yes", true)]
+    [InlineData("No", false)]
+    [InlineData("ON", true)]
+    [InlineData("off", false)]
+    [InlineData("1", true)]
+    [InlineData("0", false)]
+    [InlineData("TRUE", true)]
+    public async Task AnonymousPullEnabled_TakesAzSpellings(string word, bool expected)
+    {
+        var result = await _cli.RunAsync("acr", "update", "-n", "myregistry", "--anonymous-pull-enabled", word);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(expected, Patch!["properties"]!["anonymousPullEnabled"]!.GetValue<bool>());
+    }
+
     [Fact]
     public async Task AnonymousPullEnabled_RejectsOtherWords()
     {
@@ -59,6 +74,7 @@ public sealed class OptionParsingTests : IDisposable
         Assert.Equal(2, result.ExitCode);
         Assert.StartsWith("ERROR: ", result.Error);
         Assert.Contains("maybe", result.Error);
+        Assert.Contains("--anonymous-pull-enabled: expected one of true, false, yes, no, on, off, 1, 0", result.Error);
         Assert.DoesNotContain(_sent, s => s.Method == "PATCH");
     }
 
@@ -137,6 +153,42 @@ public sealed class OptionParsingTests : IDisposable
         var result = await _cli.RunAsync("acr", "frobnicate");
         Assert.Equal(2, result.ExitCode);
         Assert.StartsWith("ERROR: ", result.Error);
+    }
+
+    [Fact]
+    public async Task MisspelledCommand_SuggestsTheClosestSibling()
+    {
+        var result = await _cli.RunAsync("acr", "updte");
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("ERROR: 'updte' is misspelled or not recognized by the system. Did you mean 'update'?", result.Error);
+    }
+
+    [Fact]
+    public async Task MisspelledSubcommand_SuggestsFromItsOwnGroup()
+    {
+        var result = await _cli.RunAsync("acr", "token", "creat", "-n", "t", "-r", "myregistry");
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("ERROR: 'creat' is misspelled or not recognized by the system. Did you mean 'create'?", result.Error);
+        Assert.Contains("berth acr token --help", result.Error);
+    }
+
+    [Fact]
+    public async Task MisspelledGroup_FollowedByAKnownCommandName_SuggestsTheGroup()
+    {
+        // The parser matches 'acr list' here; the mistyped word still stands for one of acr's commands.
+        var result = await _cli.RunAsync("acr", "tokn", "list", "-r", "myregistry");
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("ERROR: 'tokn' is misspelled or not recognized by the system. Did you mean 'token'?", result.Error);
+        Assert.Contains("Run 'berth acr --help' for usage.", result.Error);
+    }
+
+    [Fact]
+    public async Task UnknownCommand_FarFromEveryName_SuggestsNothing()
+    {
+        var result = await _cli.RunAsync("acr", "frobnicate");
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("ERROR: 'frobnicate' is misspelled or not recognized by the system.", result.Error);
+        Assert.DoesNotContain("Did you mean", result.Error);
     }
 
     [Fact]

@@ -43,6 +43,19 @@ public sealed class IdentityTests(ManagementTestServer server) : IClassFixture<M
     }
 
     [Theory]
+    [InlineData("tokens")]
+    [InlineData("scopeMaps")]
+    public async Task MissingChild_NotFoundNamesItInArmOrder(string collection)
+    {
+        using var client = await server.CreateManagementClientAsync();
+        var path = server.RegistryPath(server.RegistryName) + $"/{collection}/nosuchitem";
+        var result = await client.SendAsync(HttpMethod.Get, path);
+        Assert.Equal("ResourceNotFound", Arm.AssertArmError(HttpStatusCode.NotFound, result));
+        var message = result.Body!["error"]!["message"]!.GetValue<string>();
+        Assert.StartsWith($"The Resource 'Microsoft.ContainerRegistry/registries/{server.RegistryName}/{collection}/nosuchitem' under resource group ", message);
+    }
+
+    [Theory]
     [InlineData("PUT")]
     [InlineData("PATCH")]
     [InlineData("DELETE")]
