@@ -181,9 +181,11 @@ internal sealed class FileSystemBlobStore : IBlobStore
 
     public Task<bool> DeleteIfUnmodifiedSinceAsync(Digest digest, DateTimeOffset modifiedBefore, CancellationToken cancellationToken)
     {
-        // Move the blob aside first (atomic), then look at its time: a commit that refreshed it before the move shows here
-        // and the blob goes back; a commit after the move finds nothing to refresh and stores the bytes again.
+        // A blob refreshed since the cutoff is kept without being moved, so a reader never finds it missing for that.
         var path = BlobPath(digest);
+        if (File.GetLastWriteTimeUtc(path) >= modifiedBefore.UtcDateTime) return Task.FromResult(false);
+        // Move the blob aside (atomic), then look at its time again: a commit that refreshed it after the look above shows
+        // here and the blob goes back; a commit after the move finds nothing to refresh and stores the bytes again.
         var aside = $"{path}.gc-{Guid.NewGuid():N}";
         try
         {
