@@ -30,7 +30,7 @@ public sealed class ContainerdServer : IAsyncDisposable
             [grpc]
               address = "{folder}/containerd.sock"
             """);
-        var server = new ContainerdServer(ServiceProcess.Start("containerd", ["--config", config]), folder);
+        var server = new ContainerdServer(ServiceProcess.Start(AsRoot[0], [.. AsRoot[1..], "containerd", "--config", config]), folder);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while ((await server.CtrAsync("version")).ExitCode != 0)
         {
@@ -43,7 +43,10 @@ public sealed class ContainerdServer : IAsyncDisposable
 
     /// <summary>Runs <c>ctr</c> against this daemon, in its own namespace.</summary>
     public Task<ExternalToolResult> CtrAsync(params string[] arguments) =>
-        ExternalTool.RunAsync("ctr", ["--address", Socket, "--namespace", "berth-tests", .. arguments], timeout: TimeSpan.FromMinutes(2));
+        ExternalTool.RunAsync(AsRoot[0], [.. AsRoot[1..], "ctr", "--address", Socket, "--namespace", "berth-tests", .. arguments], timeout: TimeSpan.FromMinutes(2));
+
+    /// <summary>containerd and its socket need root: as root they run directly, otherwise through <c>sudo -n</c> (as the test command installs).</summary>
+    private static readonly string[] AsRoot = Environment.UserName == "root" ? ["env"] : ["sudo", "-n"];
 
     public async ValueTask DisposeAsync()
     {
