@@ -20,11 +20,11 @@ public static class AnonymousAccess
     /// </summary>
     public static IReadOnlyList<string>? Normalize(IReadOnlyList<string> patterns)
     {
-        if (patterns.Count == 0 || patterns.Contains(ScopeNames.Wildcard)) return null;
         foreach (var pattern in patterns)
         {
-            if (!RepositoryPattern.TryParse(pattern, out _, out var error)) throw new ArgumentException(error);
+            if (pattern != ScopeNames.Wildcard && !RepositoryPattern.TryParse(pattern, out _, out var error)) throw new ArgumentException(error);
         }
+        if (patterns.Count == 0 || patterns.Contains(ScopeNames.Wildcard)) return null;
         return patterns.Distinct(StringComparer.Ordinal).ToArray();
     }
 }

@@ -115,7 +115,7 @@ public sealed class Permissions
 
     /// <summary>Registry-level resources (<c>catalog</c>, <c>deleted_catalog</c>) take only the <c>*</c> action.</summary>
     public bool AllowsRegistry(string resource) =>
-        _registryResources.Contains(resource) && (_restriction?.AllowsRegistry(resource) ?? true) || _union?.AllowsRegistry(resource) == true;
+        (_registryResources.Contains(resource) && (_restriction?.AllowsRegistry(resource) ?? true)) || _union?.AllowsRegistry(resource) == true;
 
     /// <summary>Whether every action of <paramref name="required"/> is allowed; unknown types or actions never are.</summary>
     public bool Allows(AccessScope required)

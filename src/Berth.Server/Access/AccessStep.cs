@@ -54,7 +54,7 @@ public static class AccessStep
     private static string? NotPublicMessageOrNull(Registry registry, IReadOnlyList<AccessScope> required)
     {
         if (!registry.AnonymousPullEnabled) return null;
-        var rights = AnonymousAccess.For(registry.AnonymousPullRepositories);
+        var rights = registry.ToContext().Public;
         var refused = required.FirstOrDefault(scope => scope.Type == ScopeNames.Repository && !rights.AllowsRepository(scope.Name, RepositoryActions.Pull));
         return refused is null ? null
             : $"repository \"{refused.Name}\" is not public on this registry: anonymous pull covers only some repositories. " +

@@ -138,9 +138,15 @@ internal sealed record RegistryChanges(
         {
             if (item is not JsonValue value || !value.TryGetValue<string>(out var pattern))
                 throw ArmException.InvalidParameter("The property 'anonymousPullRepositories' must be an array of repository patterns (strings).");
-            if (pattern != "*" && !RepositoryPattern.TryParse(pattern, out _, out var error))
-                throw ArmException.InvalidParameter($"The property 'anonymousPullRepositories' holds an invalid pattern: {error}");
             patterns.Add(pattern);
+        }
+        try
+        {
+            AnonymousAccess.Normalize(patterns);
+        }
+        catch (ArgumentException error)
+        {
+            throw ArmException.InvalidParameter($"The property 'anonymousPullRepositories' holds an invalid pattern: {error.Message}");
         }
         return patterns;
     }
