@@ -28,10 +28,17 @@ public static class BerthApp
             ContentRootPath = Directory.GetCurrentDirectory(),
         });
         var tlsMode = builder.Configuration.GetSection(TlsOptions.Section).Get<TlsOptions>()?.Mode ?? TlsMode.None;
+        var listenUrls = ListenUrls(builder.Configuration).ToList();
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
         {
-            builder.WebHost.UseUrls(tlsMode == TlsMode.LocalCa ? BerthTls.DefaultHttpsUrls : DefaultUrls);
+            var defaultUrls = tlsMode == TlsMode.LocalCa ? BerthTls.DefaultHttpsUrls : DefaultUrls;
+            builder.WebHost.UseUrls(defaultUrls);
+            listenUrls.Add(defaultUrls);
         }
+        // Login servers follow the listener: an HTTPS port other than 443 becomes part of the suffix, so the login
+        // server ARM advertises (which az dials verbatim) reaches this server.
+        var suffixKey = $"{BerthOptions.Section}:{nameof(BerthOptions.LoginServerSuffix)}";
+        builder.Configuration[suffixKey] = BerthOptions.SuffixForListeners(builder.Configuration[suffixKey] ?? new BerthOptions().LoginServerSuffix, listenUrls);
         // https listen addresses: Berth's local CA (Berth:Tls:Mode=LocalCa) or Kestrel's certificate configuration.
         var tls = BerthTls.Configure(builder, builder.Configuration.GetSection(BerthOptions.Section).Get<BerthOptions>() ?? new BerthOptions());
         builder.Services.AddSingleton(tls);
@@ -72,6 +79,19 @@ public static class BerthApp
         app.MapManagement();
         app.MapRegistryApis();
         return app;
+    }
+
+    /// <summary>Where Kestrel will listen: <c>urls</c> (or <c>ASPNETCORE_URLS</c>) and any <c>Kestrel:Endpoints:*:Url</c>.</summary>
+    private static IEnumerable<string> ListenUrls(IConfiguration configuration)
+    {
+        foreach (var key in new[] { "urls", "ASPNETCORE_URLS" })
+        {
+            if (configuration[key] is { Length: > 0 } urls) yield return urls;
+        }
+        foreach (var endpoint in configuration.GetSection("Kestrel:Endpoints").GetChildren())
+        {
+            if (endpoint["Url"] is { Length: > 0 } url) yield return url;
+        }
     }
 
     /// <summary>

@@ -41,6 +41,7 @@ public static class CompositionRoot
         services.AddSingleton<RegistryDirectory>();
         services.AddSingleton<RegistryResolver>();
         services.AddHostedService<DefaultRegistryBootstrap>();
+        services.AddHostedService<LoginServerAlignment>();
         services.AddBerthContent();
         services.AddBerthProviders(options);
         services.AddBerthCaching();

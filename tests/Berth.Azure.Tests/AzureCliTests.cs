@@ -24,6 +24,11 @@ public sealed class AzureCliTests(AzureFixture fixture, ITestOutputHelper output
             Assert.Contains(Server.OwnerClientId, setup.StandardOutput);
 
             Assert.Contains("myregistry", await az.OkAsync("acr", "list", "--query", "[].name", "-o", "tsv"));
+            // The registry was created by a plain-HTTP start without a port; the HTTPS start moved it to the listener's port,
+            // which is why every data-plane az command below reaches the server.
+            Assert.Equal("myregistry.acr.localhost", Server.QuickStartLoginServer);
+            Assert.Equal($"myregistry.acr.localhost:{Server.Port}", await az.OkAsync("acr", "show", "-n", "myregistry", "--query", "loginServer", "-o", "tsv"));
+            Assert.Contains($"login server is now myregistry.acr.localhost:{Server.Port} (was myregistry.acr.localhost)", Server.Output);
             await DocumentationFlowAsync(az);
 
             // Admin credentials: show and renew.

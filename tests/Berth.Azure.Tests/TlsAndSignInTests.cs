@@ -106,6 +106,17 @@ public sealed class TlsAndSignInTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("acr.localhost", "http://127.0.0.1:5000", "acr.localhost")]
+    [InlineData("acr.localhost", "https://127.0.0.1:8443", "acr.localhost:8443")]
+    [InlineData("acr.localhost", "http://127.0.0.1:5000;https://[::1]:9443", "acr.localhost:9443")]
+    [InlineData("acr.localhost", "https://*:8443", "acr.localhost:8443")]
+    [InlineData("acr.localhost", "https://127.0.0.1:443", "acr.localhost")]
+    [InlineData("acr.localhost:7443", "https://127.0.0.1:8443", "acr.localhost:7443")] // given with a port: a balancer or port mapping in front
+    [InlineData("registry.example.com:443", "https://127.0.0.1:8443", "registry.example.com")]
+    public void Login_server_suffix_follows_the_https_listener_unless_given_with_a_port(string configured, string urls, string expected) =>
+        Assert.Equal(expected, BerthOptions.SuffixForListeners(configured, [urls]));
+
     [Fact]
     public void Setup_text_names_every_step_and_warns_when_login_servers_lack_the_https_port()
     {

@@ -18,6 +18,12 @@ public sealed class CliEnvironment
     public required string CurrentDirectory { get; init; }
     public required string HomeDirectory { get; init; }
 
+    /// <summary>
+    /// <c>/run/containers/$UID</c>: where skopeo and podman keep credentials when <c>XDG_RUNTIME_DIR</c> is unset (as root
+    /// outside a login session). Tests point it at a scratch folder.
+    /// </summary>
+    public string ContainersRunDirectory { get; init; } = $"/run/containers/{UserId()}";
+
     /// <summary>Creates the handler every HTTP call goes through; tests may substitute one.</summary>
     public Func<HttpMessageHandler> CreateHandler { get; init; } = () => new SocketsHttpHandler
     {
@@ -27,6 +33,12 @@ public sealed class CliEnvironment
     };
 
     public string? Variable(string name) => GetVariable(name) is { Length: > 0 } value ? value : null;
+
+    /// <summary>The real user id (getuid), as the container tools use it in their per-user run folder.</summary>
+    private static uint UserId() => OperatingSystem.IsWindows() ? 0 : GetUid();
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "getuid")]
+    private static extern uint GetUid();
 
     public static CliEnvironment FromProcess() => new()
     {

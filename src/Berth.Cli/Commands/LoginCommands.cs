@@ -65,9 +65,20 @@ public static class LoginCommands
                 {
                     await client.VerifyCredentialsAsync();
                 }
-                foreach (var path in AuthFiles.Paths(context.Environment))
+                foreach (var preferred in AuthFiles.Paths(context.Environment))
                 {
-                    AuthFiles.Store(path, target.LoginServer, user, secret!);
+                    var path = preferred;
+                    try
+                    {
+                        AuthFiles.Store(path, target.LoginServer, user, secret!);
+                    }
+                    catch (Exception error) when (error is UnauthorizedAccessException or IOException && path == AuthFiles.ContainersAuthPath(context.Environment))
+                    {
+                        // /run/containers/$UID exists only for users the system prepared it for; the tools read ~/.config next.
+                        path = AuthFiles.ContainersConfigAuthPath(context.Environment);
+                        context.DebugLine($"Cannot write {preferred} ({error.Message}); using {path}");
+                        AuthFiles.Store(path, target.LoginServer, user, secret!);
+                    }
                     context.DebugLine($"Stored credentials for {target.LoginServer} in {path}");
                     if (AuthFiles.HasCredentialHelper(path, target.LoginServer))
                     {
@@ -83,7 +94,7 @@ public static class LoginCommands
     {
         var name = Required("--name", "The name of the container registry, its login server, or the host:port used at login.", "-n");
         var suffix = Optional("--suffix", "The tenant suffix in the registry login server; used only when the management API cannot be asked.");
-        return builder.Leaf("logout", "Log out from an Azure Container Registry: remove its stored credentials and nothing else.", [name, suffix], async context =>
+        return builder.Leaf("logout", "Log out from an Azure Container Registry: remove its stored credentials from every file docker, podman and skopeo read.", [name, suffix], async context =>
         {
             var given = context.Get(name)!;
             string server;
@@ -97,12 +108,20 @@ public static class LoginCommands
                 server = (await RegistryTarget.ResolveAsync(context, given, credentialsGiven: true, context.Get(suffix))).LoginServer;
             }
             var removed = false;
-            foreach (var path in AuthFiles.Paths(context.Environment))
+            foreach (var path in AuthFiles.AllPaths(context.Environment))
             {
-                if (AuthFiles.Remove(path, server))
+                try
                 {
-                    removed = true;
-                    context.DebugLine($"Removed credentials for {server} from {path}");
+                    if (AuthFiles.Remove(path, server))
+                    {
+                        removed = true;
+                        context.DebugLine($"Removed credentials for {server} from {path}");
+                    }
+                }
+                catch (Exception error) when (error is UnauthorizedAccessException or IOException)
+                {
+                    // Another user's file (root's /run/containers/0) is not ours to clear, and tools run as us do not read it.
+                    context.DebugLine($"Cannot read {path}: {error.Message}");
                 }
             }
             if (!removed)

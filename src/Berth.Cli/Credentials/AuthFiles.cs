@@ -3,14 +3,16 @@ using System.Text.Encodings.Web;
 namespace Berth.Cli.Credentials;
 
 /// <summary>
-/// The two files where docker, podman and skopeo look for registry credentials:
-/// docker's <c>config.json</c> (<c>$DOCKER_CONFIG/config.json</c>, else <c>~/.docker/config.json</c>) and the
-/// containers <c>auth.json</c> (<c>$REGISTRY_AUTH_FILE</c>, else <c>$XDG_RUNTIME_DIR/containers/auth.json</c>,
-/// else <c>~/.config/containers/auth.json</c>, which containers-auth.json(5) also reads). Both keep
-/// <c>{"auths": {"&lt;server&gt;": {"auth": base64(user:password)}}}</c>. Edits touch one entry: everything else in
-/// the file is kept as parsed, the file is replaced atomically and keeps its mode (new files are 0600).
+/// Where docker, podman and skopeo keep registry credentials. containers-auth.json(5) and containers/image read, in
+/// order: <c>$REGISTRY_AUTH_FILE</c>; else <c>$XDG_RUNTIME_DIR/containers/auth.json</c>, or
+/// <c>/run/containers/$UID/auth.json</c> when <c>XDG_RUNTIME_DIR</c> is unset (skopeo and podman as root without a
+/// login session write there); then <c>$XDG_CONFIG_HOME/containers/auth.json</c> (<c>~/.config/...</c>); then docker's
+/// <c>$DOCKER_CONFIG/config.json</c> (<c>~/.docker/config.json</c>). Login writes where the container tools write
+/// (their first path) and docker's file; logout removes the entry from every one of them, so no credential is left
+/// behind in a file a tool would still read. All keep <c>{"auths": {"&lt;server&gt;": {"auth": base64(user:password)}}}</c>.
+/// Edits touch one entry: everything else in the file is kept as parsed, the file is replaced atomically and keeps its
+/// mode (new files are 0600).
 /// </summary>
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public static class AuthFiles
 {
     private static readonly JsonSerializerOptions Tabbed = new()
@@ -24,20 +26,36 @@ public static class AuthFiles
     public static string DockerConfigPath(CliEnvironment env) =>
         Path.Combine(env.Variable("DOCKER_CONFIG") ?? Path.Combine(env.HomeDirectory, ".docker"), "config.json");
 
-    public static string ContainersAuthPath(CliEnvironment env)
-    {
-        if (env.Variable("REGISTRY_AUTH_FILE") is { } file)
-        {
-            return file;
-        }
-        if (env.Variable("XDG_RUNTIME_DIR") is { } runtime)
-        {
-            return Path.Combine(runtime, "containers", "auth.json");
-        }
-        return Path.Combine(env.Variable("XDG_CONFIG_HOME") ?? Path.Combine(env.HomeDirectory, ".config"), "containers", "auth.json");
-    }
+    /// <summary>The file skopeo and podman write at login, and read first.</summary>
+    public static string ContainersAuthPath(CliEnvironment env) =>
+        env.Variable("REGISTRY_AUTH_FILE")
+        ?? (env.Variable("XDG_RUNTIME_DIR") is { } runtime
+            ? Path.Combine(runtime, "containers", "auth.json")
+            : Path.Combine(env.ContainersRunDirectory, "auth.json"));
 
+    /// <summary>The per-user file the container tools read after <see cref="ContainersAuthPath"/>; berth's fallback when that cannot be written.</summary>
+    public static string ContainersConfigAuthPath(CliEnvironment env) =>
+        Path.Combine(env.Variable("XDG_CONFIG_HOME") ?? Path.Combine(env.HomeDirectory, ".config"), "containers", "auth.json");
+
+    /// <summary>Where login stores a credential: the container tools' file, then docker's.</summary>
     public static IReadOnlyList<string> Paths(CliEnvironment env) => [DockerConfigPath(env), ContainersAuthPath(env)];
+
+    /// <summary>Every file a tool may read a credential from: logout clears each of them.</summary>
+    public static IReadOnlyList<string> AllPaths(CliEnvironment env)
+    {
+        var runtime = env.Variable("XDG_RUNTIME_DIR");
+        return new[]
+            {
+                env.Variable("REGISTRY_AUTH_FILE"),
+                runtime is null ? null : Path.Combine(runtime, "containers", "auth.json"),
+                Path.Combine(env.ContainersRunDirectory, "auth.json"),
+                ContainersConfigAuthPath(env),
+                DockerConfigPath(env),
+            }
+            .OfType<string>()
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+    }
 
     public static string EncodeAuth(string username, string password) =>
         Convert.ToBase64String(Encoding.UTF8.GetBytes($"{username}:{password}"));
@@ -117,30 +135,29 @@ public static class AuthFiles
         }
     }
 
-    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     private static void Write(string path, JsonObject root)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        const UnixFileMode privateFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         if (!Directory.Exists(directory))
         {
-            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            if (OperatingSystem.IsWindows()) Directory.CreateDirectory(directory);
+            else Directory.CreateDirectory(directory, privateFile | UnixFileMode.UserExecute);
         }
-        var mode = File.Exists(path) ? File.GetUnixFileMode(path) : UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        // Windows keeps access in ACLs, which a new file inherits from its folder; elsewhere the file's mode is kept.
+        var mode = OperatingSystem.IsWindows() || !File.Exists(path) ? privateFile : File.GetUnixFileMode(path);
         var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var stream = new FileStream(temporary, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            }))
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = privateFile;
+            using (var stream = new FileStream(temporary, options))
             {
                 var bytes = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(root, Tabbed));
                 stream.Write(bytes);
                 stream.Flush(flushToDisk: true);
             }
-            File.SetUnixFileMode(temporary, mode);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temporary, mode);
             File.Move(temporary, path, overwrite: true);
         }
         finally

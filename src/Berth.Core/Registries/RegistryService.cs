@@ -28,6 +28,7 @@ public sealed class RegistryService(RegistryDirectory directory, IIdentityStore 
     public const string AnonymousPullSetting = "anonymousPullEnabled";
     public const string SkuSetting = "sku";
     public const string AnonymousPullRepositoriesSetting = "anonymousPullRepositories";
+    public const string LoginServerSetting = "loginServer";
 
     public async Task<Registry> GetAsync(string name, CancellationToken cancellationToken) =>
         await directory.GetOrNullAsync(name, cancellationToken)
@@ -72,6 +73,25 @@ public sealed class RegistryService(RegistryDirectory directory, IIdentityStore 
                 }
                 return new RegistryUpdateResult(await GetAsync(name, cancellationToken), warnings);
             }
+            if (attempt >= 10)
+                throw new RegistryException(RegistryErrorCode.Conflict, $"Registry '{name}' is being changed concurrently; try again.");
+        }
+    }
+
+    /// <summary>
+    /// Gives a registry a new login server (the server's suffix or its HTTPS port changed), recorded in the activity
+    /// log. Returns the registry as stored, unchanged when it already had that login server.
+    /// </summary>
+    public async Task<Registry> MoveLoginServerAsync(string name, string loginServer, string actor, CancellationToken cancellationToken)
+    {
+        loginServer = loginServer.ToLowerInvariant();
+        for (var attempt = 0; ; attempt++)
+        {
+            var current = await GetAsync(name, cancellationToken);
+            if (current.LoginServer == loginServer) return current;
+            var entry = new ActivityLogEntry(current.Name, time.GetUtcNow(), actor, LoginServerSetting, current.LoginServer, loginServer);
+            if (await directory.UpdateAsync(current with { LoginServer = loginServer }, current.Version, [entry], cancellationToken))
+                return await GetAsync(name, cancellationToken);
             if (attempt >= 10)
                 throw new RegistryException(RegistryErrorCode.Conflict, $"Registry '{name}' is being changed concurrently; try again.");
         }

@@ -33,7 +33,12 @@ public sealed class BerthOptions
     /// <summary>The registry that answers requests whose Host matches no registry's login server.</summary>
     public string DefaultRegistry { get; set; } = "myregistry";
 
-    /// <summary>A registry's login server is its lower-case name, a dot and this suffix (ACR: azurecr.io). The default keeps a TLS wildcard (*.acr.localhost) possible, which a bare *.localhost is not.</summary>
+    /// <summary>
+    /// A registry's login server is its lower-case name, a dot and this suffix (ACR: azurecr.io). The default keeps a
+    /// TLS wildcard (*.acr.localhost) possible, which a bare *.localhost is not. At start the suffix in force is
+    /// derived from this and the listen addresses (<see cref="SuffixForListeners"/>), and every registry's login
+    /// server follows it, so the login server a client is given always reaches this server.
+    /// </summary>
     public string LoginServerSuffix { get; set; } = "acr.localhost";
 
     /// <summary>Where the default registry sits in the ARM hierarchy the management plane shows.</summary>
@@ -62,6 +67,29 @@ public sealed class BerthOptions
         }
         var colon = value.LastIndexOf(':');
         return colon > 0 && value.IndexOf(':') == colon ? value[..colon] : value;
+    }
+
+    /// <summary>
+    /// The suffix login servers get on a server listening on <paramref name="listenUrls"/>. az and the Azure SDKs use a
+    /// registry's login server verbatim and only over HTTPS, so it must carry the HTTPS port when that is not 443:
+    /// a suffix given with a port is used as given (a load balancer or port mapping may sit in front; <c>:443</c> is
+    /// dropped), otherwise the port of the first https listen address is appended. Without an https address the
+    /// suffix stays bare: plain-HTTP clients reach the server by its address (<c>127.0.0.1:5000</c>).
+    /// </summary>
+    public static string SuffixForListeners(string configuredSuffix, IEnumerable<string> listenUrls)
+    {
+        var suffix = configuredSuffix.Trim().TrimStart('.');
+        var host = HostWithoutPort(suffix);
+        if (host != suffix)
+        {
+            return suffix.EndsWith(":443", StringComparison.Ordinal) ? host : suffix;
+        }
+        var httpsPort = listenUrls
+            .SelectMany(u => u.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Select(u => u.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal))
+            .Select(u => Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps ? uri.Port : (int?)null)
+            .FirstOrDefault(p => p is not null);
+        return httpsPort is null or 443 or 0 ? suffix : $"{suffix}:{httpsPort}";
     }
 
     /// <summary>Which metadata provider to use (<c>Berth:Database:Type</c>, <c>Berth:Database:ConnectionString</c>).</summary>

@@ -79,7 +79,8 @@ public static class ManagementEndpoints
                 RegistryException r => ArmException.From(r),
                 IdentityException i => ArmException.From(i),
                 BadHttpRequestException b => new ArmException(b.StatusCode, "BadRequest", b.Message),
-                _ => throw error,
+                // The filter above admits only these four kinds.
+                _ => throw new System.Diagnostics.UnreachableException(error.GetType().Name),
             };
             context.Response.Headers.Remove(RegistryHandlers.WarningHeader);
             await ArmResults.WriteErrorAsync(context, arm.Status, arm.Code, arm.Message);

@@ -9,9 +9,11 @@ using Berth.Testing;
 namespace Berth.Azure.Tests.Infrastructure;
 
 /// <summary>
-/// <c>berth serve</c> as its own process over HTTPS with its local CA, on a free loopback port. The login server
-/// suffix carries the port (<c>acr.localhost:PORT</c>), as it must for az when HTTPS is not on 443: az and the SDK use
-/// ARM's <c>loginServer</c> verbatim. The managed-identity endpoint is on.
+/// <c>berth serve</c> as its own process over HTTPS with its local CA, on a free loopback port, over a data folder the
+/// README's plain-HTTP quick start made first: the default registry was created as <c>myregistry.acr.localhost</c>, and
+/// the HTTPS start must move it to <c>myregistry.acr.localhost:PORT</c> by itself (az and the SDK use ARM's
+/// <c>loginServer</c> verbatim, so every az data-plane test here depends on it). No suffix is configured. The
+/// managed-identity endpoint is on.
 /// </summary>
 public sealed class HttpsBerthServer : IAsyncDisposable
 {
@@ -34,6 +36,9 @@ public sealed class HttpsBerthServer : IAsyncDisposable
 
     public string Output => _process?.Output ?? "";
 
+    /// <summary>The default registry's login server as the plain-HTTP first start created it.</summary>
+    public string QuickStartLoginServer { get; private set; } = "";
+
     public static async Task<HttpsBerthServer> StartAsync(params string[] extraArguments)
     {
         var server = new HttpsBerthServer();
@@ -52,12 +57,16 @@ public sealed class HttpsBerthServer : IAsyncDisposable
     private async Task StartProcessAsync(string[] extraArguments)
     {
         Directory.CreateDirectory(DataDirectory);
-        // The port is taken at start, and the login server suffix must carry it: reserve it first.
-        var port = LoopbackPort.Free();
-        _process = new BerthProcess(DataDirectory, port)
+        using (var quickStart = new BerthProcess(DataDirectory))
+        {
+            await quickStart.StartAsync();
+            QuickStartLoginServer = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(DataDirectory, "admin-credentials.json")))
+                .RootElement.GetProperty("loginServer").GetString()!;
+        }
+        _process = new BerthProcess(DataDirectory)
         {
             Https = true,
-            Arguments = [$"--Berth:LoginServerSuffix=acr.localhost:{port}", "--Berth:Management:ManagedIdentityEnabled=true", .. extraArguments],
+            Arguments = ["--Berth:Management:ManagedIdentityEnabled=true", .. extraArguments],
             // The CA the clients trust, and the setup script the az tests run.
             RequiredFiles = [Path.Combine("tls", "ca.crt"), Path.Combine("management", "az-setup.txt")],
         };

@@ -27,6 +27,11 @@ public sealed class AzureCliSetup(
     public const string FileName = "az-setup.txt";
     public const string CloudName = "Berth";
 
+    /// <summary>What a plain-HTTP server says about the Azure tooling instead of set-up lines that could not work.</summary>
+    public const string PlainHttpLine =
+        "The Azure CLI and SDKs need HTTPS: restart with --Berth:Tls:Mode=LocalCa (listens on " + BerthTls.DefaultHttpsUrls +
+        " with a local CA; --urls https://127.0.0.1:<port> picks another port) to get their set-up lines here and in <data>/management/" + FileName + ".";
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         lifetime.ApplicationStarted.Register(() => _ = Task.Run(WriteAsync));
@@ -40,10 +45,18 @@ public sealed class AzureCliSetup(
         try
         {
             var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses.Select(a => new Uri(a.Replace("://+", "://0.0.0.0").Replace("://*", "://0.0.0.0"))).ToList() ?? [];
+            var path = Path.Combine(ManagementBootstrap.DirectoryPath(options), FileName);
+            if (!addresses.Any(a => a.Scheme == Uri.UriSchemeHttps))
+            {
+                // az and the Azure SDKs refuse plain HTTP, so set-up lines could only fail: say how to get HTTPS instead,
+                // and leave no file from an earlier HTTPS start that names addresses this server no longer serves.
+                File.Delete(path);
+                logger.LogInformation("{Line}", PlainHttpLine);
+                return;
+            }
             var owner = await signIn.GetOwnerOrNullAsync(lifetime.ApplicationStopping);
             var all = await registries.ListAsync(lifetime.ApplicationStopping);
             var text = Render(options, tls, signIn.TenantId, signIn.ManagedIdentityEnabled, owner?.ClientId ?? "<owner client id>", addresses, all.Select(r => r.LoginServer));
-            var path = Path.Combine(ManagementBootstrap.DirectoryPath(options), FileName);
             PrivateFiles.EnsureDirectory(Path.GetDirectoryName(path)!);
             PrivateFiles.Write(path, Encoding.UTF8.GetBytes(text));
             logger.LogInformation("Azure CLI set-up for this server (also in {Path}):\n{Lines}", path, text);
@@ -73,10 +86,8 @@ public sealed class AzureCliSetup(
 
         var text = new StringBuilder();
         text.AppendLine("# Berth: the Azure CLI (Debian azure-cli 2.45 or later) against this server, fully local.");
-        if (https is null)
-            text.AppendLine("# WARNING: this server has no https:// address, and az talks to the management plane and registries over HTTPS only. Start it with --Berth:Tls:Mode=LocalCa --urls https://127.0.0.1:<port>.");
         if (port != 443 && !options.LoginServerSuffix.EndsWith(portSuffix, StringComparison.Ordinal))
-            text.AppendLine($"# WARNING: HTTPS is on port {port}, but login servers ({options.LoginServerFor(options.DefaultRegistry)}) carry no port, so az would dial :443. Start a new data folder with --Berth:LoginServerSuffix={BerthOptions.HostWithoutPort(options.LoginServerSuffix)}{portSuffix}, or serve on 443.");
+            text.AppendLine($"# WARNING: HTTPS is on port {port}, but login servers ({options.LoginServerFor(options.DefaultRegistry)}) name another port; right only when a load balancer or port mapping forwards it here. Otherwise restart with --Berth:LoginServerSuffix={BerthOptions.HostWithoutPort(options.LoginServerSuffix)}{portSuffix} (login servers follow it at start).");
         text.AppendLine("# 1. Name resolution, once, as root (this resolver does not map *.localhost by itself; one entry per registry):");
         text.AppendLine($"echo '127.0.0.1 {string.Join(' ', hostNames)}' | sudo tee -a /etc/hosts");
         text.AppendLine("# 2. Trust Berth's CA and keep az on this machine (MSI_ENDPOINT stops az from ever asking the cloud's metadata service):");
