@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
 using Berth.Cli.Tests.Infrastructure;
+using Berth.Testing;
 
 namespace Berth.Cli.Tests.Commands;
 
@@ -109,6 +110,50 @@ public sealed class RepositoryAndLoginTests : IClassFixture<LiveServer>
         finally
         {
             await cli.RunAsync("acr", "update", "-n", "myregistry", "--anonymous-pull-enabled", "false", "-o", "none");
+        }
+    }
+
+    /// <summary>
+    /// skopeo as it runs for root outside a login session (no XDG_RUNTIME_DIR, no REGISTRY_AUTH_FILE) keeps credentials in
+    /// the machine's own /run/containers/$UID/auth.json. Only this test's entry (its server's random port) is touched there;
+    /// HOME is a scratch folder, so ~/.config and ~/.docker are the test's.
+    /// </summary>
+    [Fact]
+    public async Task Logout_RemovesWhatSkopeoStoredInTheRunFolder_AndLoginWritesWhereSkopeoReads()
+    {
+        Assert.True(ExternalTool.IsInstalled("skopeo"), "skopeo is not installed (scripts/test.sh installs it)");
+        var cli = _server.Cli("runfolder").Set("REGISTRY_AUTH_FILE", null).Set("DOCKER_CONFIG", null);
+        cli.ContainersRunDirectory = Berth.Cli.Cli.CliEnvironment.FromProcess().ContainersRunDirectory;
+        var runAuthFile = Path.Combine(cli.ContainersRunDirectory, "auth.json");
+        var (user, password) = _server.AdminCredentials();
+        Task<ExternalToolResult> Skopeo(params string[] arguments) => ExternalTool.RunAsync("env",
+            ["-u", "XDG_RUNTIME_DIR", "-u", "REGISTRY_AUTH_FILE", "-u", "DOCKER_CONFIG", $"HOME={cli.Home}", "skopeo", .. arguments], redact: [password]);
+        try
+        {
+            var skopeoLogin = await Skopeo("login", "--tls-verify=false", "-u", user, "-p", password, _server.Address);
+            Assert.True(skopeoLogin.ExitCode == 0, skopeoLogin.Describe());
+            Assert.NotNull(JsonNode.Parse(File.ReadAllText(runAuthFile))!["auths"]![_server.Address]);
+
+            var logout = await cli.RunAsync("acr", "logout", "-n", _server.Address);
+            Assert.True(logout.ExitCode == 0, logout.ToString());
+            Assert.DoesNotContain("Not logged in", logout.Error);
+            Assert.Null(JsonNode.Parse(File.ReadAllText(runAuthFile))!["auths"]?[_server.Address]);
+            Assert.NotEqual(0, (await Skopeo("login", "--get-login", _server.Address)).ExitCode);
+
+            var login = await cli.RunAsync("acr", "login", "-n", _server.Address, "-u", user, "-p", password);
+            Assert.True(login.ExitCode == 0, login.ToString());
+            var stored = await Skopeo("login", "--get-login", _server.Address);
+            Assert.True(stored.ExitCode == 0, stored.Describe());
+            Assert.Equal(user, stored.StandardOutput.Trim());
+            Assert.True(File.Exists(Path.Combine(cli.Home, ".docker", "config.json")));
+
+            Assert.Equal(0, (await cli.RunAsync("acr", "logout", "-n", _server.Address)).ExitCode);
+            Assert.NotEqual(0, (await Skopeo("login", "--get-login", _server.Address)).ExitCode);
+            Assert.False(JsonNode.Parse(File.ReadAllText(Path.Combine(cli.Home, ".docker", "config.json")))!["auths"]!.AsObject().ContainsKey(_server.Address));
+        }
+        finally
+        {
+            await Skopeo("logout", _server.Address);
         }
     }
 

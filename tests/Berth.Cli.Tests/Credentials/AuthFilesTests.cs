@@ -21,6 +21,7 @@ public sealed class AuthFilesTests : IDisposable
         GetVariable = n => variables.GetValueOrDefault(n),
         CurrentDirectory = "/",
         HomeDirectory = home,
+        ContainersRunDirectory = "/run/containers/1000",
     };
 
     [Fact]
@@ -96,11 +97,23 @@ public sealed class AuthFilesTests : IDisposable
     }
 
     [Fact]
-    public void Paths_FallBackToRuntimeDirThenHome()
+    public void Paths_FallBackToRuntimeDirThenTheRunFolder()
     {
         Assert.Equal("/run/user/1/containers/auth.json", AuthFiles.ContainersAuthPath(Environment(new() { ["XDG_RUNTIME_DIR"] = "/run/user/1" })));
         var home = Environment(new());
-        Assert.Equal("/home/u/.config/containers/auth.json", AuthFiles.ContainersAuthPath(home));
+        // skopeo and podman without XDG_RUNTIME_DIR (root outside a login session) write /run/containers/$UID/auth.json.
+        Assert.Equal("/run/containers/1000/auth.json", AuthFiles.ContainersAuthPath(home));
+        Assert.Equal("/home/u/.config/containers/auth.json", AuthFiles.ContainersConfigAuthPath(home));
         Assert.Equal("/home/u/.docker/config.json", AuthFiles.DockerConfigPath(home));
+        Assert.Equal("/x/containers/auth.json", AuthFiles.ContainersConfigAuthPath(Environment(new() { ["XDG_CONFIG_HOME"] = "/x" })));
+    }
+
+    [Fact]
+    public void AllPaths_ListEveryFileTheToolsRead_InTheirOrder()
+    {
+        var env = Environment(new() { ["DOCKER_CONFIG"] = "/d", ["REGISTRY_AUTH_FILE"] = "/r/auth.json", ["XDG_RUNTIME_DIR"] = "/run/user/1" });
+        Assert.Equal(["/r/auth.json", "/run/user/1/containers/auth.json", "/run/containers/1000/auth.json", "/home/u/.config/containers/auth.json", "/d/config.json"],
+            AuthFiles.AllPaths(env));
+        Assert.Equal(["/run/containers/1000/auth.json", "/home/u/.config/containers/auth.json", "/home/u/.docker/config.json"], AuthFiles.AllPaths(Environment(new())));
     }
 }

@@ -23,12 +23,16 @@ public sealed class CliRun
         // Never the developer's files: every lookup of the auth files lands in the test folder.
         Set("DOCKER_CONFIG", Path.Combine(workingDirectory, "docker"));
         Set("REGISTRY_AUTH_FILE", Path.Combine(workingDirectory, "containers", "auth.json"));
+        ContainersRunDirectory = Path.Combine(workingDirectory, "run", "containers");
     }
 
     public string WorkingDirectory { get; }
     public string Home { get; }
 
     public Func<HttpMessageHandler>? Handler { get; set; }
+
+    /// <summary>Stands for <c>/run/containers/$UID</c>; a scratch folder unless a test works with the machine's own.</summary>
+    public string ContainersRunDirectory { get; set; }
 
     public CliRun Set(string name, string? value)
     {
@@ -50,13 +54,14 @@ public sealed class CliRun
             GetVariable = Get,
             CurrentDirectory = WorkingDirectory,
             HomeDirectory = Home,
+            ContainersRunDirectory = ContainersRunDirectory,
         };
         if (Handler is not null)
         {
             environment = new CliEnvironment
             {
                 Out = output, Error = error, Interactive = false, GetVariable = Get, CurrentDirectory = WorkingDirectory, HomeDirectory = Home,
-                CreateHandler = Handler,
+                ContainersRunDirectory = ContainersRunDirectory, CreateHandler = Handler,
             };
         }
         var exit = await BerthCli.RunAsync(args, environment);
