@@ -22,6 +22,23 @@ public sealed class CliException : Exception
 
     public static CliException Usage(string message) => new(message, exitCode: UsageExitCode);
 
+    /// <summary>
+    /// An exception and every inner exception in one line, outermost first, each message once: .NET's network errors
+    /// put the cause (an untrusted certificate, a refused connection, an unknown host) in an inner exception behind
+    /// "see inner exception".
+    /// </summary>
+    public static string Causes(Exception error)
+    {
+        var parts = new List<string>();
+        for (var current = error; current is not null; current = current.InnerException)
+        {
+            var message = current.Message.ReplaceLineEndings(" ").Replace(", see inner exception", "", StringComparison.OrdinalIgnoreCase)
+                .Replace("See the inner exception for details", "", StringComparison.OrdinalIgnoreCase).Trim().TrimEnd('.').Trim();
+            if (message.Length > 0 && !parts.Any(p => p.Contains(message, StringComparison.Ordinal))) parts.Add(message);
+        }
+        return parts.Count == 0 ? error.GetType().Name : string.Join(": ", parts);
+    }
+
     public string ErrorLine
     {
         get

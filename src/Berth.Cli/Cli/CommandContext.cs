@@ -38,7 +38,7 @@ public sealed class CommandContext : IDisposable
 
     public bool Given(Option option) => ParseResult.GetResult(option) is { Implicit: false };
 
-    public HttpClient Http => _http ??= new HttpClient(Environment.CreateHandler(), disposeHandler: true) { Timeout = TimeSpan.FromSeconds(100) };
+    public HttpClient Http => _http ??= new HttpClient(LocalCaTrust.Apply(Environment.CreateHandler(), this), disposeHandler: true) { Timeout = TimeSpan.FromSeconds(100) };
 
     public ManagementClient Management => _management ??= new ManagementClient(this);
 

@@ -45,7 +45,7 @@ public static class HttpLog
         }
         catch (HttpRequestException error)
         {
-            throw new CliException($"Cannot reach {request.RequestUri?.GetLeftPart(UriPartial.Authority)}: {error.Message}");
+            throw new CliException($"Cannot reach {request.RequestUri?.GetLeftPart(UriPartial.Authority)}: {CliException.Causes(error)}");
         }
         catch (TaskCanceledException) when (!context.CancellationToken.IsCancellationRequested)
         {

@@ -55,7 +55,7 @@ public sealed class CommandBuilder
             }
             catch (Exception error) when (error is not OutOfMemoryException)
             {
-                _environment.Error.WriteLine($"ERROR: The command failed with an unexpected error: {error.GetType().Name}: {error.Message.ReplaceLineEndings(" ")}");
+                _environment.Error.WriteLine($"ERROR: The command failed with an unexpected error: {error.GetType().Name}: {CliException.Causes(error)}");
                 if (context.Debug)
                 {
                     _environment.Error.WriteLine(error.ToString());

@@ -192,6 +192,13 @@ public static class ServerLocator
         }
     }
 
+    /// <summary>The data folder's endpoint.json, or null when it is missing or unreadable.</summary>
+    public static JsonNode? ReadEndpointFileOrNull(string dataFolder)
+    {
+        var path = Path.Combine(dataFolder, "management", "endpoint.json");
+        return File.Exists(path) ? TryReadJson(path) : null;
+    }
+
     private static JsonNode? TryReadJson(string path)
     {
         try
