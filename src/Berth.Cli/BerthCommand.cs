@@ -48,11 +48,24 @@ internal static class BerthCommand
             await app.RunAsync();
             return 0;
         }
+        catch (IOException error) when (error.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            Console.Error.WriteLine($"berth: cannot start: {AddressInUse(error)}");
+            return 1;
+        }
         catch (Exception error) when (error is InvalidOperationException or ProviderUnavailableException)
         {
             Console.Error.WriteLine($"berth: cannot start: {error.Message}");
             return 1;
         }
+    }
+
+    /// <summary>Kestrel says "Failed to bind to address http://127.0.0.1:5000: address already in use."; the user needs the address and what to do.</summary>
+    internal static string AddressInUse(IOException error)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(error.Message, @"address (\S+?):? address already in use", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+        var address = match.Success ? match.Groups[1].Value : "the listen address";
+        return $"{address} is already in use by another process: stop that process, or serve on another port with --urls (for example --urls http://127.0.0.1:5001).";
     }
 
     /// <summary>Maps the friendly <c>--data</c> option onto the configuration key; everything else passes through to ASP.NET Core.</summary>

@@ -66,6 +66,10 @@ public static class BerthApp
 
         // Berth writes one line per request itself; ASP.NET Core's own per-request lines would double them.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // A failed start is reported once, as one line, by whoever runs the app (berth serve); the host's own
+        // "Hosting failed to start" error would repeat it with a stack trace. A failing background service still
+        // shows: the host logs it as critical when it stops.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Services.AddBerthRegistry(builder.Configuration);
 
         var app = builder.Build();

@@ -20,7 +20,9 @@ public static class AccessStep
         var result = await RequestAuthentication.AuthenticateOrNullAsync(context, registry);
         if (result is null)
         {
-            await Challenges.WriteAsync(context, registry.LoginServer, required, insufficientScope: false, NotPublicMessageOrNull(registry, required));
+            var message = NotPublicMessageOrNull(registry, required)
+                ?? (!registry.AnonymousPullEnabled && Challenges.IsPullOnly(required) ? Challenges.AnonymousPullDisabled(registry.Name, context.Request.Host) : null);
+            await Challenges.WriteAsync(context, registry.LoginServer, required, insufficientScope: false, message);
             return false;
         }
         if (result.Principal is not { } principal)

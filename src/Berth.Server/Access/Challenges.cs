@@ -9,6 +9,19 @@ public static class Challenges
 {
     public const string AuthenticationRequired = "authentication required, visit https://aka.ms/acr/authorization for more information.";
 
+    /// <summary>
+    /// A request without credentials on a registry whose anonymous pull is off: ACR's code and text, after what the
+    /// client cannot see otherwise (skopeo shows ACR's text alone as "invalid username/password") — that the registry
+    /// is private, and how to log in. <paramref name="host"/> is what the client dialed, so the podman line is its own.
+    /// </summary>
+    public static string AnonymousPullDisabled(string registryName, HostString host) =>
+        $"anonymous pull is disabled on registry {registryName}: log in first (berth acr login -n {registryName}, or podman login {host}). " + AuthenticationRequired;
+
+    /// <summary>Whether <paramref name="required"/> asks only for what anonymous pull would grant (pull, metadata_read, the catalog).</summary>
+    public static bool IsPullOnly(IReadOnlyList<AccessScope> required) =>
+        required.Count > 0 && required.All(scope => scope.Type == ScopeNames.Registry && scope.Name == ScopeNames.Catalog
+            || scope.Type == ScopeNames.Repository && scope.Actions.All(a => a is ScopeNames.Pull or ScopeNames.MetadataRead));
+
     private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>

@@ -139,7 +139,7 @@ public static class TokenEndpoints
         if (result.Principal is not { } principal)
         {
             var message = result.Failure == AuthenticationFailure.AnonymousPullDisabled
-                ? Challenges.AuthenticationRequired
+                ? Challenges.AnonymousPullDisabled(registry.Name, context.Request.Host)
                 : RequestAuthentication.RejectedMessage(registry, result);
             await Challenges.WriteUnauthorizedBodyAsync(context, message);
             return;

@@ -73,6 +73,8 @@ public sealed class AnonymousPullClientTests(UnthrottledBerthTestServer server) 
         await server.SetAnonymousPullAsync(false);
         var refused = await InspectAnonymouslyAsync("public/toggle:1");
         Assert.NotEqual(0, refused.ExitCode);
+        // skopeo prints the token service's message: ACR's text, after what is wrong and how to log in.
+        Assert.Contains($"anonymous pull is disabled on registry {server.RegistryName}: log in first (berth acr login -n {server.RegistryName}, or podman login {server.Host})", refused.Output);
         Assert.Contains("authentication required", refused.Output);
 
         await server.SetAnonymousPullAsync(true);

@@ -171,6 +171,11 @@ public abstract class AuthorizationMatrixCells<TFixture>(TFixture fixture) : ICl
                 Assert.Contains($"logout {fixture.Server.LoginServer}", message);
             else if (identity.IsAnonymous && endpoint.RequiredActions.Length > 0 && fixture.PublicRepositories is not null && !fixture.IsPublic(repository))
                 Assert.True(message.StartsWith($"repository \"{repository}\" is not public") && message.EndsWith(Challenges.AuthenticationRequired), message);
+            // No credentials on a private registry, for what anonymous pull would grant: it says anonymous pull is off and how to log in.
+            else if (identity.Kind == CallerKind.NoCredentials && fixture.PublicRepositories is null
+                && (endpoint.NeedsCatalog || endpoint.RequiredActions.Length > 0 && endpoint.RequiredActions.All(a => a is "pull" or "metadata_read")))
+                Assert.Equal($"anonymous pull is disabled on registry {fixture.Server.RegistryName}: log in first (berth acr login -n {fixture.Server.RegistryName}, " +
+                    $"or podman login {fixture.Server.Host}). {Challenges.AuthenticationRequired}", message);
             else
                 Assert.Equal(Challenges.AuthenticationRequired, message);
             var detail = error.GetProperty("detail");
