@@ -14,6 +14,9 @@ public sealed class CliEnvironment
     /// <summary>Whether confirmation prompts can be answered; without a terminal, destructive commands need --yes.</summary>
     public bool Interactive { get; init; }
 
+    /// <summary>Whether stderr is a terminal: progress is drawn there, and written as plain lines otherwise.</summary>
+    public bool ErrorIsTerminal { get; init; }
+
     public required Func<string, string?> GetVariable { get; init; }
     public required string CurrentDirectory { get; init; }
     public required string HomeDirectory { get; init; }
@@ -46,6 +49,7 @@ public sealed class CliEnvironment
         Error = Console.Error,
         In = Console.In,
         Interactive = !Console.IsInputRedirected,
+        ErrorIsTerminal = !Console.IsErrorRedirected,
         GetVariable = Environment.GetEnvironmentVariable,
         CurrentDirectory = Directory.GetCurrentDirectory(),
         HomeDirectory = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile),

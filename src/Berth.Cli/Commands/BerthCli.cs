@@ -24,12 +24,14 @@ public static class BerthCli
             "  berth acr ...                                                                    manage it as 'az acr' does");
         root.Subcommands.Add(acr);
         foreach (var command in MaintenanceCommands.Build(builder)) root.Subcommands.Add(command);
+        root.Subcommands.Add(ConfigCommands.Build(builder));
         // Listed for help only: BerthCommand runs 'serve' before this parser sees it, so ASP.NET Core keys pass through untouched.
         root.Subcommands.Add(new Command("serve", "Run the Berth server (--data <folder>, --urls <urls>, any --Key=value for ASP.NET Core configuration)."));
         foreach (var option in globals.All)
         {
             acr.Options.Add(option);
         }
+        CommandExamples.Apply(root);
         return root;
     }
 

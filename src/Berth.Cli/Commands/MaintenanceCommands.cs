@@ -25,8 +25,18 @@ public static class MaintenanceCommands
                     ? $"subscriptions/{await management.GetSubscriptionIdAsync()}/providers/Microsoft.ContainerRegistry/garbageCollect"
                     : $"{await management.RegistryPathAsync(registry, context.Get(group))}/garbageCollect";
                 if (context.Get(dryRun)) path += "?dryRun=true";
-                var report = await management.SendAsync(HttpMethod.Post, path, ManagementClient.RegistryApiVersion);
+                var scope = registry is null ? "every registry" : $"registry {registry}";
+                var report = await new WorkProgress(context, "berth gc").StepAsync(
+                    $"{(context.Get(dryRun) ? "finding what garbage collection would remove" : "collecting garbage")} in {scope} on {management.Connection.Endpoint.Authority}",
+                    () => management.SendAsync(HttpMethod.Post, path, ManagementClient.RegistryApiVersion));
                 context.Emit(report);
+                if (report?["heldByGracePeriod"] is JsonObject held)
+                {
+                    // Content just deleted or pushed stays until the grace period ends; without this line "would remove 0" looks like a bug.
+                    context.Environment.Error.WriteLine(
+                        $"berth gc: the grace period ({held["gracePeriod"]}) holds back {held["manifests"]} manifest(s), {held["blobLinks"]} blob link(s) and " +
+                        $"{held["blobs"]} blob(s) ({held["blobBytes"]} bytes) until {held["until"]}; a run after that removes them unless something uses them again.");
+                }
             });
     }
 
@@ -39,7 +49,9 @@ public static class MaintenanceCommands
                 var management = context.Management;
                 var path = $"subscriptions/{await management.GetSubscriptionIdAsync()}/providers/Microsoft.ContainerRegistry/checkIntegrity";
                 if (context.Get(quarantine)) path += "?quarantine=true";
-                var report = await management.SendAsync(HttpMethod.Post, path, ManagementClient.RegistryApiVersion);
+                var report = await new WorkProgress(context, "berth fsck").StepAsync(
+                    $"re-hashing every blob and manifest on {management.Connection.Endpoint.Authority}{(context.Get(quarantine) ? " (moving corrupt files to quarantine)" : "")}",
+                    () => management.SendAsync(HttpMethod.Post, path, ManagementClient.RegistryApiVersion));
                 context.Emit(report);
                 var problems = report?["problems"]?.AsArray().Count ?? 0;
                 if (problems > 0)

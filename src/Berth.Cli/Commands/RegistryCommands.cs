@@ -24,6 +24,16 @@ public static class RegistryCommands
         yield return builder.Group("credential", "Manage login credentials for the registry's admin user.", CredentialShow(builder), CredentialRenew(builder));
     }
 
+    /// <summary>
+    /// Where a registry goes when <c>-g</c> is not given, as az's <c>defaults.group</c>: berth config's
+    /// <c>defaults.group</c>, else the resource group the server puts its default registry in (its endpoint.json), so a
+    /// single-machine user never has to invent one.
+    /// </summary>
+    public static string DefaultResourceGroup(CommandContext context) =>
+        UserConfig.Get(context.Environment, UserConfig.DefaultGroup)
+        ?? ServerLocator.FirstString(ServerLocator.ReadEndpointFileOrNull(ServerLocator.DataFolder(context)), "resourceGroup")
+        ?? throw CliException.Usage($"the following arguments are required: --resource-group/-g (or set a default: berth config set {UserConfig.DefaultGroup}=<group>)");
+
     public static Option<string> RegistryName(string description = "The name of the container registry.") =>
         Required("--name", description, "-n");
 
@@ -46,7 +56,7 @@ public static class RegistryCommands
     private static Command Create(CommandBuilder builder)
     {
         var name = RegistryName("The name of the container registry. It should be specified in lower case.");
-        var group = Required("--resource-group", "Name of resource group.", "-g");
+        var group = Optional("--resource-group", $"Name of resource group. Default: berth config's {UserConfig.DefaultGroup}, else the server's default resource group.", "-g");
         var sku = Choice("--sku", "The SKU of the container registry.", Skus);
         sku.Required = true;
         var location = Optional("--location", "Location. Default: the resource group's location.", "-l");
@@ -59,7 +69,7 @@ public static class RegistryCommands
             {
                 var management = context.Management;
                 var registry = context.Get(name)!;
-                var resourceGroup = context.Get(group)!;
+                var resourceGroup = context.Get(group) ?? DefaultResourceGroup(context);
                 var subscription = await management.GetSubscriptionIdAsync();
                 var where = context.Get(location) ?? await ResourceGroupLocationAsync(context, subscription, resourceGroup);
                 var properties = new JsonObject

@@ -88,6 +88,17 @@ public sealed partial class GarbageCollector(
         private readonly List<CollectedUpload> _uploads = [];
         private int _manifestCount, _linkCount, _blobCount, _uploadCount;
         private long _blobBytes, _uploadBytes;
+        private int _heldManifests, _heldLinks, _heldBlobs;
+        private long _heldBlobBytes;
+        private DateTimeOffset _heldUntil = DateTimeOffset.MinValue;
+
+        /// <summary>Garbage spared only because it is younger than the grace period: counted, with when it stops being protected.</summary>
+        private void Hold(DateTimeOffset createdAt, ref int count)
+        {
+            count++;
+            var until = createdAt + owner._options.GracePeriod;
+            if (until > _heldUntil) _heldUntil = until;
+        }
 
         /// <summary>In a dry run nothing is deleted, so the byte sweep must know which links the run would have removed.</summary>
         private readonly HashSet<(string Registry, string Repository, Digest Digest)> _linksGone = [];
@@ -108,6 +119,13 @@ public sealed partial class GarbageCollector(
         {
             var content = await owner._metadata.GetRepositoryContentAsync(repository, cancellationToken);
             var live = Mark(content.Manifests, owner._options.DeleteUntaggedManifests, _cutoff);
+            if (owner._options.DeleteUntaggedManifests)
+            {
+                // What reachability alone would leave: the difference is what the grace period spares.
+                var reachable = Mark(content.Manifests, deleteUntagged: true, DateTimeOffset.MaxValue);
+                foreach (var manifest in content.Manifests.Where(m => live.Contains(m.Digest) && !reachable.Contains(m.Digest)))
+                    Hold(manifest.CreatedAt, ref _heldManifests);
+            }
 
             // Sweep manifests. An index must go before its children and a subject before its referrers (the store refuses
             // otherwise), so repeat passes until one removes nothing.
@@ -130,7 +148,12 @@ public sealed partial class GarbageCollector(
             var referenced = content.Manifests.Where(m => !removed.Contains(m.Digest)).SelectMany(m => m.BlobReferences).ToHashSet();
             foreach (var link in content.BlobLinks)
             {
-                if (referenced.Contains(link.Digest) || link.CreatedAt >= _cutoff) continue;
+                if (referenced.Contains(link.Digest)) continue;
+                if (link.CreatedAt >= _cutoff)
+                {
+                    Hold(link.CreatedAt, ref _heldLinks);
+                    continue;
+                }
                 if (!dryRun && !await owner._metadata.DeleteBlobLinkIfUnreferencedAsync(repository, link.Digest, _cutoff, cancellationToken)) continue;
                 _linkCount++;
                 _linksGone.Add((repository.Registry, repository.Name, link.Digest));
@@ -141,13 +164,32 @@ public sealed partial class GarbageCollector(
         public async Task CollectBlobsAsync(CancellationToken cancellationToken)
         {
             var batch = new List<StoredBlobInfo>(PageSize);
+            var young = new List<StoredBlobInfo>(PageSize);
             await foreach (var blob in owner._blobs.ListBlobsAsync(cancellationToken))
             {
-                if (blob.Digest is null || blob.LastModified >= _cutoff) continue; // misplaced files are fsck's business
-                batch.Add(blob);
+                if (blob.Digest is null) continue; // misplaced files are fsck's business
+                var into = blob.LastModified >= _cutoff ? young : batch;
+                into.Add(blob);
                 if (batch.Count == PageSize) await SweepBlobsAsync(batch, cancellationToken);
+                if (young.Count == PageSize) await CountHeldBlobsAsync(young, cancellationToken);
             }
             await SweepBlobsAsync(batch, cancellationToken);
+            await CountHeldBlobsAsync(young, cancellationToken);
+        }
+
+        /// <summary>Blobs too young to delete: those no repository links are garbage the grace period holds back.</summary>
+        private async Task CountHeldBlobsAsync(List<StoredBlobInfo> young, CancellationToken cancellationToken)
+        {
+            if (young.Count == 0) return;
+            var linked = (await owner._metadata.FindLinkedBlobsAsync(young.Select(b => b.Digest!.Value).ToList(), cancellationToken)).ToHashSet();
+            foreach (var blob in young)
+            {
+                var digest = blob.Digest!.Value;
+                if (linked.Contains(digest) && !(dryRun && await OnlyLinksThisRunRemovesAsync(digest, cancellationToken))) continue;
+                Hold(blob.LastModified, ref _heldBlobs);
+                _heldBlobBytes += blob.Size;
+            }
+            young.Clear();
         }
 
         private async Task SweepBlobsAsync(List<StoredBlobInfo> batch, CancellationToken cancellationToken)
@@ -229,7 +271,11 @@ public sealed partial class GarbageCollector(
         public GarbageCollectionReport Report(string? registry) => new(
             dryRun, registry, startedAt, Stopwatch.GetElapsedTime(_started).TotalSeconds,
             _manifestCount, _linkCount, _blobCount, _blobBytes, _uploadCount, _uploadBytes,
-            _manifests, _links, _blobs, _uploads);
+            _manifests, _links, _blobs, _uploads)
+        {
+            HeldByGracePeriod = _heldManifests + _heldLinks + _heldBlobs == 0 ? null
+                : new GracePeriodHold(_heldManifests, _heldLinks, _heldBlobs, _heldBlobBytes, _heldUntil, owner._options.GracePeriod),
+        };
     }
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Garbage collection {Summary}")]
