@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json.Nodes;
 using Berth.Cli.Cli;
 using Berth.Cli.Commands;
@@ -25,7 +26,7 @@ public sealed class FirstRunTests(LiveServer server) : IClassFixture<LiveServer>
         {
             var help = await cli.RunAsync([.. path.Split(' '), "--help"]);
             Assert.True(help.ExitCode == 0, $"{path}: {help}");
-            Assert.Contains("\nExamples\n", help.Out.ReplaceLineEndings("\n"));
+            Assert.Matches(new System.Text.RegularExpressions.Regex(@"^\s*Examples\s*$", System.Text.RegularExpressions.RegexOptions.Multiline), help.Out);
             var examples = Assert.Contains(path, CommandExamples.ByCommand);
             foreach (var (title, line) in examples)
             {
