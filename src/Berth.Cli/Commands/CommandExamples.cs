@@ -37,29 +37,29 @@ public static class CommandExamples
         ["acr check-access"] =
         [
             ("What may a caller without credentials do on a repository?", "berth acr check-access -n myregistry --repository public/base --anonymous"),
-            ("What may the token 'ci' do there, and which scope-map line grants it?", "berth acr check-access -n myregistry --repository team/app --token ci"),
+            ("What may the token 'cireader' do there, and which scope-map line grants it?", "berth acr check-access -n myregistry --repository team/app --token cireader"),
         ],
         ["acr credential show"] = [("Show the admin user's name and passwords.", "berth acr credential show -n myregistry")],
         ["acr credential renew"] = [("Replace the admin user's second password.", "berth acr credential renew -n myregistry --password-name password2")],
         ["acr token create"] =
         [
-            ("Create a token that may pull and read one repository, with a scope map of its own.", "berth acr token create -n ci -r myregistry --repository samples/hello content/read metadata/read"),
+            ("Create a token that may pull and read one repository, with a scope map of its own.", "berth acr token create -n cireader -r myregistry --repository samples/hello content/read metadata/read"),
             ("Create a token for an existing scope map, without passwords yet.", "berth acr token create -n reader -r myregistry --scope-map _repositories_pull --no-passwords"),
         ],
         ["acr token update"] =
         [
-            ("Disable a token.", "berth acr token update -n ci -r myregistry --status disabled"),
-            ("Bind a token to another scope map.", "berth acr token update -n ci -r myregistry --scope-map _repositories_pull"),
+            ("Disable a token.", "berth acr token update -n cireader -r myregistry --status disabled"),
+            ("Bind a token to another scope map.", "berth acr token update -n cireader -r myregistry --scope-map _repositories_pull"),
         ],
-        ["acr token show"] = [("Show a token.", "berth acr token show -n ci -r myregistry")],
+        ["acr token show"] = [("Show a token.", "berth acr token show -n cireader -r myregistry")],
         ["acr token list"] = [("List a registry's tokens, as a table.", "berth acr token list -r myregistry -o table")],
-        ["acr token delete"] = [("Delete a token without a prompt.", "berth acr token delete -n ci -r myregistry --yes")],
+        ["acr token delete"] = [("Delete a token without a prompt.", "berth acr token delete -n cireader -r myregistry --yes")],
         ["acr token credential generate"] =
         [
-            ("Generate both passwords of a token, valid for 30 days.", "berth acr token credential generate -n ci -r myregistry --expiration-in-days 30"),
-            ("Replace password2 only.", "berth acr token credential generate -n ci -r myregistry --password2"),
+            ("Generate both passwords of a token, valid for 30 days.", "berth acr token credential generate -n cireader -r myregistry --expiration-in-days 30"),
+            ("Replace password2 only.", "berth acr token credential generate -n cireader -r myregistry --password2"),
         ],
-        ["acr token credential delete"] = [("Delete a token's password1.", "berth acr token credential delete -n ci -r myregistry --password1")],
+        ["acr token credential delete"] = [("Delete a token's password1.", "berth acr token credential delete -n cireader -r myregistry --password1")],
         ["acr scope-map create"] =
         [
             ("Create a scope map that lets its tokens push and pull one repository.", "berth acr scope-map create -n pushers -r myregistry --repository samples/hello content/write content/read --description \"push samples/hello\""),

@@ -52,7 +52,7 @@ public sealed class ReadmeQuickStartTests : IDisposable
         Assert.Contains("Login Succeeded!", lines);
         Assert.Contains("false", lines); // berth acr show --query anonymousPullEnabled, after switching it off
         Assert.Contains("\"Digest\": \"sha256:", result.StandardOutput); // the anonymous skopeo inspect
-        Assert.Contains("\"name\": \"ci\"", result.StandardOutput); // the token
+        Assert.Contains("\"name\": \"cireader\"", result.StandardOutput); // the token
         // What the block pushed is there, and private again.
         using var anonymous = new HttpClient();
         using var refused = await anonymous.GetAsync(new Uri(server.BaseAddress, "v2/samples/hello/tags/list"));
