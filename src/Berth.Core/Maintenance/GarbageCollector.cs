@@ -180,26 +180,33 @@ public sealed partial class GarbageCollector(
         /// <summary>Blobs too young to delete: those no repository links are garbage the grace period holds back.</summary>
         private async Task CountHeldBlobsAsync(List<StoredBlobInfo> young, CancellationToken cancellationToken)
         {
-            if (young.Count == 0) return;
-            var linked = (await owner._metadata.FindLinkedBlobsAsync(young.Select(b => b.Digest!.Value).ToList(), cancellationToken)).ToHashSet();
-            foreach (var blob in young)
+            foreach (var blob in await UnlinkedAsync(young, cancellationToken))
             {
-                var digest = blob.Digest!.Value;
-                if (linked.Contains(digest) && !(dryRun && await OnlyLinksThisRunRemovesAsync(digest, cancellationToken))) continue;
                 Hold(blob.LastModified, ref _heldBlobs);
                 _heldBlobBytes += blob.Size;
             }
             young.Clear();
         }
 
-        private async Task SweepBlobsAsync(List<StoredBlobInfo> batch, CancellationToken cancellationToken)
+        /// <summary>The blobs of <paramref name="batch"/> no repository links (in a dry run, none but links this run would remove).</summary>
+        private async Task<List<StoredBlobInfo>> UnlinkedAsync(List<StoredBlobInfo> batch, CancellationToken cancellationToken)
         {
-            if (batch.Count == 0) return;
+            var unlinked = new List<StoredBlobInfo>();
+            if (batch.Count == 0) return unlinked;
             var linked = (await owner._metadata.FindLinkedBlobsAsync(batch.Select(b => b.Digest!.Value).ToList(), cancellationToken)).ToHashSet();
             foreach (var blob in batch)
             {
                 var digest = blob.Digest!.Value;
-                if (linked.Contains(digest) && !(dryRun && await OnlyLinksThisRunRemovesAsync(digest, cancellationToken))) continue;
+                if (!linked.Contains(digest) || (dryRun && await OnlyLinksThisRunRemovesAsync(digest, cancellationToken))) unlinked.Add(blob);
+            }
+            return unlinked;
+        }
+
+        private async Task SweepBlobsAsync(List<StoredBlobInfo> batch, CancellationToken cancellationToken)
+        {
+            foreach (var blob in await UnlinkedAsync(batch, cancellationToken))
+            {
+                var digest = blob.Digest!.Value;
                 // Deleting bytes re-checks the links first: a mount or push may have linked the blob since the batch query.
                 // A link written after this check is safe too: every link is followed by a refresh of the blob
                 // (BlobLinking), so the conditional delete below either keeps the blob or happened first, and then the

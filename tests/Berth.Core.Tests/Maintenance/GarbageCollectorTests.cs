@@ -173,6 +173,14 @@ public sealed class GarbageCollectorTests(ITestOutputHelper output)
         Assert.True(await f.BlobBytesExistAsync(g.CrashedBlob));
         // Uploads expire on their own clock (90 minutes here): not yet.
         Assert.NotNull(await f.Metadata.GetUploadOrNullAsync(g.ExpiredUpload, default));
+
+        // The report says what the grace period holds back, and until when: the two unreferenced manifests (their blobs
+        // stay referenced while they stay), the links nothing references, and the bytes nothing links.
+        var held = Assert.IsType<GracePeriodHold>(report.HeldByGracePeriod);
+        Assert.Equal((2, 2, 1, (long)g.CrashedBlobSize), (held.Manifests, held.BlobLinks, held.Blobs, held.BlobBytes));
+        Assert.Equal(TimeSpan.FromHours(1), held.GracePeriod);
+        Assert.InRange(held.Until, f.Time.GetUtcNow(), f.Time.GetUtcNow() + TimeSpan.FromMinutes(1));
+        Assert.Contains($"the grace period (01:00:00) holds back 2 manifest(s), 2 blob link(s) and 1 blob(s) ({g.CrashedBlobSize} bytes) until {held.Until:yyyy-MM-ddTHH:mm:ssZ}", report.Summary);
     }
 
     [Fact]
