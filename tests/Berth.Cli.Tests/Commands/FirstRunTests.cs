@@ -91,6 +91,17 @@ public sealed class FirstRunTests(LiveServer server) : IClassFixture<LiveServer>
     }
 
     [Fact]
+    public async Task PlainHttpStart_SaysInOneLineHowToEnableHttps_InsteadOfAzureCliSetupLines()
+    {
+        // Logged once the server listens, beside the requests the fixture waits for.
+        for (var waited = 0; waited < 300 && !server.Output.Contains("need HTTPS", StringComparison.Ordinal); waited++) await Task.Delay(100);
+        Assert.Contains(Berth.Server.Management.SignIn.AzureCliSetup.PlainHttpLine, server.Output);
+        Assert.Single(server.Output.Split('\n'), l => l.Contains("need HTTPS", StringComparison.Ordinal));
+        Assert.DoesNotContain("az cloud register", server.Output);
+        Assert.False(File.Exists(Path.Combine(server.DataDirectory, "management", "az-setup.txt")));
+    }
+
+    [Fact]
     public async Task Fsck_NotOnATerminal_WritesPlainProgressLines()
     {
         var result = await server.Cli("fsck").RunAsync("fsck");
