@@ -42,11 +42,7 @@ public sealed class PublishedBinaryTests(PublishedBinaryServer server) : IClassF
         var output = _work.Combine("output");
         var payload = _work.Combine("payload.bin");
         await File.WriteAllBytesAsync(payload, RandomNumberGenerator.GetBytes(1024 * 1024 + 5));
-        (await ExternalTool.RunAsync("umoci", ["init", "--layout", input])).EnsureSuccess();
-        (await ExternalTool.RunAsync("umoci", ["new", "--image", $"{input}:v1"])).EnsureSuccess();
-        (await ExternalTool.RunAsync("umoci", ["insert", "--image", $"{input}:v1", payload, "/data/payload.bin"])).EnsureSuccess();
-        (await ExternalTool.RunAsync("umoci", ["gc", "--layout", input])).EnsureSuccess();
-        var pushedDigest = OciLayout.FindReference(input, "v1")["digest"]!.GetValue<string>();
+        var pushedDigest = await UmociImage.CreateAsync(input, "v1", payload);
 
         var destination = _tools.RegistryReference("published/app", "v1");
         (await _tools.SkopeoCopyAsync($"oci:{input}:v1", destination)).EnsureSuccess();
