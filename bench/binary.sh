@@ -35,6 +35,7 @@ PID=""
 cleanup() {
   [[ -n "$PID" ]] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
   rm -rf "$WORK"
+  [[ -n "${RESULTS:-}" ]] && rm -f "$RESULTS.tmp"  # a run that stopped part-way leaves no half table
 }
 trap cleanup EXIT
 
