@@ -83,7 +83,8 @@ trap 'rm -f "$measurements" "$test_log"' EXIT
 # node_modules is never committed.
 while IFS= read -r lock; do
   node_dir="$(dirname "$lock")"
-  if [[ ! -d "$node_dir/node_modules" ]]; then
+  # Also when the lock changed since the last install (npm writes node_modules/.package-lock.json on each install).
+  if [[ ! -d "$node_dir/node_modules" || "$lock" -nt "$node_dir/node_modules/.package-lock.json" ]]; then
     echo "==> npm ci in ${node_dir#"$repo_root"/}"
     (cd "$node_dir" && npm ci --no-audit --no-fund)
   fi

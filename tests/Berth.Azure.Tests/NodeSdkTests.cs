@@ -14,6 +14,8 @@ namespace Berth.Azure.Tests;
 /// process over HTTPS, trusting Berth's CA through <c>NODE_EXTRA_CA_CERTS</c>: node/sdk-test.js lists repositories
 /// and tags and downloads a manifest and a blob anonymously while anonymous pull is on, is refused with 401 once it is
 /// off, and does the same with a credential (owner service principal → /oauth2/exchange → refresh token).
+/// node/arm-sdk-test.js drives the management SDK (<c>@azure/arm-containerregistry</c>) signed in with
+/// <c>@azure/identity</c>'s ClientSecretCredential at Berth's ADFS authority, as a user's program would.
 /// </summary>
 public sealed class NodeSdkTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -70,6 +72,66 @@ public sealed class NodeSdkTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains("POST /oauth2/exchange", _server.Output);
     }
 
+    [Fact]
+    public async Task Management_sdk_signs_in_with_ClientSecretCredential_and_drives_registry_scope_maps_and_tokens()
+    {
+        // MSAL reads the ADFS discovery document first and needs its jwks_uri to answer with the signing keys.
+        using (var client = _server.CreateClient())
+        {
+            using var discovery = JsonDocument.Parse(await client.GetStringAsync("adfs/.well-known/openid-configuration"));
+            var jwksUri = discovery.RootElement.GetProperty("jwks_uri").GetString();
+            Assert.Equal($"https://127.0.0.1:{_server.Port}/adfs/discovery/keys", jwksUri);
+            using var keys = JsonDocument.Parse(await client.GetStringAsync(jwksUri));
+            var key = Assert.Single(keys.RootElement.GetProperty("keys").EnumerateArray());
+            Assert.Equal("RSA", key.GetProperty("kty").GetString());
+            Assert.Equal("RS256", key.GetProperty("alg").GetString());
+            Assert.Equal("AQAB", key.GetProperty("e").GetString());
+            Assert.False(key.TryGetProperty("d", out _), "the JWKS must hold only the public key");
+            Assert.Equal(256, Convert.FromBase64String(Base64Padded(key.GetProperty("n").GetString()!)).Length); // RSA 2048
+        }
+
+        using var owner = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_server.DataDirectory, "management", "owner.json")));
+        var result = await ExternalTool.RunAsync("node", [Path.Combine(NodeFolder, "arm-sdk-test.js")], new Dictionary<string, string>
+        {
+            ["NODE_EXTRA_CA_CERTS"] = _server.CaCertificatePath,
+            ["BERTH_ENDPOINT"] = $"https://127.0.0.1:{_server.Port}",
+            ["BERTH_CLIENT_ID"] = _server.OwnerClientId,
+            ["BERTH_CLIENT_SECRET"] = _server.OwnerClientSecret,
+            ["BERTH_SUBSCRIPTION"] = owner.RootElement.GetProperty("subscriptionId").GetString()!,
+            ["BERTH_RESOURCE_GROUP"] = owner.RootElement.GetProperty("resourceGroup").GetString()!,
+            ["BERTH_REGISTRY"] = "myregistry",
+            ["BERTH_REPOSITORY"] = Repository,
+            ["HTTPS_PROXY"] = "",
+            ["HTTP_PROXY"] = "",
+        }, [_server.OwnerClientSecret], TimeSpan.FromMinutes(2), NodeFolder);
+        output.WriteLine(result.Describe());
+        Assert.True(result.ExitCode == 0, result.Describe());
+        var lines = result.StandardOutput;
+        Assert.Contains($"get: myregistry sku=Standard loginServer={_server.LoginServer} anonymousPullEnabled=false", lines);
+        Assert.Contains("update on: anonymousPullEnabled=true", lines);
+        Assert.Contains("anonymous token while on: 200", lines);
+        Assert.Contains("update off: anonymousPullEnabled=false", lines);
+        Assert.Contains("anonymous token while off: 401", lines);
+        Assert.Contains("get after: anonymousPullEnabled=false", lines);
+        Assert.Contains($"scope map: sdk-readers actions=repositories/{Repository}/content/read,repositories/{Repository}/metadata/read", lines);
+        Assert.Contains("scope maps listed: sdk-readers", lines);
+        Assert.Contains("token: sdk-reader status=enabled scopeMap=sdk-readers", lines);
+        Assert.Contains("""token pull: 200 ["pull"]""", lines);
+        Assert.Contains("""token push: 200 []""", lines);
+        Assert.Contains("token disabled: status=disabled", lines);
+        Assert.Contains("disabled token pull: 401 []", lines);
+        Assert.Contains("tokens after delete: []", lines);
+        // The SDK came through the standard sign-in: MSAL's discovery read, then the token endpoint.
+        Assert.Contains("GET /adfs/.well-known/openid-configuration", _server.Output);
+        Assert.Contains("POST /adfs/oauth2/token", _server.Output);
+    }
+
+    private static string Base64Padded(string base64Url)
+    {
+        var text = base64Url.Replace('-', '+').Replace('_', '/');
+        return text.PadRight(text.Length + (4 - text.Length % 4) % 4, '=');
+    }
+
     private async Task<ExternalToolResult> RunSdkAsync(string mode)
     {
         var result = await ExternalTool.RunAsync("node", [Path.Combine(NodeFolder, "sdk-test.js")], new Dictionary<string, string>
@@ -121,7 +183,9 @@ public sealed class NodeSdkTests(ITestOutputHelper output) : IAsyncLifetime
     /// <summary>npm ci from the committed package-lock.json when node_modules is missing (it is never committed).</summary>
     private static async Task EnsureNodeModulesAsync()
     {
-        if (File.Exists(Path.Combine(NodeFolder, "node_modules", "@azure", "container-registry", "package.json")))
+        if (File.Exists(Path.Combine(NodeFolder, "node_modules", "@azure", "container-registry", "package.json"))
+            && File.Exists(Path.Combine(NodeFolder, "node_modules", "@azure", "arm-containerregistry", "package.json"))
+            && File.Exists(Path.Combine(NodeFolder, "node_modules", "@azure", "identity", "package.json")))
             return;
         var install = await ExternalTool.RunAsync("npm", ["ci", "--no-audit", "--no-fund"], timeout: TimeSpan.FromMinutes(5), workingDirectory: NodeFolder);
         Assert.True(install.ExitCode == 0, install.Describe());

@@ -17,12 +17,7 @@ public sealed class SkopeoSingleImageTests(BerthServer server) : IClassFixture<B
         var payload = _work.Combine("payload.bin");
         await File.WriteAllBytesAsync(payload, RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 17));
 
-        (await ExternalTool.RunAsync("umoci", ["init", "--layout", input])).EnsureSuccess();
-        (await ExternalTool.RunAsync("umoci", ["new", "--image", $"{input}:v1"])).EnsureSuccess();
-        (await ExternalTool.RunAsync("umoci", ["insert", "--image", $"{input}:v1", payload, "/data/payload.bin"])).EnsureSuccess();
-        // umoci keeps the superseded manifest and config of `new`; drop them so the layout is exactly one image.
-        (await ExternalTool.RunAsync("umoci", ["gc", "--layout", input])).EnsureSuccess();
-        var pushedDigest = OciLayout.FindReference(input, "v1")["digest"]!.GetValue<string>();
+        var pushedDigest = await UmociImage.CreateAsync(input, "v1", payload);
 
         var destination = _tools.RegistryReference("e2e/single", "v1");
         (await _tools.SkopeoCopyAsync($"oci:{input}:v1", destination)).EnsureSuccess();

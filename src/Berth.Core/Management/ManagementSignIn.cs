@@ -1,5 +1,6 @@
 using Berth.Core.Identity.Credentials;
 using Berth.Core.Identity.Tokens;
+using System.Text.Json.Nodes;
 
 namespace Berth.Core.Management;
 
@@ -65,6 +66,9 @@ public sealed class ManagementSignIn(
     /// <summary>The owner principal, for sign-in paths that vouch for the caller by other means (a loopback managed-identity endpoint).</summary>
     public async Task<ServicePrincipal?> GetOwnerOrNullAsync(CancellationToken cancellationToken) =>
         (await store.ListAsync(cancellationToken)).FirstOrDefault(p => p.Role == ManagementRole.Owner);
+
+    /// <summary>The keys that verify this server's management tokens, as a JWKS document's <c>keys</c> entries.</summary>
+    public JsonObject PublicJsonWebKey() => tokens.PublicJsonWebKey();
 
     public IssuedToken IssueToken(ServicePrincipal principal, string audience) => tokens.Issue(principal, audience);
 

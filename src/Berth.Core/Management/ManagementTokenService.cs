@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Berth.Core.Identity.Credentials;
 using Berth.Core.Identity.Tokens;
 
@@ -26,6 +27,24 @@ public sealed class ManagementTokenService(TimeProvider time, IOptions<Managemen
         string.IsNullOrWhiteSpace(options.Value.KeyDirectory) ? options.Value.Directory : options.Value.KeyDirectory));
 
     public string KeyId => _key.Value.KeyId;
+
+    /// <summary>
+    /// The public half of the signing key as an RFC 7517 JSON Web Key (RSA, <c>use</c> sig, RS256), which the
+    /// sign-in's discovery document publishes: OIDC clients (MSAL) require a <c>jwks_uri</c> before they ask for a token.
+    /// </summary>
+    public JsonObject PublicJsonWebKey()
+    {
+        var parameters = _key.Value.Rsa.ExportParameters(includePrivateParameters: false);
+        return new JsonObject
+        {
+            ["kty"] = "RSA",
+            ["use"] = "sig",
+            ["alg"] = Algorithm,
+            ["kid"] = KeyId,
+            ["n"] = Base64Url.EncodeToString(parameters.Modulus),
+            ["e"] = Base64Url.EncodeToString(parameters.Exponent),
+        };
+    }
 
     public IssuedToken Issue(ServicePrincipal principal, string audience)
     {

@@ -11,7 +11,6 @@ public static class OperationsServiceExtensions
     /// </summary>
     public static IServiceCollection AddBerthOperations(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddMetrics();
         services.AddSingleton<BerthMetrics>();
         services.AddBerthMaintenance();
         services.AddOptions<GarbageCollectionOptions>().Bind(configuration.GetSection(GarbageCollectionOptions.Section)).ValidateOnStart();

@@ -30,12 +30,13 @@ public static partial class RequestLogging
             finally
             {
                 var status = FinalStatus.Of(context, threw);
+                var elapsed = Stopwatch.GetElapsedTime(started);
                 if (logger.IsEnabled(LogLevel.Information))
                 {
                     LogRequest(logger, context.Request.Method, context.Request.Path.Value ?? "", status,
-                        context.Response.ContentLength ?? -1, Stopwatch.GetElapsedTime(started).TotalMilliseconds, context.TraceIdentifier);
+                        context.Response.ContentLength ?? -1, elapsed.TotalMilliseconds, context.TraceIdentifier);
                 }
-                RequestMetrics.Record(metrics, context, status, counting.BytesRead);
+                RequestMetrics.Record(metrics, context, status, counting.BytesRead, elapsed.TotalSeconds);
             }
         });
     }

@@ -37,8 +37,18 @@ public class BerthServer : IAsyncLifetime, IRegistryEndpoint
 
     public virtual async Task InitializeAsync()
     {
-        _process = new BerthProcess(DataDirectory) { Arguments = [.. ExtraArguments] };
+        _process = new BerthProcess(DataDirectory) { Arguments = [.. ExtraArguments], Executable = await ExecutableAsync() };
         await _process.StartAsync();
+    }
+
+    /// <summary>A published <c>berth</c> executable to run instead of <c>dotnet berth.dll</c>; null for the latter.</summary>
+    protected virtual Task<string?> ExecutableAsync() => Task.FromResult<string?>(null);
+
+    /// <summary>Asks the server to stop as a service manager does (SIGTERM) and returns its exit code.</summary>
+    public async Task<int> StopAsync(TimeSpan timeout)
+    {
+        (await ExternalTool.RunAsync("kill", ["-TERM", ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)])).EnsureSuccess();
+        return await Process.WaitForExitAsync(timeout);
     }
 
     public virtual Task DisposeAsync()

@@ -117,6 +117,29 @@ public sealed class SignInTests(ManagementTestServer server) : IClassFixture<Man
     }
 
     [Fact]
+    public async Task DiscoveryKeys_VerifyTheManagementTokensSignature()
+    {
+        using var client = server.CreateClient();
+        using var document = JsonDocument.Parse(await client.GetStringAsync("/adfs/.well-known/openid-configuration"));
+        var jwksUri = document.RootElement.GetProperty("jwks_uri").GetString()!;
+        Assert.Equal(server.BaseAddress.ToString().TrimEnd('/') + "/adfs/discovery/keys", jwksUri);
+        using var keys = JsonDocument.Parse(await client.GetStringAsync(jwksUri));
+        var key = Assert.Single(keys.RootElement.GetProperty("keys").EnumerateArray());
+        Assert.False(key.TryGetProperty("d", out _)); // public half only
+
+        var token = Jwt.Parse(await server.GetManagementTokenAsync());
+        Assert.Equal(token.Header.GetProperty("kid").GetString(), key.GetProperty("kid").GetString());
+        using var rsa = System.Security.Cryptography.RSA.Create(new System.Security.Cryptography.RSAParameters
+        {
+            Modulus = Jwt.Decode(key.GetProperty("n").GetString()!),
+            Exponent = Jwt.Decode(key.GetProperty("e").GetString()!),
+        });
+        var signed = System.Text.Encoding.ASCII.GetBytes(token.Parts[0] + "." + token.Parts[1]);
+        Assert.True(rsa.VerifyData(signed, Jwt.Decode(token.Parts[2]), System.Security.Cryptography.HashAlgorithmName.SHA256,
+            System.Security.Cryptography.RSASignaturePadding.Pkcs1));
+    }
+
+    [Fact]
     public async Task MetadataEndpoints_DescribeTheCloudInBothFormats()
     {
         using var client = server.CreateClient();

@@ -44,7 +44,7 @@ public sealed partial class OperationsTests(AuditedBerthTestServer server, ITest
     [GeneratedRegex("""^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*"(,[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")*)\})? (?<value>-?[0-9.eE+]+)$""")]
     private static partial Regex SampleLine();
 
-    [GeneratedRegex("""^# (HELP [a-zA-Z_:][a-zA-Z0-9_:]* .+|TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge))$""")]
+    [GeneratedRegex("""^# (HELP [a-zA-Z_:][a-zA-Z0-9_:]* .+|TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge|histogram))$""")]
     private static partial Regex CommentLine();
 
     private async Task<Dictionary<string, double>> ScrapeAsync()
@@ -86,6 +86,55 @@ public sealed partial class OperationsTests(AuditedBerthTestServer server, ITest
         Assert.True(Value(after, """berth_http_request_bytes_total{group="upload"}""") - Value(before, """berth_http_request_bytes_total{group="upload"}""") >= blob.Length);
         Assert.True(after.ContainsKey("berth_upload_sessions_active"));
         Assert.True(Value(after, "berth_tokens_issued_total") >= 0);
+    }
+
+    [Fact]
+    public async Task Metrics_TimeRequestsInHistogramsByGroupMethodAndStatusClass()
+    {
+        const string V2 = "group=\"v2_base\",method=\"GET\",status_class=\"4xx\"";
+        const string Upload = "group=\"upload\",method=\"POST\",status_class=\"2xx\""; // a monolithic upload: one POST, 201
+        const string Manifest = "group=\"manifest\",method=\"HEAD\",status_class=\"4xx\"";
+        var before = await ScrapeAsync();
+        using var anonymous = server.CreateClient();
+        for (var i = 0; i < 4; i++) (await anonymous.GetAsync("/v2/")).Dispose();
+        await server.Client.PushBlobAsync("metrics/timed", Encoding.UTF8.GetBytes("timed " + Guid.NewGuid()));
+        (await server.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/v2/metrics/timed/manifests/missing"))).Dispose();
+        var after = await ScrapeAsync();
+
+        foreach (var (labels, expected) in new[] { (V2, 4), (Upload, 1), (Manifest, 1) })
+        {
+            string Series(string suffix, string? le = null) =>
+                $"berth_http_request_duration_seconds_{suffix}{{{labels}{(le is null ? "" : $",le=\"{le}\"")}}}";
+            double Delta(string key) => Value(after, key) - Value(before, key);
+
+            Assert.Equal(expected, Delta(Series("count")));
+            Assert.Equal(expected, Delta(Series("bucket", "+Inf")));
+            var sum = Delta(Series("sum"));
+            Assert.InRange(sum, double.Epsilon, 60 * expected); // seconds, not milliseconds or ticks
+            // Every bucket is present, cumulative (never fewer below a larger bound), and the count is the +Inf bucket.
+            var bounds = BerthMetrics.DurationBuckets.Select(b => b.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append("+Inf").ToArray();
+            var cumulative = bounds.Select(le =>
+            {
+                Assert.True(after.ContainsKey(Series("bucket", le)), $"no bucket le={le} for {labels}");
+                return Value(after, Series("bucket", le));
+            }).ToArray();
+            Assert.Equal(cumulative.Order(), cumulative);
+            Assert.Equal(Value(after, Series("count")), cumulative[^1]);
+        }
+        // Durations are per group: none of the requests above is counted under another group's series.
+        Assert.Equal(0, Value(after, """berth_http_request_duration_seconds_count{group="catalog",method="GET",status_class="4xx"}""")
+            - Value(before, """berth_http_request_duration_seconds_count{group="catalog",method="GET",status_class="4xx"}"""));
+    }
+
+    [Fact]
+    public async Task Metrics_ALabelForAnUnknownMethodIsOther()
+    {
+        const string Other = """berth_http_request_duration_seconds_count{group="v2_base",method="other",status_class="4xx"}""";
+        var before = await ScrapeAsync();
+        using var anonymous = server.CreateClient();
+        (await anonymous.SendAsync(new HttpRequestMessage(new HttpMethod("BREW" + Guid.NewGuid().ToString("N")[..6].ToUpperInvariant()), "/v2/"))).Dispose();
+        var after = await ScrapeAsync();
+        Assert.Equal(1, Value(after, Other) - Value(before, Other));
     }
 
     [Fact]

@@ -8,7 +8,7 @@ using System.Text.Json;
 namespace Berth.Testing;
 
 /// <summary>
-/// <c>dotnet berth.dll serve --urls ... --data ...</c> in its own process, as a user or a container runs it, on a loopback
+/// <c>dotnet berth.dll serve --urls ... --data ...</c> (or a published <c>berth</c> executable) in its own process, as a user or a container runs it, on a loopback
 /// port over a data folder that outlives it, so a test can SIGKILL it and start it again on the same data. Readiness is
 /// a 200 from <see cref="ReadinessPath"/> (and the <see cref="RequiredFiles"/> present); after that the default registry's
 /// admin credentials are read from the data folder unless <see cref="ReadAdminCredentials"/> is off. The server runs in
@@ -42,6 +42,12 @@ public sealed class BerthProcess : IDisposable
 
     /// <summary>Extra environment variables, e.g. <c>Berth__Section__Key</c> settings that must not show on a command line.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// A published <c>berth</c> executable (scripts/publish.sh) to run instead of <c>dotnet berth.dll</c>; null runs the
+    /// framework-dependent build.
+    /// </summary>
+    public string? Executable { get; init; }
 
     /// <summary>Serve https with the server's local CA (<c>--Berth:Tls:Mode=LocalCa</c>); the readiness probe trusts any certificate.</summary>
     public bool Https { get; init; }
@@ -98,18 +104,19 @@ public sealed class BerthProcess : IDisposable
     public void Launch()
     {
         if (IsRunning) throw new InvalidOperationException($"{Name} is already running.");
-        var dll = ServerDllPath;
-        if (!File.Exists(dll)) throw new FileNotFoundException($"The Berth server binary was not built at {dll}.", dll);
+        var program = Executable ?? ServerDllPath;
+        if (!File.Exists(program)) throw new FileNotFoundException($"The Berth server binary was not built at {program}.", program);
         Port = _fixedPort != 0 ? _fixedPort : LoopbackPort.Free();
 
         string[] arguments =
         [
-            dll, "serve", "--urls", $"{(Https ? "https" : "http")}://{Address}", "--data", DataDirectory,
+            .. Executable is null ? [program] : Array.Empty<string>(),
+            "serve", "--urls", $"{(Https ? "https" : "http")}://{Address}", "--data", DataDirectory,
             .. Https ? ["--Berth:Tls:Mode=LocalCa"] : Array.Empty<string>(),
             .. Arguments,
         ];
         var environment = new Dictionary<string, string>(Environment) { ["ASPNETCORE_ENVIRONMENT"] = "Production" };
-        var startInfo = ExternalTool.StartInfo("dotnet", arguments, environment, WorkingDirectory ?? DataDirectory);
+        var startInfo = ExternalTool.StartInfo(Executable ?? "dotnet", arguments, environment, WorkingDirectory ?? DataDirectory);
         startInfo.Environment.Remove("ASPNETCORE_URLS");
 
         _process?.Dispose();

@@ -16,6 +16,7 @@ public static class SignInEndpoints
     public static IEndpointRouteBuilder MapManagementSignIn(this IEndpointRouteBuilder app)
     {
         app.MapGet("/adfs/.well-known/openid-configuration", OpenIdConfigurationAsync).WithMetadata(ArmResults.SignInGroup);
+        app.MapGet("/adfs/discovery/keys", SigningKeysAsync).WithMetadata(ArmResults.SignInGroup);
         app.MapPost("/adfs/oauth2/token", TokenAsync).WithMetadata(ArmResults.SignInGroup);
         app.MapGet("/metadata/endpoints", MetadataEndpointsAsync).WithMetadata(ArmResults.CloudMetadataGroup);
         app.MapManagedIdentity();
@@ -47,6 +48,9 @@ public static class SignInEndpoints
             ["issuer"] = authority,
             ["authorization_endpoint"] = authority + "/oauth2/authorize",
             ["token_endpoint"] = authority + "/oauth2/token",
+            // Where ADFS publishes its token-signing keys; MSAL (the Azure SDKs' ClientSecretCredential) refuses a
+            // discovery document without it (endpoints_resolution_error) before it asks for a token.
+            ["jwks_uri"] = authority + "/discovery/keys",
             ["token_endpoint_auth_methods_supported"] = new JsonArray("client_secret_post", "client_secret_basic"),
             ["grant_types_supported"] = new JsonArray("client_credentials"),
             ["response_types_supported"] = new JsonArray("token"),
@@ -56,6 +60,13 @@ public static class SignInEndpoints
             ["access_token_issuer"] = authority,
         });
     }
+
+    /// <summary>The management tokens' verification key as a JWKS (RFC 7517 §5), at the path ADFS serves its keys.</summary>
+    private static Task SigningKeysAsync(HttpContext context) =>
+        ArmResults.WriteJsonAsync(context, new JsonObject
+        {
+            ["keys"] = new JsonArray(context.RequestServices.GetRequiredService<ManagementSignIn>().PublicJsonWebKey()),
+        });
 
     /// <summary>
     /// OAuth2 client credentials (form <c>client_id</c> + <c>client_secret</c>, or HTTP Basic), with the audience from
