@@ -43,9 +43,10 @@ internal sealed partial class ImportOperations(IHostApplicationLifetime lifetime
     {
         try
         {
-            operation.Result = await import(lifetime.ApplicationStopping);
+            var result = await import(lifetime.ApplicationStopping);
+            ImportSucceeded(logger, operation.Id, operation.Registry, result.Digest.ToString(), result.BlobsCopied, result.BlobsMounted);
+            operation.Result = result;
             Finish(operation, ImportOperation.Succeeded, null);
-            ImportSucceeded(logger, operation.Id, operation.Registry, operation.Result.Digest.ToString(), operation.Result.BlobsCopied, operation.Result.BlobsMounted);
         }
         catch (Exception error)
         {

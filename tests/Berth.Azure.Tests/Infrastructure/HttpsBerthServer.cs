@@ -34,6 +34,9 @@ public sealed class HttpsBerthServer : IAsyncDisposable
 
     public string Output => _process?.Output ?? "";
 
+    /// <summary>Waits (bounded) until the server has written <paramref name="text"/>: its log is written asynchronously.</summary>
+    public Task WaitForOutputAsync(string text) => _process!.WaitForOutputAsync(text, TimeSpan.FromSeconds(10));
+
     public static async Task<HttpsBerthServer> StartAsync(params string[] extraArguments)
     {
         var server = new HttpsBerthServer();
