@@ -62,6 +62,7 @@ public sealed class ImportTests(ImportFixture fixture, ITestOutputHelper output)
             Assert.True(refused.ExitCode != 0, refused.Describe());
             Assert.Contains($"the source registry {distribution.Address} refused the credentials of '{distribution.Username}'", refused.Output);
             Assert.Equal(HttpStatusCode.NotFound, await ManifestStatusAsync("refused/single", "v1"));
+            Assert.DoesNotContain(distribution.Password!, Server.Output);
             AssertStayedOnLoopback();
         }
         finally

@@ -4,16 +4,30 @@ using Berth.Core.Import;
 namespace Berth.Server.Management;
 
 /// <summary>An import as ARM's operation status resource shows it; <see cref="Result"/> is Berth's addition.</summary>
-internal sealed record ImportOperation(string Id, string Registry, DateTimeOffset StartTime)
+internal sealed class ImportOperation(string id, string registry, DateTimeOffset startTime)
 {
-    public volatile string Status = InProgress;
-    public DateTimeOffset? EndTime { get; set; }
-    public (string Code, string Message)? Error { get; set; }
-    public ImportResult? Result { get; set; }
-
     public const string InProgress = "InProgress";
     public const string Succeeded = "Succeeded";
     public const string Failed = "Failed";
+
+    // Written once by the import's task and read by polls on other threads: the status is published last.
+    private volatile string _status = InProgress;
+
+    public string Id { get; } = id;
+    public string Registry { get; } = registry;
+    public DateTimeOffset StartTime { get; } = startTime;
+    public string Status => _status;
+    public DateTimeOffset? EndTime { get; private set; }
+    public (string Code, string Message)? Error { get; private set; }
+    public ImportResult? Result { get; private set; }
+
+    public void Finish(DateTimeOffset endTime, ImportResult? result, (string Code, string Message)? error)
+    {
+        Result = result;
+        Error = error;
+        EndTime = endTime;
+        _status = error is null ? Succeeded : Failed;
+    }
 }
 
 /// <summary>
@@ -45,8 +59,7 @@ internal sealed partial class ImportOperations(IHostApplicationLifetime lifetime
         {
             var result = await import(lifetime.ApplicationStopping);
             ImportSucceeded(logger, operation.Id, operation.Registry, result.Digest.ToString(), result.BlobsCopied, result.BlobsMounted);
-            operation.Result = result;
-            Finish(operation, ImportOperation.Succeeded, null);
+            operation.Finish(time.GetUtcNow(), result, null);
         }
         catch (Exception error)
         {
@@ -60,15 +73,8 @@ internal sealed partial class ImportOperations(IHostApplicationLifetime lifetime
             };
             if (code == "InternalServerError") ImportCrashed(logger, error, operation.Id, operation.Registry);
             else ImportFailed(logger, operation.Id, operation.Registry, code, message);
-            Finish(operation, ImportOperation.Failed, (code, message));
+            operation.Finish(time.GetUtcNow(), null, (code, message));
         }
-    }
-
-    private void Finish(ImportOperation operation, string status, (string, string)? error)
-    {
-        operation.Error = error;
-        operation.EndTime = time.GetUtcNow();
-        operation.Status = status;
     }
 
     private void Forget()
