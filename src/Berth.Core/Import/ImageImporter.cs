@@ -146,7 +146,7 @@ public sealed class ImageImporter(ManifestService manifests, IMetadataStore meta
         progress.Manifests.Add((target, digest));
     }
 
-    /// <summary>Removes what a failed import added, newest first; what others added meanwhile is theirs and stays.</summary>
+    /// <summary>Removes the manifests and blob links a failed import added, newest first (tags are written last, after every copy).</summary>
     private async Task UndoAsync(Progress progress)
     {
         foreach (var (repository, digest) in Enumerable.Reverse(progress.Manifests))
