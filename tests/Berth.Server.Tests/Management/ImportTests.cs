@@ -6,9 +6,10 @@ namespace Berth.Server.Tests.Management;
 /// <summary>
 /// <c>POST registries/{r}/importImage</c> in process: ARM's long-running shape (202, <c>Azure-AsyncOperation</c>,
 /// <c>Location</c>, <c>Retry-After</c>, the operation status resource), failures reported through it, and every bad
-/// request refused at once with ARM's error before anything starts. The real az drives it in Berth.Azure.Tests.
+/// request refused at once with ARM's error before anything starts; on SQLite and PostgreSQL. The real az drives it in
+/// Berth.Azure.Tests.
 /// </summary>
-public sealed class ImportTests(ManagementTestServer server) : IClassFixture<ManagementTestServer>
+public abstract class ImportTests<TServer>(TServer server) where TServer : BerthTestServer
 {
     [Fact]
     public async Task ImportImage_IsALongRunningOperation_ThatAzCanPollToSuccess()
@@ -98,4 +99,12 @@ public sealed class ImportTests(ManagementTestServer server) : IClassFixture<Man
         }
         throw new TimeoutException("the import did not finish");
     }
+}
+
+public sealed class SqliteImportTests(ManagementTestServer server) : ImportTests<ManagementTestServer>(server), IClassFixture<ManagementTestServer>;
+
+public sealed class PostgreSqlImportTests(PostgreSqlImportTests.Server server)
+    : ImportTests<PostgreSqlImportTests.Server>(server), IClassFixture<PostgreSqlImportTests.Server>
+{
+    public sealed class Server() : PostgreSqlBerthTestServer(throttled: false);
 }
