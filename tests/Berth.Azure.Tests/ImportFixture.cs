@@ -36,6 +36,9 @@ public sealed class ImportFixture : IAsyncLifetime
     public TestImage SingleV1 { get; } = new();
     public TestImage SingleV2 { get; } = new();
 
+    /// <summary>In the distribution with auth: <c>broken/app:v1</c>, whose arm64 layer was deleted after the push.</summary>
+    public MultiPlatformImage BrokenImage { get; } = new();
+
     /// <summary>In the Berth source and in the local source registry: <c>multi/app:v1</c> with its referrer.</summary>
     public MultiPlatformImage BerthSourceImage { get; } = new();
     public MultiPlatformImage LocalSourceImage { get; } = new();
@@ -65,6 +68,9 @@ public sealed class ImportFixture : IAsyncLifetime
             await DistributionImage.PushAsync(distribution, MultiRepository, "v1", withReferrer: false);
             await PushAsync(distribution, SingleV1, "v1");
             await PushAsync(distribution, SingleV2, "v2");
+            await BrokenImage.PushAsync(distribution, "broken/app", "v1", withReferrer: false);
+            using var deleted = await distribution.DeleteAsync($"/v2/broken/app/blobs/{BrokenImage.Arm64.LayerDigest}");
+            await RegistryHttp.EnsureStatusAsync(deleted, System.Net.HttpStatusCode.Accepted, "deleting a blob from distribution");
         }
         using (var plain = PlainDistribution.CreateClient())
             await PushAsync(plain, SingleV1, "v1");

@@ -63,6 +63,17 @@ public sealed class ImportTests(ImportFixture fixture, ITestOutputHelper output)
             Assert.Contains($"the source registry {distribution.Address} refused the credentials of '{distribution.Username}'", refused.Output);
             Assert.Equal(HttpStatusCode.NotFound, await ManifestStatusAsync("refused/single", "v1"));
             Assert.DoesNotContain(distribution.Password!, Server.Output);
+
+            // A source that fails half-way (the arm64 layer is gone): the error names it, and what was already copied
+            // (the amd64 manifest and blobs, the arm64 config) is removed again.
+            var broken = fixture.BrokenImage;
+            var halfway = await az.RunAsync(["acr", "import", "-n", "myregistry", "--source", $"{distribution.Address}/broken/app:v1", .. credentials]);
+            Assert.True(halfway.ExitCode != 0, halfway.Describe());
+            Assert.Contains($"(NotFound) the source registry {distribution.Address} has no blob {broken.Arm64.LayerDigest} in broken/app", halfway.Output);
+            Assert.Equal(HttpStatusCode.NotFound, await ManifestStatusAsync("broken/app", "v1"));
+            Assert.Equal(HttpStatusCode.NotFound, await ManifestStatusAsync("broken/app", broken.Amd64.ManifestDigest));
+            foreach (var blob in new[] { broken.Amd64.LayerDigest, broken.Amd64.ConfigDigest, broken.Arm64.ConfigDigest })
+                Assert.Equal(HttpStatusCode.NotFound, await BlobStatusAsync("broken/app", blob));
             AssertStayedOnLoopback();
         }
         finally
@@ -208,6 +219,13 @@ public sealed class ImportTests(ImportFixture fixture, ITestOutputHelper output)
         request.Headers.Accept.ParseAdd("application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json");
         using var response = await admin.SendAsync(request);
         return response.StatusCode == HttpStatusCode.OK ? RegistryHttp.Header(response, "Docker-Content-Digest") : null;
+    }
+
+    private async Task<HttpStatusCode> BlobStatusAsync(string repository, string digest)
+    {
+        using var admin = Server.CreateAdminClient();
+        using var response = await admin.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/v2/{repository}/blobs/{digest}"));
+        return response.StatusCode;
     }
 
     private async Task<HttpStatusCode> ManifestStatusAsync(string repository, string reference)
