@@ -10,8 +10,8 @@ public sealed class OutboundRequestRefusedException(string message) : Exception(
 /// Where Berth may send requests it makes on a user's behalf (an import source today). A user who can aim Berth at any
 /// address could make it reach what only the server can (its own loopback services, the cloud's metadata address at
 /// 169.254.169.254, the private network), so loopback, private, shared, link-local, multicast and unspecified
-/// addresses are refused unless <paramref name="allowedDestinations"/> lists the destination, and plain HTTP is refused
-/// unless <paramref name="allowedHttpDestinations"/> lists it. Entries are <c>host:port</c> (as written in the URL, or the
+/// addresses are refused unless <paramref name="allowedDestinations"/> (or <paramref name="allowedHttpDestinations"/>) lists
+/// the destination, and plain HTTP is refused unless <paramref name="allowedHttpDestinations"/> lists it. Entries are <c>host:port</c> (as written in the URL, or the
 /// address it resolves to), or a bare host for every port. The check runs when a connection is made, on the address
 /// actually dialled, so a name that resolves differently later (DNS rebinding) or a redirect gains nothing.
 /// </summary>
@@ -53,7 +53,9 @@ public sealed class OutboundRequestGuard(IEnumerable<string> allowedDestinations
         }
         foreach (var address in addresses)
         {
-            if (!IsRestricted(address) || Listed(_allowed, host, port) || Listed(_allowed, address.ToString(), port)) return address;
+            // An upstream listed for plain HTTP was named by the operator too, so it may sit on such an address as well
+            // (the artifact cache gives the list that meaning).
+            if (!IsRestricted(address) || Listed(_allowed, host, port) || Listed(_allowed, address.ToString(), port) || AllowsHttp(host, port)) return address;
         }
         var shown = addresses.Length == 0 ? "no address" : string.Join(", ", addresses.Select(a => a.ToString()));
         throw new OutboundRequestRefusedException(

@@ -15,8 +15,9 @@ public sealed class ImportOptions
 public sealed class ArtifactCacheOptions
 {
     /// <summary>
-    /// Upstream registries that may be reached over plain HTTP (<c>host:port</c>); every other upstream (and import
-    /// source) is reached over HTTPS only. One list for the artifact cache and import, as both fetch from registries.
+    /// Upstream registries that may be reached over plain HTTP (<c>host:port</c>), and may sit on loopback, private or
+    /// link-local addresses; every other upstream (and import source) is reached over HTTPS only. One list for the
+    /// artifact cache and import, as both fetch from registries.
     /// </summary>
     public string[] AllowHttpUpstreams { get; set; } = [];
 }

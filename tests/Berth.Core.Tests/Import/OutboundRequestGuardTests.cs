@@ -47,6 +47,14 @@ public sealed class OutboundRequestGuardTests
     }
 
     [Fact]
+    public async Task Resolve_AllowsAnUpstreamListedForPlainHttp_OnItsPrivateAddressToo()
+    {
+        var guard = new OutboundRequestGuard([], ["127.0.0.1:5000"]);
+        Assert.Equal(IPAddress.Loopback, await guard.ResolveAsync("http", "127.0.0.1", 5000, CancellationToken.None));
+        await Assert.ThrowsAsync<OutboundRequestRefusedException>(() => guard.ResolveAsync("https", "127.0.0.1", 5001, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Resolve_RefusesPlainHttpUnlessListedForIt()
     {
         var guard = new OutboundRequestGuard(["127.0.0.1:5000"], []);
