@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one command that runs Berth's whole test suite on a fresh Debian 12 machine with the .NET SDK.
-# It installs the real clients the end-to-end tests drive (skopeo, podman, umoci, containerd's ctr, azure-cli, nodejs/npm) and the services the
+# It installs the real clients the end-to-end tests drive (skopeo, podman, umoci, containerd's ctr, azure-cli, nodejs/npm), CNCF distribution
+# (docker-registry, the source registry of the import tests) and the services the
 # scale-out tests start on loopback (postgresql, redis-server, nginx, and Azurite from npm) when they are missing, then runs every test project in Berth.slnx. Extra arguments go to `dotnet test` (e.g. --filter ...).
 set -euo pipefail
 
@@ -18,6 +19,7 @@ declare -A package_for=(
   [nginx]=nginx-light
   [ctr]=containerd
   [az]=azure-cli
+  [docker-registry]=docker-registry
   [node]=nodejs
   [npm]=npm
 )

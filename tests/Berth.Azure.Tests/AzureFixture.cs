@@ -59,9 +59,12 @@ public sealed class AzureFixture : IAsyncLifetime
     }
 
     /// <summary>The server's az-setup.txt with the lines a test runs itself left out (the hosts line, the other sign-in, step 5).</summary>
-    public string SetupScript(bool managedIdentity)
+    public string SetupScript(bool managedIdentity) => SetupScriptFor(Server, managedIdentity);
+
+    /// <summary>As <see cref="SetupScript"/>, for any HTTPS server the tests started.</summary>
+    public static string SetupScriptFor(HttpsBerthServer server, bool managedIdentity)
     {
-        var lines = File.ReadAllLines(Path.Combine(Server.DataDirectory, "management", "az-setup.txt"));
+        var lines = File.ReadAllLines(Path.Combine(server.DataDirectory, "management", "az-setup.txt"));
         var kept = new List<string>();
         foreach (var line in lines)
         {

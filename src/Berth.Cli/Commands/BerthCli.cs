@@ -14,6 +14,7 @@ public static class BerthCli
         acr.Subcommands.Add(TokenCommands.Tokens(builder));
         acr.Subcommands.Add(TokenCommands.ScopeMaps(builder));
         acr.Subcommands.Add(RepositoryCommands.Build(builder));
+        acr.Subcommands.Add(ImportCommands.Build(builder));
         foreach (var command in LoginCommands.Build(builder))
         {
             acr.Subcommands.Add(command);

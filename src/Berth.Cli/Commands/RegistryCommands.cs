@@ -326,7 +326,7 @@ public static class RegistryCommands
     ]);
 
     /// <summary><c>--name</c> and <c>--resource-group</c>: the options naming one registry.</summary>
-    private sealed record NamedRegistry(Option<string> Name, Option<string?> Group)
+    internal sealed record NamedRegistry(Option<string> Name, Option<string?> Group)
     {
         public NamedRegistry() : this(RegistryName(), ResourceGroup())
         {

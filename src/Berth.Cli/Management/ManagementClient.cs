@@ -125,16 +125,7 @@ public sealed class ManagementClient
     /// <summary>One ARM call. Non-2xx answers become a CliException carrying the ARM error code; 404 exits with 3 as az does.</summary>
     public async Task<JsonNode?> SendAsync(HttpMethod method, string path, string apiVersion, JsonNode? body = null)
     {
-        var token = await GetTokenAsync();
-        var separator = path.Contains('?') ? '&' : '?';
-        using var request = new HttpRequestMessage(method, new Uri(Connection.Endpoint, $"{path}{separator}api-version={apiVersion}"));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        request.Headers.TryAddWithoutValidation("x-ms-client-request-id", Guid.NewGuid().ToString());
-        if (body is not null)
-        {
-            request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-        }
+        using var request = await CreateRequestAsync(method, path, apiVersion, body);
         using var response = await HttpLog.SendAsync(_context, request);
         var json = await ReadJsonAsync(response);
         if (response.IsSuccessStatusCode)
@@ -143,6 +134,60 @@ public sealed class ManagementClient
         }
         throw ArmError(response.StatusCode, json, response.ReasonPhrase);
     }
+
+    /// <summary>
+    /// An ARM long-running operation as the Azure SDK's poller runs it: the request, then (on 202 with
+    /// <c>Azure-AsyncOperation</c>) GETs of that status resource, waiting <c>Retry-After</c> between them, until its status
+    /// is final. A failed or cancelled operation becomes a CliException with its error. With <paramref name="wait"/> false
+    /// it returns once the operation is accepted.
+    /// </summary>
+    public async Task<JsonNode?> SendLongRunningAsync(HttpMethod method, string path, string apiVersion, JsonNode? body, bool wait)
+    {
+        using var request = await CreateRequestAsync(method, path, apiVersion, body);
+        using var response = await HttpLog.SendAsync(_context, request);
+        var json = await ReadJsonAsync(response);
+        if (!response.IsSuccessStatusCode) throw ArmError(response.StatusCode, json, response.ReasonPhrase);
+        if (response.StatusCode != HttpStatusCode.Accepted || !wait) return json;
+        var statusUrl = response.Headers.TryGetValues("Azure-AsyncOperation", out var values) ? values.First() : null;
+        if (statusUrl is null) throw new CliException("The server accepted the operation but gave no Azure-AsyncOperation URL to follow.");
+        var delay = RetryAfter(response);
+        while (true)
+        {
+            await Task.Delay(delay, _context.CancellationToken);
+            using var poll = new HttpRequestMessage(HttpMethod.Get, new Uri(Connection.Endpoint, statusUrl));
+            poll.Headers.Authorization = request.Headers.Authorization;
+            using var status = await HttpLog.SendAsync(_context, poll);
+            var operation = await ReadJsonAsync(status);
+            if (!status.IsSuccessStatusCode) throw ArmError(status.StatusCode, operation, status.ReasonPhrase);
+            switch (ServerLocator.FirstString(operation, "status"))
+            {
+                case "Succeeded":
+                    return operation;
+                case "Failed" or "Canceled":
+                    throw ArmError(HttpStatusCode.BadRequest, operation, null);
+            }
+            delay = RetryAfter(status);
+        }
+    }
+
+    private async Task<HttpRequestMessage> CreateRequestAsync(HttpMethod method, string path, string apiVersion, JsonNode? body)
+    {
+        var token = await GetTokenAsync();
+        var separator = path.Contains('?') ? '&' : '?';
+        var request = new HttpRequestMessage(method, new Uri(Connection.Endpoint, $"{path}{separator}api-version={apiVersion}"));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        request.Headers.TryAddWithoutValidation("x-ms-client-request-id", Guid.NewGuid().ToString());
+        if (body is not null)
+        {
+            request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        }
+        return request;
+    }
+
+    /// <summary>The server's Retry-After, within 1 to 30 seconds (the SDK's default is 30).</summary>
+    private static TimeSpan RetryAfter(HttpResponseMessage response) =>
+        TimeSpan.FromSeconds(Math.Clamp(response.Headers.RetryAfter?.Delta?.TotalSeconds ?? 30, 1, 30));
 
     public static CliException ArmError(HttpStatusCode status, JsonNode? body, string? reason)
     {

@@ -8,7 +8,7 @@ public sealed record PushedManifest(Digest Digest, Digest? Subject);
 public sealed class ManifestService(IMetadataStore metadata, ContentLocks locks, TimeProvider time)
 {
     /// <summary>Layer media types whose bytes live elsewhere (Docker foreign layers, OCI non-distributable layers).</summary>
-    private static bool IsExternalLayer(string mediaType) =>
+    public static bool IsExternalLayer(string mediaType) =>
         mediaType.Contains(".foreign.", StringComparison.Ordinal) || mediaType.Contains(".nondistributable.", StringComparison.Ordinal);
 
     public async Task<StoredManifest> GetAsync(RepositoryKey repository, Reference reference, CancellationToken cancellationToken)

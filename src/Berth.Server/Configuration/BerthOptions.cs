@@ -101,6 +101,12 @@ public sealed class BerthOptions
     /// <summary>Redis shared by several nodes, for throttling and cache invalidation (<c>Berth:Redis:Configuration</c>, <c>Berth:Redis:KeyPrefix</c>); unset, both stay in memory.</summary>
     public RedisOptions Redis { get; set; } = new();
 
+    /// <summary>Where <c>importImage</c> may fetch from beyond the public internet (<c>Berth:Import:AllowedSources</c>).</summary>
+    public ImportOptions Import { get; set; } = new();
+
+    /// <summary>The artifact cache's upstream settings; <c>AllowHttpUpstreams</c> also governs import sources.</summary>
+    public ArtifactCacheOptions ArtifactCache { get; set; } = new();
+
     public string LoginServerFor(string registryName) => $"{registryName.ToLowerInvariant()}.{LoginServerSuffix}";
 
     public string ResolvedDataPath => Path.GetFullPath(DataPath, Directory.GetCurrentDirectory());

@@ -1,4 +1,5 @@
 using Berth.Core.Files;
+using Berth.Core.Import;
 using Berth.Server.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -148,6 +149,10 @@ public static class ManagementHostingExtensions
         });
         services.AddHostedService<ManagementBootstrap>();
         services.AddHostedService<SignIn.AzureCliSetup>();
+        services.AddSingleton(new OutboundRequestGuard(options.Import.AllowedSources, options.ArtifactCache.AllowHttpUpstreams));
+        services.AddSingleton<ImageSourceFactory>();
+        services.AddSingleton<ImageImporter>();
+        services.AddSingleton<ImportOperations>();
         return services;
     }
 }

@@ -47,6 +47,7 @@ public static class ManagementEndpoints
         arm.MapGet(Registry + "/activityLog", RegistryHandlers.ActivityLogAsync);
         IdentityHandlers.MapRoutes(arm, Registry);
         UnsupportedFeatureHandlers.MapRoutes(arm, Registry);
+        ImportHandlers.MapRoutes(arm, Registry);
 
         // Berth extensions (not ACR): who can pull a repository, garbage collection and the integrity check.
         arm.MapPost(Registry + "/checkAccess", AccessCheckHandlers.CheckAccessAsync);

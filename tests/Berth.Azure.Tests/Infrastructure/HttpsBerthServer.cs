@@ -38,6 +38,8 @@ public sealed class HttpsBerthServer : IAsyncDisposable
 
     /// <summary>The default registry's login server as the plain-HTTP first start created it.</summary>
     public string QuickStartLoginServer { get; private set; } = "";
+    /// <summary>Waits (bounded) until the server has written <paramref name="text"/>: its log is written asynchronously.</summary>
+    public Task WaitForOutputAsync(string text) => _process!.WaitForOutputAsync(text, TimeSpan.FromSeconds(10));
 
     public static async Task<HttpsBerthServer> StartAsync(params string[] extraArguments)
     {

@@ -102,6 +102,6 @@ public sealed class TestImage
         File.WriteAllText(Path.Combine(directory, "index.json"), index.ToJsonString());
     }
 
-    private static JsonObject Descriptor(string mediaType, string digest, long size) =>
+    public static JsonObject Descriptor(string mediaType, string digest, long size) =>
         new() { ["mediaType"] = mediaType, ["digest"] = digest, ["size"] = size };
 }
