@@ -31,9 +31,16 @@ public sealed record GarbageCollectionReport(
     /// <summary>Why nothing was collected, when the run did not start (another node held the maintenance lease).</summary>
     public string? Skipped { get; init; }
 
+    /// <summary>Soft-deleted manifests whose retention ran out, removed for good (not counted in <see cref="ManifestsRemoved"/>).</summary>
+    public int SoftDeletedManifestsPurged { get; init; }
+
+    /// <summary>Soft-deleted tags whose retention ran out, removed for good.</summary>
+    public int SoftDeletedTagsPurged { get; init; }
+
     public string Summary => Skipped is not null
         ? "skipped: " + Skipped
         : $"{(DryRun ? "would remove" : "removed")} {ManifestsRemoved} manifest(s), {BlobLinksRemoved} blob link(s), " +
+          (SoftDeletedManifestsPurged + SoftDeletedTagsPurged > 0 ? $"purged {SoftDeletedManifestsPurged} soft-deleted manifest(s) and {SoftDeletedTagsPurged} tag(s), " : "") +
           $"{BlobsRemoved} blob(s) ({BlobBytesRemoved} bytes), {UploadsRemoved} upload(s) ({UploadBytesRemoved} bytes) in {DurationSeconds:F2} s";
 
     public static GarbageCollectionReport SkippedRun(string? registry, DateTimeOffset startedAt, string reason) =>
