@@ -14,6 +14,8 @@ public static class BerthCli
         acr.Subcommands.Add(TokenCommands.Tokens(builder));
         acr.Subcommands.Add(TokenCommands.ScopeMaps(builder));
         acr.Subcommands.Add(RepositoryCommands.Build(builder));
+        acr.Subcommands.Add(ManifestCommands.Build(builder));
+        acr.Subcommands.Add(ConfigCommands.Build(builder));
         foreach (var command in LoginCommands.Build(builder))
         {
             acr.Subcommands.Add(command);

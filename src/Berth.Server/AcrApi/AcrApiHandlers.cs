@@ -49,7 +49,19 @@ internal static class AcrApiHandlers
         };
         var patch = await ReadPatchAsync(context.Request);
         var updated = await Service(context).UpdateAttributesAsync(request.Repository, target, key, patch, context.RequestAborted);
-        await WriteAsync(context, AcrViews.Attributes(updated));
+        // A tag or manifest answers as its GET does (az reads the "tag" or "manifest" object of the answer).
+        switch (target)
+        {
+            case AttributeTarget.Tag:
+                await GetTagAsync(context, request);
+                break;
+            case AttributeTarget.Manifest:
+                await GetManifestAsync(context, request);
+                break;
+            default:
+                await WriteAsync(context, AcrViews.Attributes(updated));
+                break;
+        }
     }
 
     public static async Task DeleteRepositoryAsync(HttpContext context, RegistryRequest request)
