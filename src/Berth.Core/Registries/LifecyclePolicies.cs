@@ -58,7 +58,8 @@ public sealed record LifecyclePolicies(RetentionPolicy Retention, SoftDeletePoli
         var retention = policies?["retentionPolicy"] as JsonObject;
         var softDelete = policies?["softDeletePolicy"] as JsonObject;
         var since = Text(extras?[RetentionEnabledSinceKey]) is { } s && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
-            ? parsed : DateTimeOffset.MinValue;
+            // Stores keep times in whole milliseconds: a manifest untagged in the same millisecond still counts.
+            ? DateTimeOffset.FromUnixTimeMilliseconds(parsed.ToUnixTimeMilliseconds()) : DateTimeOffset.MinValue;
         return new LifecyclePolicies(
             new RetentionPolicy(IsEnabled(retention), Number(retention?["days"]) ?? RetentionPolicy.DefaultDays, since),
             new SoftDeletePolicy(IsEnabled(softDelete), Number(softDelete?["retentionDays"]) ?? SoftDeletePolicy.DefaultDays));
