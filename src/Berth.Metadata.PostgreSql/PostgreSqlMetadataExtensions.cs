@@ -28,6 +28,7 @@ public static class PostgreSqlMetadataExtensions
         AddGuarded<IMetadataStore, SqlMetadataStore>(services);
         AddGuarded<IRegistryStore, SqlRegistryStore>(services);
         AddGuarded<IRepositoryDetailsStore, SqlRepositoryDetailsStore>(services);
+        AddGuarded<IDeletedContentStore, SqlDeletedContentStore>(services);
         AddGuarded<IPullCountStore, SqlPullCountStore>(services);
         AddGuarded<IIdentityStore, SqlIdentityStore>(services);
         AddGuarded<IServicePrincipalStore, SqlServicePrincipalStore>(services);

@@ -188,6 +188,36 @@ internal static class PostgreSqlSchema
             PRIMARY KEY (registry, repository, tag)
         );
         """,
+        // 8: content lifecycle (see the SQLite schema): when a manifest lost its last tag, and soft-deleted manifests and tags.
+        """
+        ALTER TABLE manifests ADD COLUMN untagged_at BIGINT;
+        CREATE TABLE deleted_manifests (
+            seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            registry TEXT COLLATE "C" NOT NULL,
+            repository TEXT COLLATE "C" NOT NULL,
+            digest TEXT COLLATE "C" NOT NULL,
+            media_type TEXT NOT NULL,
+            artifact_type TEXT,
+            subject TEXT COLLATE "C",
+            annotations TEXT,
+            content BYTEA NOT NULL,
+            created_at BIGINT NOT NULL,
+            deleted_at BIGINT NOT NULL
+        );
+        CREATE UNIQUE INDEX deleted_manifests_by_digest ON deleted_manifests (registry, repository, digest);
+        CREATE INDEX deleted_manifests_by_time ON deleted_manifests (registry, deleted_at);
+        CREATE TABLE deleted_tags (
+            seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            registry TEXT COLLATE "C" NOT NULL,
+            repository TEXT COLLATE "C" NOT NULL,
+            tag TEXT COLLATE "C" NOT NULL,
+            digest TEXT COLLATE "C" NOT NULL,
+            created_at BIGINT NOT NULL,
+            deleted_at BIGINT NOT NULL
+        );
+        CREATE INDEX deleted_tags_by_repository ON deleted_tags (registry, repository, seq);
+        CREATE INDEX deleted_tags_by_time ON deleted_tags (registry, deleted_at);
+        """,
     ];
 
     /// <summary>The version a fully migrated database has.</summary>

@@ -9,12 +9,24 @@ internal static class SqlCommands
         command.CommandText = sql;
         foreach (var (name, value) in parameters)
         {
+            // Statements built from shared fragments are handed every parameter of their operation; bind only those used.
+            if (!UsesParameter(sql, name)) continue;
             var parameter = command.CreateParameter();
             parameter.ParameterName = name;
             parameter.Value = value ?? DBNull.Value;
             command.Parameters.Add(parameter);
         }
         return command;
+    }
+
+    private static bool UsesParameter(string sql, string name)
+    {
+        for (var at = sql.IndexOf("@" + name, StringComparison.Ordinal); at >= 0; at = sql.IndexOf("@" + name, at + 1, StringComparison.Ordinal))
+        {
+            var end = at + 1 + name.Length;
+            if (end == sql.Length || !(char.IsAsciiLetterOrDigit(sql[end]) || sql[end] == '_')) return true;
+        }
+        return false;
     }
 
     public static async Task<int> ExecuteAsync(DbConnection connection, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)

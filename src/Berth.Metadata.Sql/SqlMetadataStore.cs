@@ -26,9 +26,10 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
         (long?)await database.ScalarAsync("SELECT size FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;", cancellationToken, Bind(repository, digest));
 
     public async Task<long> GetRegistrySizeAsync(string registry, CancellationToken cancellationToken) =>
+        // Soft-deleted content is not counted (ACR's show-usage): blobs only soft-deleted manifests hold are left out.
         Convert.ToInt64(await database.ScalarAsync(
             $"""
-            SELECT (SELECT COALESCE(SUM(size), 0) FROM (SELECT MAX(size) AS size FROM blob_links WHERE registry=@r GROUP BY digest) AS blobs)
+            SELECT (SELECT COALESCE(SUM(size), 0) FROM (SELECT MAX(size) AS size FROM blob_links l WHERE registry=@r AND NOT {SqlLifecycle.HeldOnlyBySoftDeleted} GROUP BY digest) AS blobs)
                  + (SELECT COALESCE(SUM(size), 0) FROM (SELECT MAX({_dialect.ByteLength("content")}) AS size FROM manifests WHERE registry=@r GROUP BY digest) AS manifests);
             """, cancellationToken, ("r", registry)), CultureInfo.InvariantCulture);
 
@@ -54,8 +55,9 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
         await database.ExecuteAsync("DELETE FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;", cancellationToken, Bind(repository, digest)) > 0;
 
     public Task<ContentDeletion> DeleteBlobLinkAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) =>
-        DeleteUnlessLockedAsync(repository, SqlContentLocks.RepositoryRow + " OR " + SqlContentLocks.HoldersOfBlob, ("d", digest.ToString()), cancellationToken,
-            "DELETE FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;");
+        DeleteUnlessLockedAsync(repository, SqlContentLocks.RepositoryRow + " OR " + SqlContentLocks.HoldersOfBlob,
+            "SELECT 1 FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;", [("d", digest.ToString())], cancellationToken,
+            ["DELETE FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;"]);
 
     public Task<IReadOnlyList<Digest>> FindUnlinkedBlobsAsync(RepositoryKey repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken) =>
         FindMissingAsync(repository, digests, "blob_links", cancellationToken);
@@ -110,24 +112,24 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
                 _dialect.InsertOrIgnore("manifest_references (registry, repository, manifest, referenced, kind) VALUES (@r, @n, @m, @ref, @k)"),
                 cancellationToken, ("r", repository.Registry), ("n", repository.Name), ("m", digest), ("ref", referenced.ToString()), ("k", kind));
         }
+        // A push of a soft-deleted manifest brings it back as a new push: the deleted copy is superseded.
+        await ExecuteAsync(connection, "DELETE FROM deleted_manifests WHERE registry=@r AND repository=@n AND digest=@d;", cancellationToken,
+            ("r", repository.Registry), ("n", repository.Name), ("d", digest));
         if (write.Tag is not null)
-        {
-            await ExecuteAsync(connection,
-                """
-                INSERT INTO tags (registry, repository, tag, digest, updated_at, created_at) VALUES (@r, @n, @tag, @d, @t, @t)
-                ON CONFLICT (registry, repository, tag) DO UPDATE SET digest=excluded.digest, updated_at=excluded.updated_at;
-                """, cancellationToken, ("r", repository.Registry), ("n", repository.Name), ("tag", write.Tag), ("d", digest), ("t", Now()));
-        }
+            await SqlLifecycle.SetTagAsync(connection, repository, write.Tag, digest, Now(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
-    public Task<ContentDeletion> DeleteManifestAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) =>
+    public Task<ContentDeletion> DeleteManifestAsync(RepositoryKey repository, Digest digest, bool softDelete, CancellationToken cancellationToken) =>
         // Deleting the manifest deletes its tags too, so a lock on any of them keeps it.
         DeleteUnlessLockedAsync(repository,
             $"{SqlContentLocks.RepositoryRow} OR (a.kind='manifest' AND a.key=@d) OR " +
             "(a.kind='tag' AND a.key IN (SELECT tag FROM tags WHERE registry=@r AND repository=@n AND digest=@d))",
-            ("d", digest.ToString()), cancellationToken,
-            "DELETE FROM manifests WHERE registry=@r AND repository=@n AND digest=@d;",
+            "SELECT 1 FROM manifests WHERE registry=@r AND repository=@n AND digest=@d;",
+            [("d", digest.ToString()), ("now", Now())], cancellationToken,
+            [
+                .. softDelete ? [SqlLifecycle.KeepManifests("AND digest=@d"), SqlLifecycle.KeepTags("AND digest=@d")] : Array.Empty<string>(),
+                "DELETE FROM manifests WHERE registry=@r AND repository=@n AND digest=@d;",
             // Unlocked attributes belong to the manifest and its tags; they go with them, so a later push of the same name starts afresh.
             """
             DELETE FROM content_attributes WHERE registry=@r AND repository=@n AND (
@@ -137,30 +139,38 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
             // Pull counts of its tags go with them (the repository's stay: its pulls happened).
             "DELETE FROM pull_counts WHERE registry=@r AND repository=@n AND tag IN (SELECT tag FROM tags WHERE registry=@r AND repository=@n AND digest=@d);",
             "DELETE FROM tags WHERE registry=@r AND repository=@n AND digest=@d;",
-            "DELETE FROM manifest_references WHERE registry=@r AND repository=@n AND manifest=@d;");
+            // A soft-deleted manifest keeps its references: they hold its blobs and children for a restore.
+            .. softDelete ? Array.Empty<string>() : ["DELETE FROM manifest_references WHERE registry=@r AND repository=@n AND manifest=@d;"],
+            ]);
 
-    public Task<ContentDeletion> DeleteTagAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken) =>
-        DeleteUnlessLockedAsync(repository, $"{SqlContentLocks.RepositoryRow} OR (a.kind='tag' AND a.key=@t)", ("t", tag), cancellationToken,
-            "DELETE FROM tags WHERE registry=@r AND repository=@n AND tag=@t;",
-            "DELETE FROM content_attributes WHERE registry=@r AND repository=@n AND kind='tag' AND key=@t;",
-            "DELETE FROM pull_counts WHERE registry=@r AND repository=@n AND tag=@t;");
+    public Task<ContentDeletion> DeleteTagAsync(RepositoryKey repository, string tag, bool softDelete, CancellationToken cancellationToken) =>
+        DeleteUnlessLockedAsync(repository, $"{SqlContentLocks.RepositoryRow} OR (a.kind='tag' AND a.key=@t)",
+            "SELECT 1 FROM tags WHERE registry=@r AND repository=@n AND tag=@t;", [("t", tag), ("now", Now())], cancellationToken,
+            [
+                .. softDelete ? [SqlLifecycle.KeepTags("AND tag=@t")] : Array.Empty<string>(),
+                SqlLifecycle.MarkUntaggedByTagDelete,
+                "DELETE FROM tags WHERE registry=@r AND repository=@n AND tag=@t;",
+                "DELETE FROM content_attributes WHERE registry=@r AND repository=@n AND kind='tag' AND key=@t;",
+                "DELETE FROM pull_counts WHERE registry=@r AND repository=@n AND tag=@t;",
+            ]);
 
     /// <summary>
     /// Runs <paramref name="statements"/> under the repository's write lock, unless a locked row that <paramref name="which"/>
-    /// selects forbids it; whether anything was there to delete is what the first statement deleted.
+    /// selects forbids it or <paramref name="exists"/> finds nothing to delete.
     /// </summary>
-    private async Task<ContentDeletion> DeleteUnlessLockedAsync(RepositoryKey repository, string which, (string Name, object? Value) target,
-        CancellationToken cancellationToken, params string[] statements)
+    private async Task<ContentDeletion> DeleteUnlessLockedAsync(RepositoryKey repository, string which, string exists, (string Name, object? Value)[] parameters,
+        CancellationToken cancellationToken, string[] statements)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await _dialect.BeginWriteAsync(connection, repository, cancellationToken);
-        var locked = await SqlContentLocks.FindAsync(connection, repository, which, cancellationToken, target);
+        var locked = await SqlContentLocks.FindAsync(connection, repository, which, cancellationToken, parameters);
         if (locked.Count > 0) return new ContentDeletion(true, locked);
-        var deleted = new List<int>();
+        (string, object?)[] bound = [("r", repository.Registry), ("n", repository.Name), .. parameters];
+        if (await ScalarAsync(connection, exists, cancellationToken, bound) is null) return ContentDeletion.NotFound;
         foreach (var sql in statements)
-            deleted.Add(await ExecuteAsync(connection, sql, cancellationToken, ("r", repository.Registry), ("n", repository.Name), target));
+            await ExecuteAsync(connection, sql, cancellationToken, bound);
         await transaction.CommitAsync(cancellationToken);
-        return deleted[0] > 0 ? ContentDeletion.Deleted : ContentDeletion.NotFound;
+        return ContentDeletion.Deleted;
     }
 
     public async Task<IReadOnlyList<string>> ListTagsAsync(RepositoryKey repository, int limit, string? last, CancellationToken cancellationToken) =>
@@ -196,7 +206,7 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await _dialect.BeginWriteAsync(connection, null, cancellationToken);
-        foreach (var table in new[] { "tags", "manifest_references", "manifests", "blob_links", "uploads", "repositories", "content_attributes", "pull_counts" })
+        foreach (var table in new[] { "tags", "manifest_references", "manifests", "blob_links", "uploads", "repositories", "content_attributes", "pull_counts", "deleted_manifests", "deleted_tags" })
             await ExecuteAsync(connection, $"DELETE FROM {table} WHERE registry=@r;", cancellationToken, ("r", registry));
         await transaction.CommitAsync(cancellationToken);
     }
@@ -229,18 +239,19 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
 
         var manifests = await ListAsync(connection,
             $"""
-            SELECT m.digest, m.created_at, m.subject,
+            SELECT m.digest, m.created_at, m.subject, m.untagged_at,
                    EXISTS (SELECT 1 FROM tags t WHERE t.registry=m.registry AND t.repository=m.repository AND t.digest=m.digest),
                    EXISTS (SELECT 1 FROM content_attributes a WHERE a.registry=m.registry AND a.repository=m.repository
                            AND ({SqlContentLocks.RepositoryRow} OR (a.kind='manifest' AND a.key=m.digest)) AND {SqlContentLocks.Forbids})
             FROM manifests m WHERE m.registry=@r AND m.repository=@n;
             """,
-            reader => new ManifestNode(Digest.Parse(reader.GetString(0)), Time(reader, 1), reader.GetBoolean(3),
+            reader => new ManifestNode(Digest.Parse(reader.GetString(0)), Time(reader, 1), reader.GetBoolean(4),
                 reader.IsDBNull(2) ? null : Digest.Parse(reader.GetString(2)),
-                [.. references[(reader.GetString(0), "manifest")]], [.. references[(reader.GetString(0), "blob")]], reader.GetBoolean(4)),
+                [.. references[(reader.GetString(0), "manifest")]], [.. references[(reader.GetString(0), "blob")]], reader.GetBoolean(5),
+                reader.IsDBNull(3) ? null : Time(reader, 3)),
             cancellationToken, parameters);
 
-        var links = await ListAsync(connection, "SELECT digest, size, created_at FROM blob_links WHERE registry=@r AND repository=@n;",
+        var links = await ListAsync(connection, $"SELECT digest, size, created_at FROM blob_links l WHERE registry=@r AND repository=@n AND NOT {SqlLifecycle.HeldOnlyBySoftDeleted};",
             reader => new BlobLinkInfo(Digest.Parse(reader.GetString(0)), reader.GetInt64(1), Time(reader, 2)), cancellationToken, parameters);
         await transaction.CommitAsync(cancellationToken);
         return new RepositoryContent(manifests, links);
@@ -257,6 +268,28 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
               AND NOT EXISTS (SELECT 1 FROM tags WHERE registry=@r AND repository=@n AND digest=@d)
               AND NOT EXISTS (SELECT 1 FROM manifest_references WHERE registry=@r AND repository=@n AND referenced=@d AND kind='manifest')
               AND (subject IS NULL OR NOT EXISTS (SELECT 1 FROM manifests s WHERE s.registry=@r AND s.repository=@n AND s.digest=manifests.subject))
+              AND NOT EXISTS (SELECT 1 FROM content_attributes a WHERE a.registry=@r AND a.repository=@n
+                              AND ({SqlContentLocks.RepositoryRow} OR (a.kind='manifest' AND a.key=@d)) AND {SqlContentLocks.Forbids});
+            """, cancellationToken, parameters);
+        if (deleted == 0) return false;
+        await ExecuteAsync(connection, "DELETE FROM manifest_references WHERE registry=@r AND repository=@n AND manifest=@d;", cancellationToken, parameters);
+        await ExecuteAsync(connection, "DELETE FROM content_attributes WHERE registry=@r AND repository=@n AND kind='manifest' AND key=@d;", cancellationToken, parameters);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    public async Task<bool> DeleteExpiredUntaggedManifestAsync(RepositoryKey repository, Digest digest, DateTimeOffset untaggedFrom, DateTimeOffset untaggedBefore,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await _dialect.BeginWriteAsync(connection, repository, cancellationToken);
+        (string, object?)[] parameters = [.. Bind(repository, digest), ("from", untaggedFrom.ToUnixTimeMilliseconds()), ("before", untaggedBefore.ToUnixTimeMilliseconds())];
+        var deleted = await ExecuteAsync(connection,
+            $"""
+            DELETE FROM manifests WHERE registry=@r AND repository=@n AND digest=@d AND untagged_at >= @from AND untagged_at < @before
+              AND NOT EXISTS (SELECT 1 FROM tags WHERE registry=@r AND repository=@n AND digest=@d)
+              AND NOT EXISTS (SELECT 1 FROM manifest_references WHERE registry=@r AND repository=@n AND referenced=@d AND kind='manifest')
+              AND NOT EXISTS (SELECT 1 FROM manifests s WHERE s.registry=@r AND s.repository=@n AND s.subject=@d)
               AND NOT EXISTS (SELECT 1 FROM content_attributes a WHERE a.registry=@r AND a.repository=@n
                               AND ({SqlContentLocks.RepositoryRow} OR (a.kind='manifest' AND a.key=@d)) AND {SqlContentLocks.Forbids});
             """, cancellationToken, parameters);
@@ -306,6 +339,5 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
         [("r", repository.Registry), ("n", repository.Name), ("d", digest.ToString())];
 
     private Task EnsureRepositoryAsync(DbConnection connection, RepositoryKey repository, CancellationToken cancellationToken) =>
-        ExecuteAsync(connection, _dialect.InsertOrIgnore("repositories (registry, name, created_at) VALUES (@r, @n, @t)"), cancellationToken,
-            ("r", repository.Registry), ("n", repository.Name), ("t", Now()));
+        SqlLifecycle.EnsureRepositoryAsync(connection, _dialect, repository, Now(), cancellationToken);
 }

@@ -2,8 +2,9 @@ using static Berth.Metadata.Sql.SqlCommands;
 
 namespace Berth.Metadata.Sql;
 
-internal sealed class SqlRepositoryDetailsStore(SqlDatabase database) : IRepositoryDetailsStore
+internal sealed class SqlRepositoryDetailsStore(SqlDatabase database, TimeProvider? time = null) : IRepositoryDetailsStore
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private const string AttributeColumns = "a.delete_enabled, a.write_enabled, a.read_enabled, a.list_enabled";
     private const string PullColumns = "p.anonymous_pulls, p.authenticated_pulls, p.last_pulled_at";
 
@@ -83,7 +84,7 @@ internal sealed class SqlRepositoryDetailsStore(SqlDatabase database) : IReposit
         return new EffectiveAttributes(Of("repository"), tag is null ? null : Of("tag"), manifest is null ? null : Of("manifest"));
     }
 
-    public async Task<RepositoryDeletion?> DeleteRepositoryAsync(RepositoryKey repository, CancellationToken cancellationToken)
+    public async Task<RepositoryDeletion?> DeleteRepositoryAsync(RepositoryKey repository, bool softDelete, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await _dialect.BeginWriteAsync(connection, repository, cancellationToken);
@@ -91,10 +92,18 @@ internal sealed class SqlRepositoryDetailsStore(SqlDatabase database) : IReposit
         // locked meanwhile is lost, and nothing at all is deleted when something is locked.
         var locked = await SqlContentLocks.FindAsync(connection, repository, "1=1", cancellationToken);
         if (locked.Count > 0) return new RepositoryDeletion([], [], locked);
-        (string, object?)[] parameters = [("r", repository.Registry), ("n", repository.Name)];
+        (string, object?)[] parameters = [("r", repository.Registry), ("n", repository.Name), ("now", _time.GetUtcNow().ToUnixTimeMilliseconds())];
         var manifests = await ListAsync(connection, "SELECT digest FROM manifests WHERE registry=@r AND repository=@n ORDER BY digest;", Text, cancellationToken, parameters);
         var tags = await ListAsync(connection, "SELECT tag FROM tags WHERE registry=@r AND repository=@n ORDER BY tag;", Text, cancellationToken, parameters);
-        foreach (var table in new[] { "tags", "manifest_references", "manifests", "blob_links", "content_attributes", "pull_counts" })
+        if (softDelete)
+        {
+            await ExecuteAsync(connection, SqlLifecycle.KeepManifests(""), cancellationToken, parameters);
+            await ExecuteAsync(connection, SqlLifecycle.KeepTags(""), cancellationToken, parameters);
+        }
+        // Soft-deleted manifests keep their references and blob links for a restore; a purge removes them.
+        var tables = softDelete ? new[] { "tags", "manifests", "content_attributes", "pull_counts" }
+            : ["tags", "manifest_references", "manifests", "blob_links", "content_attributes", "pull_counts"];
+        foreach (var table in tables)
             await ExecuteAsync(connection, $"DELETE FROM {table} WHERE registry=@r AND repository=@n;", cancellationToken, parameters);
         // The repository row goes last: zero rows means there was no such repository.
         var deleted = await ExecuteAsync(connection, "DELETE FROM repositories WHERE registry=@r AND name=@n;", cancellationToken, parameters);

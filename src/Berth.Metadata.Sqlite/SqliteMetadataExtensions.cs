@@ -17,6 +17,7 @@ public static class SqliteMetadataExtensions
         services.AddSingleton<IMetadataStore, SqlMetadataStore>();
         services.AddSingleton<IRegistryStore, SqlRegistryStore>();
         services.AddSingleton<IRepositoryDetailsStore, SqlRepositoryDetailsStore>();
+        services.AddSingleton<IDeletedContentStore, SqlDeletedContentStore>();
         services.AddSingleton<IPullCountStore, SqlPullCountStore>();
         return services;
     }

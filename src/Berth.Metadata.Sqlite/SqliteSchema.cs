@@ -179,6 +179,39 @@ internal static class SqliteSchema
             PRIMARY KEY (registry, repository, tag)
         ) WITHOUT ROWID;
         """,
+        // 8: content lifecycle. untagged_at is when a manifest lost its last tag (NULL while tagged or never tagged), which
+        // the retention policy counts from. Soft-deleted manifests and tags move to deleted_* (seq orders them by deletion)
+        // until restored or purged; the references of a soft-deleted manifest stay in manifest_references so that its blobs
+        // and children are kept for a restore.
+        """
+        ALTER TABLE manifests ADD COLUMN untagged_at INTEGER;
+        CREATE TABLE deleted_manifests (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            registry TEXT NOT NULL,
+            repository TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            media_type TEXT NOT NULL,
+            artifact_type TEXT,
+            subject TEXT,
+            annotations TEXT,
+            content BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            deleted_at INTEGER NOT NULL
+        );
+        CREATE UNIQUE INDEX deleted_manifests_by_digest ON deleted_manifests (registry, repository, digest);
+        CREATE INDEX deleted_manifests_by_time ON deleted_manifests (registry, deleted_at);
+        CREATE TABLE deleted_tags (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            registry TEXT NOT NULL,
+            repository TEXT NOT NULL,
+            tag TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            deleted_at INTEGER NOT NULL
+        );
+        CREATE INDEX deleted_tags_by_repository ON deleted_tags (registry, repository, seq);
+        CREATE INDEX deleted_tags_by_time ON deleted_tags (registry, deleted_at);
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

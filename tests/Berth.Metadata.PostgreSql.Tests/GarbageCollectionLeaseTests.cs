@@ -80,7 +80,7 @@ public sealed class GarbageCollectionLeaseTests
     }
 
     private static GarbageCollector Collector(PostgreSqlDatabase database, IBlobStore blobs) =>
-        new(new SqlMetadataStore(database, TimeProvider.System), blobs, new SqlRegistryStore(database),
+        new(new SqlMetadataStore(database, TimeProvider.System), blobs, new SqlRegistryStore(database), new SqlDeletedContentStore(database, TimeProvider.System),
             Options.Create(new GarbageCollectionOptions()), TimeProvider.System, NullLogger<GarbageCollector>.Instance);
 
     /// <summary>An empty blob store whose listing waits for the gate: a collection in progress for as long as the test needs.</summary>

@@ -15,6 +15,8 @@ public static class BerthCli
         acr.Subcommands.Add(TokenCommands.ScopeMaps(builder));
         acr.Subcommands.Add(RepositoryCommands.Build(builder));
         acr.Subcommands.Add(ImportCommands.Build(builder));
+        acr.Subcommands.Add(ManifestCommands.Build(builder));
+        acr.Subcommands.Add(PolicyCommands.Build(builder));
         foreach (var command in LoginCommands.Build(builder))
         {
             acr.Subcommands.Add(command);

@@ -12,9 +12,20 @@ public static class RepositoryCommands
     private const int PageSize = 100;
 
     public static Command Build(CommandBuilder builder) => builder.Group("repository", "Manage repositories (image names) for Azure Container Registries.",
-        List(builder), Show(builder), ShowTags(builder), ShowManifests(builder), Update(builder), Delete(builder), Untag(builder));
+        List(builder), Show(builder), ShowTags(builder), ShowManifests(builder), Update(builder), Delete(builder), Untag(builder), ListDeleted(builder));
 
-    private sealed record Common(Option<string> Name, Option<string?> Username, Option<string?> Password, Option<string?> Suffix)
+    private static Command ListDeleted(CommandBuilder builder)
+    {
+        var common = CommonOptions();
+        return builder.Leaf("list-deleted", "List soft-deleted repositories in an Azure Container Registry.", common.All, async context =>
+        {
+            var client = await common.ClientAsync(context);
+            var names = await PagedAsync(context, client, $"/acr/v1/_deleted/_catalog?n={PageSize}", "registry:deleted_catalog:*", "repositories", null);
+            context.Emit(new JsonArray(names.ToArray()));
+        });
+    }
+
+    internal sealed record Common(Option<string> Name, Option<string?> Username, Option<string?> Password, Option<string?> Suffix)
     {
         public Option[] All => [Name, Username, Password, Suffix];
 
@@ -31,8 +42,8 @@ public static class RepositoryCommands
         }
     }
 
-    private static Common CommonOptions() => new(
-        Required("--name", "The name of the container registry (or its login server, or host:port).", "-n"),
+    internal static Common CommonOptions(Option<string>? registry = null) => new(
+        registry ?? Required("--name", "The name of the container registry (or its login server, or host:port).", "-n"),
         Optional("--username", "The username used to log into a container registry (admin user or token).", "-u"),
         Optional("--password", "The password used to log into a container registry.", "-p"),
         Optional("--suffix", "The tenant suffix in the registry login server; used only when the management API cannot be asked."));
@@ -242,10 +253,10 @@ public static class RepositoryCommands
         });
     }
 
-    private sealed class MissingRouteException : Exception;
+    internal sealed class MissingRouteException : Exception;
 
     /// <summary>Follows Link rel="next" pages, collecting the array in <paramref name="field"/>, up to <paramref name="top"/> items.</summary>
-    private static async Task<List<JsonNode?>> PagedAsync(CommandContext context, RegistryClient client, string first, string scope, string field, int? top)
+    internal static async Task<List<JsonNode?>> PagedAsync(CommandContext context, RegistryClient client, string first, string scope, string field, int? top)
     {
         var items = new List<JsonNode?>();
         string? next = first;

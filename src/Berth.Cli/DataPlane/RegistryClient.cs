@@ -86,12 +86,20 @@ public sealed class RegistryClient
         }
     }
 
-    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string pathAndQuery, string scope, JsonNode? body = null)
+    /// <summary>The manifest media types a manifest GET accepts, as az sends them.</summary>
+    public static readonly string[] ManifestMediaTypes =
+    [
+        "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.index.v1+json", "application/vnd.oci.artifact.manifest.v1+json",
+    ];
+
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string pathAndQuery, string scope, JsonNode? body = null, IReadOnlyList<string>? accept = null)
     {
         var authorization = await AuthorizationAsync(scope);
         using var request = Request(method, pathAndQuery.TrimStart('/'));
         request.Headers.Authorization = authorization;
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        foreach (var mediaType in accept ?? ["application/json"])
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(mediaType));
         if (body is not null)
         {
             request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");

@@ -14,6 +14,7 @@ public static class CachingExtensions
         services.TryAddSingleton<ChangeGenerations>();
         Decorate<IMetadataStore>(services, (inner, sp) => new CachingMetadataStore(inner, sp.GetRequiredService<ChangeGenerations>()));
         Decorate<IRepositoryDetailsStore>(services, (inner, sp) => new CachingRepositoryDetailsStore(inner, sp.GetRequiredService<ChangeGenerations>()));
+        Decorate<IDeletedContentStore>(services, (inner, sp) => new CachingDeletedContentStore(inner, sp.GetRequiredService<ChangeGenerations>()));
         Decorate<IIdentityStore>(services, (inner, sp) => new CachingIdentityStore(inner, sp.GetRequiredService<ChangeGenerations>()));
         return services;
     }

@@ -21,17 +21,21 @@ internal sealed class CachingMetadataStore(IMetadataStore inner, ChangeGeneratio
     public Task PutManifestAsync(RepositoryKey repository, ManifestWrite write, CancellationToken cancellationToken) =>
         ChangingAsync(repository.Registry, () => inner.PutManifestAsync(repository, write, cancellationToken));
 
-    public Task<ContentDeletion> DeleteManifestAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) =>
-        ChangingAsync(repository.Registry, () => inner.DeleteManifestAsync(repository, digest, cancellationToken));
+    public Task<ContentDeletion> DeleteManifestAsync(RepositoryKey repository, Digest digest, bool softDelete, CancellationToken cancellationToken) =>
+        ChangingAsync(repository.Registry, () => inner.DeleteManifestAsync(repository, digest, softDelete, cancellationToken));
 
-    public Task<ContentDeletion> DeleteTagAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken) =>
-        ChangingAsync(repository.Registry, () => inner.DeleteTagAsync(repository, tag, cancellationToken));
+    public Task<ContentDeletion> DeleteTagAsync(RepositoryKey repository, string tag, bool softDelete, CancellationToken cancellationToken) =>
+        ChangingAsync(repository.Registry, () => inner.DeleteTagAsync(repository, tag, softDelete, cancellationToken));
 
     public Task DeleteRegistryContentAsync(string registry, CancellationToken cancellationToken) =>
         ChangingAsync(registry, () => inner.DeleteRegistryContentAsync(registry, cancellationToken));
 
     public Task<bool> DeleteManifestIfUnusedAsync(RepositoryKey repository, Digest digest, DateTimeOffset createdBefore, CancellationToken cancellationToken) =>
         ChangingAsync(repository.Registry, () => inner.DeleteManifestIfUnusedAsync(repository, digest, createdBefore, cancellationToken));
+
+    public Task<bool> DeleteExpiredUntaggedManifestAsync(RepositoryKey repository, Digest digest, DateTimeOffset untaggedFrom, DateTimeOffset untaggedBefore,
+        CancellationToken cancellationToken) =>
+        ChangingAsync(repository.Registry, () => inner.DeleteExpiredUntaggedManifestAsync(repository, digest, untaggedFrom, untaggedBefore, cancellationToken));
 
     // Everything else passes straight through: uncached reads, and writes that change no cached answer.
     public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => inner.IsReadyAsync(cancellationToken);

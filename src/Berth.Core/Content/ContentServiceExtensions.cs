@@ -4,5 +4,5 @@ public static class ContentServiceExtensions
 {
     public static IServiceCollection AddBerthContent(this IServiceCollection services) =>
         services.TryAddSingletonsAndClock(typeof(ContentLocks), typeof(UploadService), typeof(BlobService), typeof(ManifestService),
-            typeof(RepositoryDetailsService));
+            typeof(RepositoryDetailsService), typeof(DeletedContentService));
 }

@@ -64,13 +64,15 @@ public sealed class ManifestService(IMetadataStore metadata, ContentLocks locks,
 
     /// <summary>
     /// Deleting by digest removes the manifest and its tags; deleting by tag removes only the tag. The store refuses
-    /// either in its own transaction when the repository, the target or (by digest) one of its tags is locked.
+    /// either in its own transaction when the repository, the target or (by digest) one of its tags is locked. With the
+    /// registry's soft-delete policy on, what is deleted is kept for a restore.
     /// </summary>
-    public async Task DeleteAsync(RepositoryKey repository, Reference reference, CancellationToken cancellationToken)
+    public async Task DeleteAsync(Registry registry, RepositoryKey repository, Reference reference, CancellationToken cancellationToken)
     {
+        var softDelete = LifecyclePolicies.Of(registry).SoftDelete.Enabled;
         var result = reference.Digest is { } digest
-            ? await metadata.DeleteManifestAsync(repository, digest, cancellationToken)
-            : await metadata.DeleteTagAsync(repository, reference.Tag!, cancellationToken);
+            ? await metadata.DeleteManifestAsync(repository, digest, softDelete, cancellationToken)
+            : await metadata.DeleteTagAsync(repository, reference.Tag!, softDelete, cancellationToken);
         ContentLocks.EnsureNoneLocked(repository, result.Locked);
         if (!result.Found) throw ManifestUnknown(reference);
     }

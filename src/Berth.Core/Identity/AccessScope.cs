@@ -10,6 +10,9 @@ public sealed record AccessScope(string Type, string Name, IReadOnlyList<string>
 
     public static AccessScope Catalog { get; } = new(ScopeNames.Registry, ScopeNames.Catalog, [ScopeNames.Wildcard]);
 
+    /// <summary><c>registry:deleted_catalog:*</c>: list repositories holding soft-deleted content.</summary>
+    public static AccessScope DeletedCatalog { get; } = new(ScopeNames.Registry, ScopeNames.DeletedCatalog, [ScopeNames.Wildcard]);
+
     /// <summary>The wire form used in <c>scope=</c> parameters and challenges, e.g. <c>repository:foo:pull,push</c>.</summary>
     public override string ToString() => $"{Type}:{Name}:{string.Join(',', Actions)}";
 

@@ -40,9 +40,16 @@ public sealed record GarbageCollectionReport(
     /// <summary>Garbage left for a later run because it is younger than the grace period; null when there is none.</summary>
     public GracePeriodHold? HeldByGracePeriod { get; init; }
 
+    /// <summary>Soft-deleted manifests whose retention ran out, removed for good (not counted in <see cref="ManifestsRemoved"/>).</summary>
+    public int SoftDeletedManifestsPurged { get; init; }
+
+    /// <summary>Soft-deleted tags whose retention ran out, removed for good.</summary>
+    public int SoftDeletedTagsPurged { get; init; }
+
     public string Summary => Skipped is not null
         ? "skipped: " + Skipped
         : $"{(DryRun ? "would remove" : "removed")} {ManifestsRemoved} manifest(s), {BlobLinksRemoved} blob link(s), " +
+          (SoftDeletedManifestsPurged + SoftDeletedTagsPurged > 0 ? $"purged {SoftDeletedManifestsPurged} soft-deleted manifest(s) and {SoftDeletedTagsPurged} tag(s), " : "") +
           $"{BlobsRemoved} blob(s) ({BlobBytesRemoved} bytes), {UploadsRemoved} upload(s) ({UploadBytesRemoved} bytes) in {DurationSeconds:F2} s" +
           (HeldByGracePeriod is { } held
               ? $"; the grace period ({held.GracePeriod}) holds back {held.Manifests} manifest(s), {held.BlobLinks} blob link(s) and " +

@@ -4,8 +4,10 @@ using Microsoft.Extensions.Logging;
 namespace Berth.Core.Maintenance;
 
 /// <summary>
-/// Online mark-and-sweep. Per repository it marks what tags (and, with untagged deletion off, every manifest) keep
-/// alive and sweeps the rest: untagged manifests, then blob links no remaining manifest references. Then, across
+/// Online mark-and-sweep. Per registry it first purges content soft-deleted longer ago than the registry's soft-delete
+/// retention. Per repository it marks what tags (and, with untagged deletion off, every manifest) keep alive, besides
+/// untagged manifests the registry's retention policy keeps, and sweeps the rest: untagged manifests, then blob links
+/// no remaining manifest references. Then, across
 /// the whole server, it removes blob bytes no repository links and abandoned upload sessions.
 /// Safety against concurrent pushes does not come from a lock: every delete is conditional and re-checks in the
 /// store's own transaction that its target is still garbage and older than the grace period (see
@@ -15,6 +17,7 @@ public sealed partial class GarbageCollector(
     IMetadataStore metadata,
     IBlobStore blobs,
     IRegistryStore registries,
+    IDeletedContentStore deleted,
     IOptions<GarbageCollectionOptions> options,
     TimeProvider time,
     ILogger<GarbageCollector> logger)
@@ -22,6 +25,7 @@ public sealed partial class GarbageCollector(
     private readonly IMetadataStore _metadata = metadata;
     private readonly IBlobStore _blobs = blobs;
     private readonly IRegistryStore _registries = registries;
+    private readonly IDeletedContentStore _deleted = deleted;
     private readonly GarbageCollectionOptions _options = options.Value;
 
     public const int ItemListLimit = 1000;
@@ -43,8 +47,11 @@ public sealed partial class GarbageCollector(
                 return GarbageCollectionReport.SkippedRun(registry, time.GetUtcNow(), AnotherNodeCollecting);
             }
             var run = new Run(this, dryRun, time.GetUtcNow());
-            var names = registry is not null ? [registry.ToLowerInvariant()] : (await _registries.ListAsync(cancellationToken)).Select(r => r.Name).ToList();
-            foreach (var name in names) await run.CollectRegistryAsync(name, cancellationToken);
+            var targets = registry is null
+                ? (await _registries.ListAsync(cancellationToken)).Select(r => (r.Name, LifecyclePolicies.Of(r))).ToList()
+                : [(registry.ToLowerInvariant(), await _registries.GetOrNullAsync(registry.ToLowerInvariant(), cancellationToken) is { } found
+                    ? LifecyclePolicies.Of(found) : LifecyclePolicies.Disabled)];
+            foreach (var (name, policies) in targets) await run.CollectRegistryAsync(name, policies, cancellationToken);
             await run.CollectBlobsAsync(cancellationToken);
             await run.CollectUploadsAsync(cancellationToken);
             var report = run.Report(registry);
@@ -59,15 +66,18 @@ public sealed partial class GarbageCollector(
 
     /// <summary>
     /// Manifests that stay: tagged ones, locked ones (image locking: <c>deleteEnabled=false</c> or <c>writeEnabled=false</c>
-    /// on the manifest or its repository), those younger than the grace period, every one when untagged deletion is off,
-    /// and, transitively, the children of a staying index and the referrers of a staying subject.
+    /// on the manifest or its repository), those younger than the grace period, every one when untagged deletion is off
+    /// (except those the retention policy expires), and, transitively, the children of a staying index and the referrers
+    /// of a staying subject.
     /// </summary>
-    internal static HashSet<Digest> Mark(IReadOnlyList<ManifestNode> manifests, bool deleteUntagged, DateTimeOffset cutoff)
+    internal static HashSet<Digest> Mark(IReadOnlyList<ManifestNode> manifests, bool deleteUntagged, DateTimeOffset cutoff, RetentionWindow? retention = null)
     {
         var byDigest = manifests.ToDictionary(m => m.Digest);
         var referrers = manifests.Where(m => m.Subject is not null).ToLookup(m => m.Subject!.Value);
+        bool Collectable(ManifestNode m) => !m.Tagged && !m.Locked
+            && ((deleteUntagged && m.CreatedAt < cutoff) || (retention?.Expires(m) == true && !referrers[m.Digest].Any()));
         var live = new HashSet<Digest>();
-        var pending = new Stack<Digest>(manifests.Where(m => !deleteUntagged || m.Tagged || m.Locked || m.CreatedAt >= cutoff).Select(m => m.Digest));
+        var pending = new Stack<Digest>(manifests.Where(m => !Collectable(m)).Select(m => m.Digest));
         while (pending.TryPop(out var digest))
         {
             if (!live.Add(digest)) continue;
@@ -86,7 +96,7 @@ public sealed partial class GarbageCollector(
         private readonly List<CollectedBlobLink> _links = [];
         private readonly List<CollectedBlob> _blobs = [];
         private readonly List<CollectedUpload> _uploads = [];
-        private int _manifestCount, _linkCount, _blobCount, _uploadCount;
+        private int _manifestCount, _linkCount, _blobCount, _uploadCount, _purgedManifests, _purgedTags;
         private long _blobBytes, _uploadBytes;
         private int _heldManifests, _heldLinks, _heldBlobs;
         private long _heldBlobBytes;
@@ -103,29 +113,38 @@ public sealed partial class GarbageCollector(
         /// <summary>In a dry run nothing is deleted, so the byte sweep must know which links the run would have removed.</summary>
         private readonly HashSet<(string Registry, string Repository, Digest Digest)> _linksGone = [];
 
-        public async Task CollectRegistryAsync(string registry, CancellationToken cancellationToken)
+        public async Task CollectRegistryAsync(string registry, LifecyclePolicies policies, CancellationToken cancellationToken)
         {
+            // Soft-deleted content is purged by the retention in force now, even when soft delete has been switched off
+            // since (as ACR does), and before the sweep, so that the blobs it held go in this same run.
+            var purged = await owner._deleted.PurgeAsync(registry, policies.SoftDelete.PurgeBefore(startedAt), dryRun, cancellationToken);
+            _purgedManifests += purged.Manifests.Count;
+            _purgedTags += purged.Tags;
+            var retention = policies.Retention.Enabled
+                ? new RetentionWindow(policies.Retention.EnabledSince, startedAt - TimeSpan.FromDays(policies.Retention.Days))
+                : (RetentionWindow?)null;
             string? last = null;
             while (true)
             {
                 var page = await owner._metadata.ListRepositoriesAsync(registry, PageSize, last, cancellationToken);
-                foreach (var name in page) await CollectRepositoryAsync(new RepositoryKey(registry, name), cancellationToken);
+                foreach (var name in page) await CollectRepositoryAsync(new RepositoryKey(registry, name), retention, cancellationToken);
                 if (page.Count < PageSize) return;
                 last = page[^1];
             }
         }
 
-        private async Task CollectRepositoryAsync(RepositoryKey repository, CancellationToken cancellationToken)
+        private async Task CollectRepositoryAsync(RepositoryKey repository, RetentionWindow? retention, CancellationToken cancellationToken)
         {
             var content = await owner._metadata.GetRepositoryContentAsync(repository, cancellationToken);
-            var live = Mark(content.Manifests, owner._options.DeleteUntaggedManifests, _cutoff);
+            var live = Mark(content.Manifests, owner._options.DeleteUntaggedManifests, _cutoff, retention);
             if (owner._options.DeleteUntaggedManifests)
             {
                 // What reachability alone would leave: the difference is what the grace period spares.
-                var reachable = Mark(content.Manifests, deleteUntagged: true, DateTimeOffset.MaxValue);
+                var reachable = Mark(content.Manifests, deleteUntagged: true, DateTimeOffset.MaxValue, retention);
                 foreach (var manifest in content.Manifests.Where(m => live.Contains(m.Digest) && !reachable.Contains(m.Digest)))
                     Hold(manifest.CreatedAt, ref _heldManifests);
             }
+            var nodes = content.Manifests.ToDictionary(m => m.Digest);
 
             // Sweep manifests. An index must go before its children and a subject before its referrers (the store refuses
             // otherwise), so repeat passes until one removes nothing.
@@ -136,7 +155,7 @@ public sealed partial class GarbageCollector(
                 progress = false;
                 foreach (var digest in garbage.Where(d => !removed.Contains(d)))
                 {
-                    if (!dryRun && !await owner._metadata.DeleteManifestIfUnusedAsync(repository, digest, _cutoff, cancellationToken)) continue;
+                    if (!dryRun && !await DeleteManifestAsync(repository, nodes[digest], retention, cancellationToken)) continue;
                     removed.Add(digest);
                     progress = true;
                     _manifestCount++;
@@ -160,6 +179,13 @@ public sealed partial class GarbageCollector(
                 Add(_links, new CollectedBlobLink(repository.Registry, repository.Name, link.Digest.ToString(), link.Size));
             }
         }
+
+        /// <summary>The conditional delete that fits why the manifest is garbage: unused past the grace period, or expired by retention.</summary>
+        private async Task<bool> DeleteManifestAsync(RepositoryKey repository, ManifestNode manifest, RetentionWindow? retention, CancellationToken cancellationToken) =>
+            (owner._options.DeleteUntaggedManifests && manifest.CreatedAt < _cutoff
+                && await owner._metadata.DeleteManifestIfUnusedAsync(repository, manifest.Digest, _cutoff, cancellationToken))
+            || (retention is { } window && window.Expires(manifest)
+                && await owner._metadata.DeleteExpiredUntaggedManifestAsync(repository, manifest.Digest, window.UntaggedFrom, window.UntaggedBefore, cancellationToken));
 
         public async Task CollectBlobsAsync(CancellationToken cancellationToken)
         {
@@ -282,6 +308,8 @@ public sealed partial class GarbageCollector(
         {
             HeldByGracePeriod = _heldManifests + _heldLinks + _heldBlobs == 0 ? null
                 : new GracePeriodHold(_heldManifests, _heldLinks, _heldBlobs, _heldBlobBytes, _heldUntil, owner._options.GracePeriod),
+            SoftDeletedManifestsPurged = _purgedManifests,
+            SoftDeletedTagsPurged = _purgedTags,
         };
     }
 
@@ -292,4 +320,10 @@ public sealed partial class GarbageCollector(
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Garbage collection skipped: " + AnotherNodeCollecting)]
     private static partial void LogSkipped(ILogger logger);
+}
+
+/// <summary>The retention policy as one collection applies it: manifests untagged in [<see cref="UntaggedFrom"/>, <see cref="UntaggedBefore"/>) expire.</summary>
+internal readonly record struct RetentionWindow(DateTimeOffset UntaggedFrom, DateTimeOffset UntaggedBefore)
+{
+    public bool Expires(ManifestNode manifest) => manifest.UntaggedAt is { } at && at >= UntaggedFrom && at < UntaggedBefore;
 }

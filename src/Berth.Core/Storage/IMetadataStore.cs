@@ -32,7 +32,8 @@ public sealed record ManifestWrite(
 
 /// <summary>
 /// A manifest of a repository as garbage collection sees it: whether a tag holds it, whether it or its repository is
-/// locked against deletion (<c>deleteEnabled=false</c> or <c>writeEnabled=false</c>), and what it points at.
+/// locked against deletion (<c>deleteEnabled=false</c> or <c>writeEnabled=false</c>), what it points at, and since when
+/// it has been without a tag after having had one (<see cref="UntaggedAt"/>, which the retention policy counts from).
 /// </summary>
 public sealed record ManifestNode(
     Digest Digest,
@@ -41,7 +42,8 @@ public sealed record ManifestNode(
     Digest? Subject,
     IReadOnlyList<Digest> ManifestReferences,
     IReadOnlyList<Digest> BlobReferences,
-    bool Locked = false);
+    bool Locked = false,
+    DateTimeOffset? UntaggedAt = null);
 
 /// <summary>A repository, tag or manifest whose changeable attributes forbid deleting it (image locking).</summary>
 public sealed record LockedContent(AttributeTarget Target, string Key, bool DeleteEnabled, bool WriteEnabled);
@@ -124,12 +126,17 @@ public interface IMetadataStore
 
     /// <summary>
     /// Deletes a manifest and every tag that points at it, unless (checked in the same transaction) the repository, the
-    /// manifest or one of those tags is locked; then it deletes nothing and names what is locked.
+    /// manifest or one of those tags is locked; then it deletes nothing and names what is locked. With
+    /// <paramref name="softDelete"/> the manifest and its tags are kept as deleted (see <see cref="IDeletedContentStore"/>),
+    /// and so are the references that keep its blobs and children, until they are restored or purged.
     /// </summary>
-    Task<ContentDeletion> DeleteManifestAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken);
+    Task<ContentDeletion> DeleteManifestAsync(RepositoryKey repository, Digest digest, bool softDelete, CancellationToken cancellationToken);
 
-    /// <summary>Deletes a tag unless (checked in the same transaction) the repository or the tag is locked.</summary>
-    Task<ContentDeletion> DeleteTagAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken);
+    /// <summary>
+    /// Deletes a tag unless (checked in the same transaction) the repository or the tag is locked; with
+    /// <paramref name="softDelete"/> it is kept as deleted. A manifest left without tags is marked untagged from now.
+    /// </summary>
+    Task<ContentDeletion> DeleteTagAsync(RepositoryKey repository, string tag, bool softDelete, CancellationToken cancellationToken);
 
     /// <summary>Tags in lexical order after <paramref name="last"/>, at most <paramref name="limit"/>.</summary>
     Task<IReadOnlyList<string>> ListTagsAsync(RepositoryKey repository, int limit, string? last, CancellationToken cancellationToken);
@@ -158,7 +165,10 @@ public interface IMetadataStore
     // PutManifestAsync, in turn, must re-check in its transaction that every referenced blob is still linked and every
     // referenced manifest still present, so a delete that lands between ManifestService's checks and the write is seen.
 
-    /// <summary>All manifests (with tags and references) and blob links of the repository, read in one transaction.</summary>
+    /// <summary>
+    /// All manifests (with tags and references) and blob links of the repository, read in one transaction. Links that a
+    /// soft-deleted manifest references are left out: they are kept for a restore until the manifest is purged.
+    /// </summary>
     Task<RepositoryContent> GetRepositoryContentAsync(RepositoryKey repository, CancellationToken cancellationToken);
 
     /// <summary>
@@ -168,6 +178,14 @@ public interface IMetadataStore
     /// (<c>deleteEnabled=false</c> or <c>writeEnabled=false</c>). Removes its references and attributes too.
     /// </summary>
     Task<bool> DeleteManifestIfUnusedAsync(RepositoryKey repository, Digest digest, DateTimeOffset createdBefore, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The retention policy's delete: removes a manifest if, in one transaction, it lost its last tag at or after
+    /// <paramref name="untaggedFrom"/> and before <paramref name="untaggedBefore"/>, is still untagged, no manifest of the
+    /// repository references it (an index) or names it as subject (a referrer), and neither it nor the repository is locked.
+    /// </summary>
+    Task<bool> DeleteExpiredUntaggedManifestAsync(RepositoryKey repository, Digest digest, DateTimeOffset untaggedFrom, DateTimeOffset untaggedBefore,
+        CancellationToken cancellationToken);
 
     /// <summary>Deletes a blob link if, in one transaction, it was made before <paramref name="createdBefore"/> and no manifest of the repository references the blob.</summary>
     Task<bool> DeleteBlobLinkIfUnreferencedAsync(RepositoryKey repository, Digest digest, DateTimeOffset createdBefore, CancellationToken cancellationToken);

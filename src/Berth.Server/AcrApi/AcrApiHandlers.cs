@@ -49,25 +49,37 @@ internal static class AcrApiHandlers
         };
         var patch = await ReadPatchAsync(context.Request);
         var updated = await Service(context).UpdateAttributesAsync(request.Repository, target, key, patch, context.RequestAborted);
-        await WriteAsync(context, AcrViews.Attributes(updated));
+        // A tag or manifest answers as its GET does (az reads the "tag" or "manifest" object of the answer).
+        switch (target)
+        {
+            case AttributeTarget.Tag:
+                await GetTagAsync(context, request);
+                break;
+            case AttributeTarget.Manifest:
+                await GetManifestAsync(context, request);
+                break;
+            default:
+                await WriteAsync(context, AcrViews.Attributes(updated));
+                break;
+        }
     }
 
     public static async Task DeleteRepositoryAsync(HttpContext context, RegistryRequest request)
     {
-        var (manifests, tags) = await Service(context).DeleteRepositoryAsync(request.Repository, context.RequestAborted);
+        var (manifests, tags) = await Service(context).DeleteRepositoryAsync(request.Registry, request.Repository, context.RequestAborted);
         context.Response.StatusCode = StatusCodes.Status202Accepted;
         await WriteAsync(context, new { manifestsDeleted = manifests, tagsDeleted = tags });
     }
 
     public static async Task DeleteManifestAsync(HttpContext context, RegistryRequest request)
     {
-        await Service(context).DeleteManifestAsync(request.Repository, Digest.Parse(request.Argument), context.RequestAborted);
+        await Service(context).DeleteManifestAsync(request.Registry, request.Repository, Digest.Parse(request.Argument), context.RequestAborted);
         Accepted(context.Response);
     }
 
     public static async Task DeleteTagAsync(HttpContext context, RegistryRequest request)
     {
-        await Service(context).DeleteTagAsync(request.Repository, request.Argument, context.RequestAborted);
+        await Service(context).DeleteTagAsync(request.Registry, request.Repository, request.Argument, context.RequestAborted);
         Accepted(context.Response);
     }
 
@@ -92,29 +104,36 @@ internal static class AcrApiHandlers
     private static string OrderQuery(HttpRequest request) =>
         request.Query.TryGetValue("orderby", out var order) ? "&orderby=" + Uri.EscapeDataString(order.ToString()) : "";
 
-    private const int MaxPatchBytes = 64 * 1024;
+    private const int MaxBodyBytes = 64 * 1024;
 
     /// <summary>ACR takes the attributes flat (<c>{"writeEnabled":false}</c>); az sends them that way.</summary>
     private static async Task<AttributesPatch> ReadPatchAsync(HttpRequest request)
+    {
+        var root = await ReadJsonObjectAsync(request);
+        if (root.TryGetProperty("changeableAttributes", out var nested)) root = nested;
+        return new AttributesPatch(Flag(root, "deleteEnabled"), Flag(root, "writeEnabled"), Flag(root, "readEnabled"), Flag(root, "listEnabled"));
+    }
+
+    /// <summary>A small JSON object body (an empty body is an empty object); anything else is a 400 with the registry's error JSON.</summary>
+    public static async Task<JsonElement> ReadJsonObjectAsync(HttpRequest request)
     {
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
         int read;
         while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
         {
-            if (buffer.Length + read > MaxPatchBytes)
-                throw new OciException(OciErrorCode.SizeInvalid, $"the body is larger than {MaxPatchBytes} bytes", status: 413);
+            if (buffer.Length + read > MaxBodyBytes)
+                throw new OciException(OciErrorCode.SizeInvalid, $"the body is larger than {MaxBodyBytes} bytes", status: 413);
             buffer.Write(chunk, 0, read);
         }
         try
         {
-            var body = buffer.ToArray();
+            var body = buffer.Length == 0 ? "{}"u8.ToArray() : buffer.ToArray();
             JsonText.EnsureValidStrings(body);
             using var document = JsonDocument.Parse(body);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw InvalidPatch("the body must be a JSON object");
-            if (root.TryGetProperty("changeableAttributes", out var nested)) root = nested;
-            return new AttributesPatch(Flag(root, "deleteEnabled"), Flag(root, "writeEnabled"), Flag(root, "readEnabled"), Flag(root, "listEnabled"));
+            return root.Clone();
         }
         catch (JsonException e)
         {
@@ -127,7 +146,7 @@ internal static class AcrApiHandlers
         : value.ValueKind is JsonValueKind.True or JsonValueKind.False ? value.GetBoolean()
         : throw InvalidPatch($"\"{name}\" must be true or false");
 
-    private static OciException InvalidPatch(string message) => new(OciErrorCode.Unsupported, message, status: 400);
+    public static OciException InvalidPatch(string message) => new(OciErrorCode.Unsupported, message, status: 400);
 
-    private static Task WriteAsync<T>(HttpContext context, T body) => DataPlaneResults.WriteJsonAsync(context, body);
+    public static Task WriteAsync<T>(HttpContext context, T body) => DataPlaneResults.WriteJsonAsync(context, body);
 }

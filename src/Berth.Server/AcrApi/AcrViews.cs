@@ -80,5 +80,5 @@ internal sealed class AcrViews(string loginServer, string repository)
     private static string? PullTime(PullCounts pulls) => pulls.LastPulled is { } time ? Time(time) : null;
 
     /// <summary>ACR's timestamps: UTC, ISO 8601 with seven fraction digits.</summary>
-    private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ");
+    public static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ");
 }

@@ -37,9 +37,9 @@ internal static class ManifestHandlers
         response.ContentLength = 0;
     }
 
-    public static async Task DeleteAsync(HttpContext context, RepositoryKey repository, string referenceText)
+    public static async Task DeleteAsync(HttpContext context, RegistryRequest request)
     {
-        await Manifests(context).DeleteAsync(repository, ParseToFind(referenceText), context.RequestAborted);
+        await Manifests(context).DeleteAsync(request.Registry, request.Repository, ParseToFind(request.Argument), context.RequestAborted);
         context.Response.StatusCode = StatusCodes.Status202Accepted;
         context.Response.ContentLength = 0;
     }

@@ -25,6 +25,10 @@ public static class RegistryOperations
     private static IReadOnlyList<AccessScope> Remove(RegistryRoute route) => [AccessScope.Repository(route.Repository, ScopeNames.Delete)];
     private static IReadOnlyList<AccessScope> MetadataRead(RegistryRoute route) => [AccessScope.Repository(route.Repository, ScopeNames.MetadataRead)];
     private static IReadOnlyList<AccessScope> MetadataWrite(RegistryRoute route) => [AccessScope.Repository(route.Repository, ScopeNames.MetadataWrite)];
+    private static IReadOnlyList<AccessScope> DeletedCatalog(RegistryRoute route) => [AccessScope.DeletedCatalog];
+    private static IReadOnlyList<AccessScope> DeletedRead(RegistryRoute route) => [AccessScope.Repository(route.Repository, ScopeNames.DeletedRead)];
+    private static IReadOnlyList<AccessScope> DeletedRestore(RegistryRoute route) =>
+        [AccessScope.Repository(route.Repository, ScopeNames.DeletedRead, ScopeNames.DeletedRestore)];
 
     // An upload session is one write, spent when it starts: its chunks, status checks and completion are the same
     // operation (and bandwidth, not a count, is what they cost), so its steps spend nothing.
@@ -36,7 +40,7 @@ public static class RegistryOperations
         new(RegistryResource.Referrers, Read, Pull, ThrottleCategory.Referrers, "referrers", (context, r) => DiscoveryHandlers.ReferrersAsync(context, r.Repository, r.Argument)),
         new(RegistryResource.Manifest, Read, Pull, ThrottleCategory.Read, "manifest", ManifestHandlers.GetAsync),
         new(RegistryResource.Manifest, Put, PullPush, ThrottleCategory.Write, "manifest", (context, r) => ManifestHandlers.PutAsync(context, r.Repository, r.Argument)),
-        new(RegistryResource.Manifest, Delete, Remove, ThrottleCategory.Delete, "manifest", (context, r) => ManifestHandlers.DeleteAsync(context, r.Repository, r.Argument)),
+        new(RegistryResource.Manifest, Delete, Remove, ThrottleCategory.Delete, "manifest", ManifestHandlers.DeleteAsync),
         new(RegistryResource.Blob, Read, Pull, ThrottleCategory.Read, "blob", BlobHandlers.GetAsync),
         new(RegistryResource.Blob, Delete, Remove, ThrottleCategory.Delete, "blob", (context, r) => BlobHandlers.DeleteAsync(context, r.Repository, r.Argument)),
         // A mount's source needs pull too; the handler challenges for it (or quietly uploads instead) itself.
@@ -58,6 +62,12 @@ public static class RegistryOperations
         new(RegistryResource.AcrManifest, Get, MetadataRead, ThrottleCategory.Read, "acr", AcrApiHandlers.GetManifestAsync),
         new(RegistryResource.AcrManifest, Patch, MetadataWrite, ThrottleCategory.Write, "acr", AcrApiHandlers.UpdateAttributesAsync),
         new(RegistryResource.AcrManifest, Delete, Remove, ThrottleCategory.Delete, "acr", AcrApiHandlers.DeleteManifestAsync),
+
+        // Soft-deleted content (az acr repository list-deleted, manifest list-deleted, list-deleted-tags, restore).
+        new(RegistryResource.AcrDeletedCatalog, Get, DeletedCatalog, ThrottleCategory.Read, "acr_deleted", DeletedContentHandlers.ListRepositoriesAsync),
+        new(RegistryResource.AcrDeletedManifests, Get, DeletedRead, ThrottleCategory.Read, "acr_deleted", DeletedContentHandlers.ListManifestsAsync),
+        new(RegistryResource.AcrDeletedTags, Get, DeletedRead, ThrottleCategory.Read, "acr_deleted", DeletedContentHandlers.ListTagsAsync),
+        new(RegistryResource.AcrDeletedManifest, Post, DeletedRestore, ThrottleCategory.Write, "acr_deleted", DeletedContentHandlers.RestoreAsync),
     ];
 
     /// <summary>

@@ -56,9 +56,13 @@ internal static class ArmRegistry
             ["adminUserEnabled"] = adminUserEnabled,
         };
         var defaults = Defaults(registry);
+        // A registry shows every policy: those never set keep ACR's defaults (az reads policies.softDeletePolicy, for one).
+        if (stored["policies"] is JsonObject storedPolicies && defaults["policies"] is JsonObject defaultPolicies)
+            foreach (var (policy, setting) in storedPolicies)
+                defaultPolicies[policy] = setting?.DeepClone();
         foreach (var name in StoredProperties)
         {
-            var value = stored[name]?.DeepClone() ?? defaults[name]?.DeepClone();
+            var value = name == "policies" ? defaults[name]?.DeepClone() : stored[name]?.DeepClone() ?? defaults[name]?.DeepClone();
             if (value is not null || defaults.ContainsKey(name))
                 properties[name] = value;
             if (name == "dataEndpointEnabled")

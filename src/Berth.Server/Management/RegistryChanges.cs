@@ -99,6 +99,7 @@ internal sealed record RegistryChanges(
                 throw ArmException.BadRequest("Network rules are not supported by Berth: every client that reaches the server reaches its registries.", "FeatureNotSupported");
             stored["networkRuleSet"] = new JsonObject { ["defaultAction"] = "Allow", ["ipRules"] = new JsonArray() };
         }
+        var lifecycle = existing is null ? LifecyclePolicies.Disabled : LifecyclePolicies.Of(existing);
         if (ArmRequest.GetObject(properties, "policies") is { } policies)
         {
             var merged = new JsonObject();
@@ -107,6 +108,28 @@ internal sealed record RegistryChanges(
                 if (value is null) continue;
                 if (value is not JsonObject policy)
                     throw ArmException.InvalidParameter($"The policy '{key}' must be a JSON object.");
+                if (string.Equals(key, RetentionPolicyKey, StringComparison.OrdinalIgnoreCase))
+                {
+                    var retention = lifecycle.Retention with
+                    {
+                        Enabled = ReadStatus(policy, key) ?? lifecycle.Retention.Enabled,
+                        Days = ReadDays(policy, "days", key, RetentionPolicy.MinDays, RetentionPolicy.MaxDays) ?? lifecycle.Retention.Days,
+                    };
+                    lifecycle = lifecycle with { Retention = retention };
+                    merged[RetentionPolicyKey] = new JsonObject { ["days"] = retention.Days, ["status"] = Status(retention.Enabled) };
+                    continue;
+                }
+                if (string.Equals(key, SoftDeletePolicyKey, StringComparison.OrdinalIgnoreCase))
+                {
+                    var softDelete = lifecycle.SoftDelete with
+                    {
+                        Enabled = ReadStatus(policy, key) ?? lifecycle.SoftDelete.Enabled,
+                        RetentionDays = ReadDays(policy, "retentionDays", key, SoftDeletePolicy.MinDays, SoftDeletePolicy.MaxDays) ?? lifecycle.SoftDelete.RetentionDays,
+                    };
+                    lifecycle = lifecycle with { SoftDelete = softDelete };
+                    merged[SoftDeletePolicyKey] = new JsonObject { ["retentionDays"] = softDelete.RetentionDays, ["status"] = Status(softDelete.Enabled) };
+                    continue;
+                }
                 if (UnenforcedPolicies.TryGetValue(key, out var unenforced)
                     && string.Equals(ArmRequest.GetString(policy, "status"), unenforced.Status, StringComparison.OrdinalIgnoreCase))
                     throw ArmException.BadRequest($"{unenforced.Feature} is not supported by Berth: the policy '{key}' cannot be {unenforced.Status}.", "FeatureNotSupported");
@@ -114,6 +137,7 @@ internal sealed record RegistryChanges(
             }
             stored["policies"] = merged;
         }
+        EnsureLifecycleAllowed(lifecycle, effectiveSku);
 
         return new RegistryChanges(location?.Trim(), sku,
             ArmRequest.GetBool(properties, "anonymousPullEnabled"),
@@ -151,6 +175,37 @@ internal sealed record RegistryChanges(
         return patterns;
     }
 
+    private const string RetentionPolicyKey = "retentionPolicy";
+    private const string SoftDeletePolicyKey = "softDeletePolicy";
+
+    /// <summary>
+    /// ACR's rules for the lifecycle policies, checked on the registry as it would be after the change (so a SKU change
+    /// is checked too): retention is a Premium feature, and soft delete and retention cannot both be on, since retention
+    /// deletes what soft delete would keep.
+    /// </summary>
+    private static void EnsureLifecycleAllowed(LifecyclePolicies lifecycle, RegistrySku sku)
+    {
+        if (lifecycle.Retention.Enabled && sku != RegistrySku.Premium)
+            throw ArmException.BadRequest($"The retention policy is only supported for registries in the Premium SKU; this registry is {sku}.", "RetentionPolicyNotSupported");
+        if (lifecycle.Retention.Enabled && lifecycle.SoftDelete.Enabled)
+            throw ArmException.BadRequest(
+                "The soft delete policy and the retention policy cannot both be enabled: disable the one before enabling the other.", "PolicyConflict");
+    }
+
+    private static string Status(bool enabled) => enabled ? "enabled" : "disabled";
+
+    private static bool? ReadStatus(JsonObject policy, string key) =>
+        ArmRequest.GetEnum(policy, "status", "enabled", "disabled") is { } status ? status == "enabled" : null;
+
+    private static int? ReadDays(JsonObject policy, string property, string key, int min, int max)
+    {
+        var node = policy[property];
+        if (node is null) return null;
+        if (node is not JsonValue value || !value.TryGetValue<int>(out var days) || days < min || days > max)
+            throw ArmException.InvalidParameter($"The property '{key}.{property}' must be a whole number of days from {min} to {max}; '{node.ToJsonString()}' is not.");
+        return days;
+    }
+
     /// <summary>As many patterns as a scope map may hold actions; more would only slow every anonymous request down.</summary>
     private const int MaxAnonymousPullRepositories = 500;
 
@@ -162,15 +217,31 @@ internal sealed record RegistryChanges(
     {
         ["quarantinePolicy"] = ("enabled", "Quarantine (images held back until a scanner releases them)"),
         ["trustPolicy"] = ("enabled", "Content trust (Notary v1 signing)"),
-        ["retentionPolicy"] = ("enabled", "Retention (untagged manifests deleted after a number of days)"),
-        ["softDeletePolicy"] = ("enabled", "Soft delete (deleted artifacts kept for a number of days)"),
         ["azureADAuthenticationAsArmPolicy"] = ("disabled", "Refusing Azure AD tokens with the ARM audience on the data plane"),
     };
 
-    /// <summary>The registry's stored ARM extras with these changes applied (policies merge by policy name; tags replace).</summary>
+    /// <summary>
+    /// The registry's stored ARM extras with these changes applied (policies merge by policy name; tags replace). A
+    /// lifecycle policy that changes gets <c>lastUpdatedTime</c>; retention switched on records since when it counts.
+    /// </summary>
     public string ApplyToExtras(string? currentJson, string actor, DateTimeOffset now, DateTimeOffset createdAt, bool created)
     {
         var extras = ArmRegistry.ParseExtras(currentJson);
+        var before = LifecyclePolicies.Read(currentJson);
+        var previousPolicies = (extras["properties"] as JsonObject)?["policies"] as JsonObject;
+        if (StoredProperties["policies"] is JsonObject changedPolicies)
+        {
+            foreach (var key in new[] { RetentionPolicyKey, SoftDeletePolicyKey })
+            {
+                if (changedPolicies[key] is not JsonObject policy) continue;
+                var previous = previousPolicies?[key] as JsonObject;
+                var unchanged = previous?["lastUpdatedTime"] is not null
+                    && policy.All(field => JsonNode.DeepEquals(field.Value, previous[field.Key]));
+                policy["lastUpdatedTime"] = unchanged ? previous!["lastUpdatedTime"]!.DeepClone() : now.UtcDateTime.ToString("O");
+            }
+            if (changedPolicies[RetentionPolicyKey] is JsonObject retention && (string?)retention["status"] == "enabled" && !before.Retention.Enabled)
+                extras[LifecyclePolicies.RetentionEnabledSinceKey] = now.UtcDateTime.ToString("O");
+        }
         var properties = extras["properties"] as JsonObject ?? new JsonObject();
         foreach (var (key, value) in StoredProperties)
         {

@@ -23,6 +23,18 @@ public enum RegistryResource
     AcrTag,
     AcrManifests,
     AcrManifest,
+
+    /// <summary><c>/acr/v1/_deleted/_catalog</c>: repositories holding soft-deleted content.</summary>
+    AcrDeletedCatalog,
+
+    /// <summary><c>/acr/v1/_deleted/&lt;name&gt;/_manifests</c>.</summary>
+    AcrDeletedManifests,
+
+    /// <summary><c>/acr/v1/_deleted/&lt;name&gt;/_tags</c>.</summary>
+    AcrDeletedTags,
+
+    /// <summary><c>/acr/v1/_deleted/&lt;name&gt;/_manifests/&lt;digest&gt;</c>: POST restores it.</summary>
+    AcrDeletedManifest,
 }
 
 /// <summary>
@@ -42,7 +54,7 @@ public sealed partial record RegistryRoute(RegistryResource Resource, string Rep
     private static partial Regex AcrApiPattern();
 
     /// <summary>Whether the route names a repository (every resource but the base endpoint and the catalogs).</summary>
-    public bool HasRepository => Resource is not (RegistryResource.Base or RegistryResource.Catalog or RegistryResource.AcrCatalog);
+    public bool HasRepository => Resource is not (RegistryResource.Base or RegistryResource.Catalog or RegistryResource.AcrCatalog or RegistryResource.AcrDeletedCatalog);
 
     /// <summary>The route of a request path; null when the path is under neither API or names no resource of it.</summary>
     public static RegistryRoute? Parse(PathString path)
@@ -76,9 +88,32 @@ public sealed partial record RegistryRoute(RegistryResource Resource, string Rep
         return new RegistryRoute(resource, name, match.Groups["arg"].Value);
     }
 
+    /// <summary>Soft-deleted content lives under <c>/acr/v1/_deleted/</c>; no repository name starts with an underscore.</summary>
+    private const string DeletedPrefix = "_deleted/";
+
+    [GeneratedRegex(@"^(?<name>.+?)/(?<kind>_tags|_manifests)(?:/(?<key>[^/]+))?$", RegexOptions.CultureInvariant)]
+    private static partial Regex DeletedPattern();
+
+    private static RegistryRoute? ParseDeleted(string path)
+    {
+        if (path == "_catalog") return new RegistryRoute(RegistryResource.AcrDeletedCatalog, "", "");
+        var match = DeletedPattern().Match(path);
+        if (!match.Success) return null;
+        var key = match.Groups["key"].Success ? match.Groups["key"].Value : "";
+        var resource = (match.Groups["kind"].Value, key.Length > 0) switch
+        {
+            ("_tags", false) => RegistryResource.AcrDeletedTags,
+            ("_manifests", false) => RegistryResource.AcrDeletedManifests,
+            ("_manifests", true) => RegistryResource.AcrDeletedManifest,
+            _ => (RegistryResource?)null,
+        };
+        return resource is { } found ? new RegistryRoute(found, match.Groups["name"].Value, key) : null;
+    }
+
     private static RegistryRoute? ParseAcrApi(string path)
     {
         if (path == "_catalog") return new RegistryRoute(RegistryResource.AcrCatalog, "", "");
+        if (path.StartsWith(DeletedPrefix, StringComparison.Ordinal)) return ParseDeleted(path[DeletedPrefix.Length..]);
         var match = AcrApiPattern().Match(path);
         if (!match.Success) return null;
         var key = match.Groups["key"].Success ? match.Groups["key"].Value : "";

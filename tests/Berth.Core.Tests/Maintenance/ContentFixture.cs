@@ -33,10 +33,12 @@ internal sealed class ContentFixture : IDisposable
         Metadata = new SqlMetadataStore(Database, Time);
         Registries = new SqlRegistryStore(Database);
         Blobs = new FileSystemBlobStore(Path.Combine(_folder.Path, "storage"), Path.Combine(_folder.Path, "quarantine"), Time);
-        var locks = new ContentLocks(new SqlRepositoryDetailsStore(Database));
+        Details = new SqlRepositoryDetailsStore(Database, Time);
+        Deleted = new SqlDeletedContentStore(Database, Time);
+        var locks = new ContentLocks(Details);
         Uploads = new UploadService(Blobs, Metadata, locks, Time);
         Manifests = new ManifestService(Metadata, locks, Time);
-        Collector = new GarbageCollector(Metadata, Blobs, Registries, Microsoft.Extensions.Options.Options.Create(Options), Time, NullLogger<GarbageCollector>.Instance);
+        Collector = new GarbageCollector(Metadata, Blobs, Registries, Deleted, Microsoft.Extensions.Options.Options.Create(Options), Time, NullLogger<GarbageCollector>.Instance);
         Checker = new IntegrityChecker(Metadata, Blobs, Registries, NullLogger<IntegrityChecker>.Instance);
         CreateRegistry(RegistryName);
     }
@@ -47,6 +49,8 @@ internal sealed class ContentFixture : IDisposable
     public SqliteDatabase Database { get; }
     public IMetadataStore Metadata { get; }
     public IRegistryStore Registries { get; }
+    public IRepositoryDetailsStore Details { get; }
+    public IDeletedContentStore Deleted { get; }
     public IBlobStore Blobs { get; }
     public UploadService Uploads { get; }
     public ManifestService Manifests { get; }

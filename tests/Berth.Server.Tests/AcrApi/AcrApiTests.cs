@@ -110,7 +110,7 @@ public sealed class AcrApiTests(BerthTestServer server) : IClassFixture<BerthTes
         {
             Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
             using var body = JsonDocument.Parse(await patch.Content.ReadAsStringAsync());
-            AssertAttributes(body.RootElement, true, false, true, true);
+            AssertAttributes(body.RootElement.GetProperty("tag").GetProperty("changeableAttributes"), true, false, true, true);
         }
 
         var overwrite = await TryPushImageAsync(repository, "release");

@@ -107,10 +107,8 @@ public sealed class RegistryTests(ManagementTestServer server) : IClassFixture<M
     }
 
     [Theory]
-    [InlineData("retentionPolicy", "enabled")]
     [InlineData("quarantinePolicy", "enabled")]
     [InlineData("trustPolicy", "enabled")]
-    [InlineData("softDeletePolicy", "enabled")]
     [InlineData("azureADAuthenticationAsArmPolicy", "disabled")]
     public async Task Patch_PolicyBerthDoesNotEnforce_IsRefused_AndTheShownPoliciesStay(string policy, string status)
     {
