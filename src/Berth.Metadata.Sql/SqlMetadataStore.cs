@@ -1,4 +1,5 @@
 using System.Globalization;
+using Berth.Core.Webhooks;
 using static Berth.Metadata.Sql.SqlCommands;
 
 namespace Berth.Metadata.Sql;
@@ -55,6 +56,7 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
 
     public Task<ContentDeletion> DeleteBlobLinkAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) =>
         DeleteUnlessLockedAsync(repository, SqlContentLocks.RepositoryRow + " OR " + SqlContentLocks.HoldersOfBlob, ("d", digest.ToString()), cancellationToken,
+            _ => Task.FromResult(new List<ContentEvent>()),
             "DELETE FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;");
 
     public Task<IReadOnlyList<Digest>> FindUnlinkedBlobsAsync(RepositoryKey repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken) =>
@@ -118,15 +120,22 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
                 ON CONFLICT (registry, repository, tag) DO UPDATE SET digest=excluded.digest, updated_at=excluded.updated_at;
                 """, cancellationToken, ("r", repository.Registry), ("n", repository.Name), ("tag", write.Tag), ("d", digest), ("t", Now()));
         }
+        await SqlWebhookOutbox.AddAsync(connection,
+            new ContentEvent(WebhookActions.Push, repository, write.Tag, manifest.Digest, manifest.MediaType, manifest.Content.Length, [], write.Request),
+            time.GetUtcNow(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
-    public Task<ContentDeletion> DeleteManifestAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) =>
+    public Task<ContentDeletion> DeleteManifestAsync(RepositoryKey repository, Digest digest, EventRequest? request, CancellationToken cancellationToken) =>
         // Deleting the manifest deletes its tags too, so a lock on any of them keeps it.
         DeleteUnlessLockedAsync(repository,
             $"{SqlContentLocks.RepositoryRow} OR (a.kind='manifest' AND a.key=@d) OR " +
             "(a.kind='tag' AND a.key IN (SELECT tag FROM tags WHERE registry=@r AND repository=@n AND digest=@d))",
             ("d", digest.ToString()), cancellationToken,
+            // The event names the manifest; its tags, read before they go, are what a webhook's scope is matched against.
+            async connection => await ListAsync(connection, $"SELECT media_type, {SqlTags} FROM manifests WHERE registry=@r AND repository=@n AND digest=@d;",
+                reader => new ContentEvent(WebhookActions.Delete, repository, null, digest, reader.GetString(0), null, Lines(reader, 1), request),
+                cancellationToken, Bind(repository, digest)),
             "DELETE FROM manifests WHERE registry=@r AND repository=@n AND digest=@d;",
             // Unlocked attributes belong to the manifest and its tags; they go with them, so a later push of the same name starts afresh.
             """
@@ -139,26 +148,42 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
             "DELETE FROM tags WHERE registry=@r AND repository=@n AND digest=@d;",
             "DELETE FROM manifest_references WHERE registry=@r AND repository=@n AND manifest=@d;");
 
-    public Task<ContentDeletion> DeleteTagAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken) =>
+    public Task<ContentDeletion> DeleteTagAsync(RepositoryKey repository, string tag, EventRequest? request, CancellationToken cancellationToken) =>
         DeleteUnlessLockedAsync(repository, $"{SqlContentLocks.RepositoryRow} OR (a.kind='tag' AND a.key=@t)", ("t", tag), cancellationToken,
+            async connection => await ListAsync(connection,
+                "SELECT t.digest, m.media_type FROM tags t JOIN manifests m ON m.registry=t.registry AND m.repository=t.repository AND m.digest=t.digest " +
+                "WHERE t.registry=@r AND t.repository=@n AND t.tag=@t;",
+                reader => new ContentEvent(WebhookActions.Delete, repository, tag, Digest.Parse(reader.GetString(0)), reader.GetString(1), null, [], request),
+                cancellationToken, ("r", repository.Registry), ("n", repository.Name), ("t", tag)),
             "DELETE FROM tags WHERE registry=@r AND repository=@n AND tag=@t;",
             "DELETE FROM content_attributes WHERE registry=@r AND repository=@n AND kind='tag' AND key=@t;",
             "DELETE FROM pull_counts WHERE registry=@r AND repository=@n AND tag=@t;");
+
+    private string SqlTags => _dialect.SortedLines("tag", "FROM tags WHERE registry=@r AND repository=@n AND digest=@d");
+
+    private static IReadOnlyList<string> Lines(DbDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? [] : reader.GetString(ordinal).Split('\n');
 
     /// <summary>
     /// Runs <paramref name="statements"/> under the repository's write lock, unless a locked row that <paramref name="which"/>
     /// selects forbids it; whether anything was there to delete is what the first statement deleted.
     /// </summary>
     private async Task<ContentDeletion> DeleteUnlessLockedAsync(RepositoryKey repository, string which, (string Name, object? Value) target,
-        CancellationToken cancellationToken, params string[] statements)
+        CancellationToken cancellationToken, Func<DbConnection, Task<List<ContentEvent>>> describe, params string[] statements)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await _dialect.BeginWriteAsync(connection, repository, cancellationToken);
         var locked = await SqlContentLocks.FindAsync(connection, repository, which, cancellationToken, target);
         if (locked.Count > 0) return new ContentDeletion(true, locked);
+        var events = await describe(connection);
         var deleted = new List<int>();
         foreach (var sql in statements)
             deleted.Add(await ExecuteAsync(connection, sql, cancellationToken, ("r", repository.Registry), ("n", repository.Name), target));
+        if (deleted[0] > 0)
+        {
+            foreach (var change in events)
+                await SqlWebhookOutbox.AddAsync(connection, change, time.GetUtcNow(), cancellationToken);
+        }
         await transaction.CommitAsync(cancellationToken);
         return deleted[0] > 0 ? ContentDeletion.Deleted : ContentDeletion.NotFound;
     }
@@ -196,7 +221,8 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await _dialect.BeginWriteAsync(connection, null, cancellationToken);
-        foreach (var table in new[] { "tags", "manifest_references", "manifests", "blob_links", "uploads", "repositories", "content_attributes", "pull_counts" })
+        foreach (var table in new[] { "tags", "manifest_references", "manifests", "blob_links", "uploads", "repositories", "content_attributes", "pull_counts",
+                     "webhooks", "webhook_deliveries", "webhook_attempts" })
             await ExecuteAsync(connection, $"DELETE FROM {table} WHERE registry=@r;", cancellationToken, ("r", registry));
         await transaction.CommitAsync(cancellationToken);
     }

@@ -1,8 +1,9 @@
+using Berth.Core.Webhooks;
 using static Berth.Metadata.Sql.SqlCommands;
 
 namespace Berth.Metadata.Sql;
 
-internal sealed class SqlRepositoryDetailsStore(SqlDatabase database) : IRepositoryDetailsStore
+internal sealed class SqlRepositoryDetailsStore(SqlDatabase database, TimeProvider time) : IRepositoryDetailsStore
 {
     private const string AttributeColumns = "a.delete_enabled, a.write_enabled, a.read_enabled, a.list_enabled";
     private const string PullColumns = "p.anonymous_pulls, p.authenticated_pulls, p.last_pulled_at";
@@ -83,7 +84,7 @@ internal sealed class SqlRepositoryDetailsStore(SqlDatabase database) : IReposit
         return new EffectiveAttributes(Of("repository"), tag is null ? null : Of("tag"), manifest is null ? null : Of("manifest"));
     }
 
-    public async Task<RepositoryDeletion?> DeleteRepositoryAsync(RepositoryKey repository, CancellationToken cancellationToken)
+    public async Task<RepositoryDeletion?> DeleteRepositoryAsync(RepositoryKey repository, EventRequest? request, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await _dialect.BeginWriteAsync(connection, repository, cancellationToken);
@@ -92,12 +93,21 @@ internal sealed class SqlRepositoryDetailsStore(SqlDatabase database) : IReposit
         var locked = await SqlContentLocks.FindAsync(connection, repository, "1=1", cancellationToken);
         if (locked.Count > 0) return new RepositoryDeletion([], [], locked);
         (string, object?)[] parameters = [("r", repository.Registry), ("n", repository.Name)];
-        var manifests = await ListAsync(connection, "SELECT digest FROM manifests WHERE registry=@r AND repository=@n ORDER BY digest;", Text, cancellationToken, parameters);
+        // A delete event for every manifest, its tags being what a webhook's scope is matched against, as ACR fires them for a repository delete.
+        var events = await ListAsync(connection,
+            $"SELECT digest, media_type, {_dialect.SortedLines("tag", "FROM tags t WHERE t.registry=m.registry AND t.repository=m.repository AND t.digest=m.digest")} " +
+            "FROM manifests m WHERE registry=@r AND repository=@n ORDER BY digest;",
+            reader => new ContentEvent(WebhookActions.Delete, repository, null, Digest.Parse(reader.GetString(0)), reader.GetString(1), null,
+                reader.IsDBNull(2) ? [] : reader.GetString(2).Split('\n'), request),
+            cancellationToken, parameters);
+        var manifests = events.Select(e => e.Digest.ToString()).ToList();
         var tags = await ListAsync(connection, "SELECT tag FROM tags WHERE registry=@r AND repository=@n ORDER BY tag;", Text, cancellationToken, parameters);
         foreach (var table in new[] { "tags", "manifest_references", "manifests", "blob_links", "content_attributes", "pull_counts" })
             await ExecuteAsync(connection, $"DELETE FROM {table} WHERE registry=@r AND repository=@n;", cancellationToken, parameters);
         // The repository row goes last: zero rows means there was no such repository.
         var deleted = await ExecuteAsync(connection, "DELETE FROM repositories WHERE registry=@r AND name=@n;", cancellationToken, parameters);
+        foreach (var change in deleted == 0 ? [] : events)
+            await SqlWebhookOutbox.AddAsync(connection, change, time.GetUtcNow(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return deleted == 0 ? null : new RepositoryDeletion(manifests, tags, []);
     }

@@ -1,5 +1,6 @@
 using Berth.Core.Caching;
 using Berth.Core.Files;
+using Berth.Core.Webhooks;
 using Berth.Server.Configuration;
 using Berth.Server.Hosting;
 using Berth.Server.Management;
@@ -42,6 +43,7 @@ public static class CompositionRoot
         services.AddSingleton<RegistryResolver>();
         services.AddHostedService<DefaultRegistryBootstrap>();
         services.AddBerthContent();
+        services.AddBerthWebhooks(webhooks => configuration.GetSection(WebhookOptions.Section).Bind(webhooks));
         services.AddBerthProviders(options);
         services.AddBerthCaching();
         services.AddBerthManagementPlane(configuration, options);

@@ -20,9 +20,9 @@ internal sealed class CachingRepositoryDetailsStore(IRepositoryDetailsStore inne
         finally { await generations.BumpAsync(repository.Registry, ChangeKind.Content); }
     }
 
-    public async Task<RepositoryDeletion?> DeleteRepositoryAsync(RepositoryKey repository, CancellationToken cancellationToken)
+    public async Task<RepositoryDeletion?> DeleteRepositoryAsync(RepositoryKey repository, Webhooks.EventRequest? request, CancellationToken cancellationToken)
     {
-        try { return await inner.DeleteRepositoryAsync(repository, cancellationToken); }
+        try { return await inner.DeleteRepositoryAsync(repository, request, cancellationToken); }
         finally { await generations.BumpAsync(repository.Registry, ChangeKind.Content); }
     }
 

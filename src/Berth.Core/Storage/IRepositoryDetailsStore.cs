@@ -59,7 +59,7 @@ public interface IRepositoryDetailsStore
     /// <summary>
     /// Deletes the repository with all its tags, manifests, links and attributes and returns what went, or null if it did
     /// not exist. When the repository or anything in it is locked (checked in the same transaction) it deletes nothing and
-    /// returns the locked content instead.
+    /// returns the locked content instead. Each deleted manifest fires a <c>delete</c> event, written in the same transaction.
     /// </summary>
-    Task<RepositoryDeletion?> DeleteRepositoryAsync(RepositoryKey repository, CancellationToken cancellationToken);
+    Task<RepositoryDeletion?> DeleteRepositoryAsync(RepositoryKey repository, Webhooks.EventRequest? request, CancellationToken cancellationToken);
 }

@@ -33,7 +33,7 @@ internal sealed class ContentFixture : IDisposable
         Metadata = new SqlMetadataStore(Database, Time);
         Registries = new SqlRegistryStore(Database);
         Blobs = new FileSystemBlobStore(Path.Combine(_folder.Path, "storage"), Path.Combine(_folder.Path, "quarantine"), Time);
-        var locks = new ContentLocks(new SqlRepositoryDetailsStore(Database));
+        var locks = new ContentLocks(new SqlRepositoryDetailsStore(Database, TimeProvider.System));
         Uploads = new UploadService(Blobs, Metadata, locks, Time);
         Manifests = new ManifestService(Metadata, locks, Time);
         Collector = new GarbageCollector(Metadata, Blobs, Registries, Microsoft.Extensions.Options.Options.Create(Options), Time, NullLogger<GarbageCollector>.Instance);
@@ -83,7 +83,7 @@ internal sealed class ContentFixture : IDisposable
     public async Task<Digest> PushManifestAsync(RepositoryKey repository, string? tag, byte[] manifest)
     {
         var reference = tag is null ? new Reference(null, Digest.Compute(manifest)) : new Reference(tag, null);
-        var pushed = await Manifests.PutAsync(repository, reference, null, manifest, default);
+        var pushed = await Manifests.PutAsync(repository, reference, null, manifest, null, default);
         return pushed.Digest;
     }
 
