@@ -9,9 +9,9 @@ namespace Berth.Server.Tests.Webhooks;
 /// <summary>
 /// Events reach a real HTTP receiver on loopback with ACR's JSON and headers, are retried with back-off, are listed by
 /// listEvents, and never hold up a push. Each test uses a webhook of its own on the default registry, aimed at a path
-/// of its own, and deletes it at the end (Standard allows ten).
+/// of its own, and deletes it at the end (Standard allows ten). On SQLite and on PostgreSQL.
 /// </summary>
-public sealed class WebhookDeliveryTests(WebhookTestServer server) : IClassFixture<WebhookTestServer>
+public abstract class WebhookDeliveryTests<TServer>(TServer server) where TServer : BerthTestServer, IWebhookTestServer
 {
     [Fact]
     public async Task Push_PostsAcrPushEventWithCustomHeaders()
@@ -208,3 +208,8 @@ public sealed class WebhookDeliveryTests(WebhookTestServer server) : IClassFixtu
         return response.StatusCode;
     }
 }
+
+public sealed class SqliteWebhookDeliveryTests(WebhookTestServer server) : WebhookDeliveryTests<WebhookTestServer>(server), IClassFixture<WebhookTestServer>;
+
+public sealed class PostgreSqlWebhookDeliveryTests(PostgreSqlWebhookTestServer server)
+    : WebhookDeliveryTests<PostgreSqlWebhookTestServer>(server), IClassFixture<PostgreSqlWebhookTestServer>;

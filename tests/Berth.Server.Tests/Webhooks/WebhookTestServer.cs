@@ -4,25 +4,53 @@ using Berth.Server.Tests.Management;
 
 namespace Berth.Server.Tests.Webhooks;
 
+/// <summary>A test server whose webhooks may call <see cref="Receiver"/>.</summary>
+public interface IWebhookTestServer
+{
+    WebhookReceiver Receiver { get; }
+}
+
 /// <summary>
 /// A server whose webhooks may call one receiver on loopback (listed in <c>Berth:Webhooks:AllowedDestinations</c>), with
 /// fast polling and short back-off so retries happen within a test.
 /// </summary>
-public sealed class WebhookTestServer : BerthTestServer
+public sealed class WebhookTestServer : BerthTestServer, IWebhookTestServer
 {
     public const int FirstRetryMilliseconds = 300;
 
     public WebhookReceiver Receiver { get; private set; } = null!;
 
-    protected override IEnumerable<string> ExtraArguments =>
+    protected override IEnumerable<string> ExtraArguments => Arguments(Receiver);
+
+    public static IEnumerable<string> Arguments(WebhookReceiver receiver) =>
     [
         "--Berth:Throttling:Enabled=false",
-        "--Berth:Webhooks:AllowedDestinations:0=" + Receiver.Destination,
+        "--Berth:Webhooks:AllowedDestinations:0=" + receiver.Destination,
         "--Berth:Webhooks:PollInterval=00:00:00.05",
         $"--Berth:Webhooks:FirstRetryDelay=00:00:00.{FirstRetryMilliseconds}",
         "--Berth:Webhooks:Timeout=00:00:02",
         "--Berth:Webhooks:MaxAttempts=5",
     ];
+
+    public override async Task InitializeAsync()
+    {
+        Receiver = await WebhookReceiver.StartAsync();
+        await base.InitializeAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Receiver.DisposeAsync();
+    }
+}
+
+/// <summary>The same, with its metadata (webhooks and their outbox included) in PostgreSQL.</summary>
+public sealed class PostgreSqlWebhookTestServer : PostgreSqlBerthTestServer, IWebhookTestServer
+{
+    public WebhookReceiver Receiver { get; private set; } = null!;
+
+    protected override IEnumerable<string> ExtraArguments => [.. base.ExtraArguments, .. WebhookTestServer.Arguments(Receiver)];
 
     public override async Task InitializeAsync()
     {
