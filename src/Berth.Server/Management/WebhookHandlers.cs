@@ -79,7 +79,7 @@ internal static class WebhookHandlers
             ReadHeaders(properties) ?? new Dictionary<string, string>(),
             ReadActions(properties) ?? throw ArmException.InvalidParameter("The property 'properties.actions' is required."),
             ArmRequest.GetString(properties, "scope") ?? "",
-            ReadStatus(properties) ?? true);
+            ArmRequest.GetStatus(properties) ?? true);
         var (webhook, created) = await Webhooks(context).PutAsync(registry, name, definition, context.RequestAborted);
         await ArmResults.WriteJsonAsync(context, Json(registry, webhook), created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
     }
@@ -90,7 +90,7 @@ internal static class WebhookHandlers
         var body = await ArmRequest.ReadObjectAsync(context, required: true);
         var properties = ArmRequest.GetObject(body, "properties");
         var patch = new WebhookPatch(ArmRequest.GetString(properties, "serviceUri"), ReadHeaders(properties), ReadActions(properties),
-            ArmRequest.GetString(properties, "scope"), ReadStatus(properties), ReadStrings(body, "tags"));
+            ArmRequest.GetString(properties, "scope"), ArmRequest.GetStatus(properties), ReadStrings(body, "tags"));
         var webhook = await Webhooks(context).UpdateAsync(registry, name, patch, context.RequestAborted);
         await ArmResults.WriteJsonAsync(context, Json(registry, webhook));
     }
@@ -212,13 +212,6 @@ internal static class WebhookHandlers
         ArmRequest.GetArray(properties, "actions")?.Select(item => item is JsonValue value && value.TryGetValue<string>(out var text)
             ? text
             : throw ArmException.InvalidParameter("Every entry of 'properties.actions' must be a string such as \"push\".")).ToList();
-
-    private static bool? ReadStatus(JsonObject? properties) =>
-        ArmRequest.GetEnum(properties, "status", "enabled", "disabled") switch
-        {
-            null => null,
-            var status => status == "enabled",
-        };
 
     private static ArmException NotFound(Registry registry, string resourceGroup, string name) =>
         ArmException.ChildResourceNotFound(Type, registry.Name, name, resourceGroup);
