@@ -57,9 +57,17 @@ public sealed class WebhookResourceTests(WebhookTestServer server) : IClassFixtu
         (_, config, _) = await client.SendAsync(HttpMethod.Post, path + "/getCallbackConfig");
         Assert.Empty(config!["customHeaders"]!.AsObject());
 
-        // The callback is encrypted at rest: the database file does not hold it in clear.
-        var database = await File.ReadAllBytesAsync(Directory.GetFiles(server.DataPath, "*.db", SearchOption.AllDirectories).First());
-        Assert.DoesNotContain("s3cretQuery", System.Text.Encoding.UTF8.GetString(database));
+        // The callback is encrypted at rest: no file of the server (the database and its write-ahead log included) holds it in clear.
+        var files = Directory.GetFiles(server.DataPath, "*", SearchOption.AllDirectories);
+        Assert.Contains(files, f => f.EndsWith("-wal", StringComparison.Ordinal) || f.EndsWith(".db", StringComparison.Ordinal));
+        foreach (var file in files)
+        {
+            await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream, System.Text.Encoding.Latin1);
+            var text = await reader.ReadToEndAsync();
+            Assert.DoesNotContain("s3cretQuery", text);
+            Assert.DoesNotContain("c2VjcmV0", text);
+        }
 
         var (replaceStatus, _, _) = await client.SendAsync(HttpMethod.Put, path, WebhookApi.CreateBody(uri));
         Assert.Equal(HttpStatusCode.OK, replaceStatus);
