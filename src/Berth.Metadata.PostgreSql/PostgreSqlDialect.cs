@@ -18,6 +18,8 @@ internal sealed class PostgreSqlDialect : SqlDialect
 
     public override string SortedLines(string column, string from) => $"(SELECT string_agg({column}, E'\\n' ORDER BY {column}) {from})";
 
+    public override string SkipLocked => " FOR UPDATE SKIP LOCKED";
+
     /// <summary>The schema keeps such names unique on <c>lower()</c>, which under COLLATE "C" folds ASCII only, as SQLite's NOCASE does.</summary>
     public override string CaseInsensitive(string name) => $"lower({name})";
 

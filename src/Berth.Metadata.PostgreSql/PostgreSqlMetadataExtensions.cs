@@ -30,6 +30,7 @@ public static class PostgreSqlMetadataExtensions
         AddGuarded<IRepositoryDetailsStore, SqlRepositoryDetailsStore>(services);
         AddGuarded<IDeletedContentStore, SqlDeletedContentStore>(services);
         AddGuarded<IPullCountStore, SqlPullCountStore>(services);
+        AddGuarded<IWebhookStore, SqlWebhookStore>(services);
         AddGuarded<IIdentityStore, SqlIdentityStore>(services);
         AddGuarded<IServicePrincipalStore, SqlServicePrincipalStore>(services);
         return services;

@@ -218,6 +218,52 @@ internal static class PostgreSqlSchema
         CREATE INDEX deleted_tags_by_repository ON deleted_tags (registry, repository, seq);
         CREATE INDEX deleted_tags_by_time ON deleted_tags (registry, deleted_at);
         """,
+        // 9: webhooks (their callback, service URI and custom headers, encrypted) and their outbox: one delivery row per
+        // event and webhook, written with the change that caused it, leased by the node sending it; attempts are kept for listEvents.
+        """
+        CREATE TABLE webhooks (
+            registry TEXT COLLATE "C" NOT NULL,
+            name TEXT COLLATE "C" NOT NULL,
+            location TEXT NOT NULL,
+            tags TEXT NOT NULL,
+            actions TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            enabled BOOLEAN NOT NULL,
+            created_at BIGINT NOT NULL,
+            callback TEXT NOT NULL,
+            PRIMARY KEY (registry, name)
+        );
+        CREATE UNIQUE INDEX webhooks_by_name ON webhooks (registry, lower(name));
+        CREATE TABLE webhook_deliveries (
+            id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+            registry TEXT COLLATE "C" NOT NULL,
+            webhook TEXT COLLATE "C" NOT NULL,
+            payload TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            attempts INTEGER NOT NULL,
+            next_attempt_at BIGINT NOT NULL,
+            lease_owner TEXT,
+            lease_until BIGINT
+        );
+        CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at);
+        CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (registry, lower(webhook));
+        CREATE TABLE webhook_attempts (
+            delivery TEXT COLLATE "C" NOT NULL,
+            attempt INTEGER NOT NULL,
+            registry TEXT COLLATE "C" NOT NULL,
+            webhook TEXT COLLATE "C" NOT NULL,
+            attempted_at BIGINT NOT NULL,
+            payload TEXT NOT NULL,
+            request_headers TEXT NOT NULL,
+            request_uri TEXT NOT NULL,
+            status_code INTEGER NOT NULL,
+            reason_phrase TEXT NOT NULL,
+            response_headers TEXT NOT NULL,
+            response_content TEXT NOT NULL,
+            PRIMARY KEY (delivery, attempt)
+        );
+        CREATE INDEX webhook_attempts_by_webhook ON webhook_attempts (registry, lower(webhook), attempted_at);
+        """,
     ];
 
     /// <summary>The version a fully migrated database has.</summary>

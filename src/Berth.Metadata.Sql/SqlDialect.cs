@@ -30,6 +30,12 @@ public abstract class SqlDialect
     /// <summary>The name in <paramref name="column"/> is the one in <paramref name="parameter"/>, compared as names are.</summary>
     public string SameName(string column, string parameter) => $"{CaseInsensitive(column)}={CaseInsensitive(parameter)}";
 
+    /// <summary>
+    /// Appended to the row-picking subquery of a claim (outbox deliveries): PostgreSQL skips rows another node's claim
+    /// has locked, so concurrent claimers pick disjoint rows; SQLite has one writer at a time and needs nothing.
+    /// </summary>
+    public virtual string SkipLocked => "";
+
     /// <summary>The isolation that gives one snapshot across the reads of a transaction.</summary>
     public abstract IsolationLevel SnapshotIsolation { get; }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Berth.Core.Webhooks;
 using static Berth.Metadata.Sql.SqlCommands;
 
 namespace Berth.Metadata.Sql;
@@ -57,7 +58,7 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
     public Task<ContentDeletion> DeleteBlobLinkAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) =>
         DeleteUnlessLockedAsync(repository, SqlContentLocks.RepositoryRow + " OR " + SqlContentLocks.HoldersOfBlob,
             "SELECT 1 FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;", [("d", digest.ToString())], cancellationToken,
-            ["DELETE FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;"]);
+            NoEvents, ["DELETE FROM blob_links WHERE registry=@r AND repository=@n AND digest=@d;"]);
 
     public Task<IReadOnlyList<Digest>> FindUnlinkedBlobsAsync(RepositoryKey repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken) =>
         FindMissingAsync(repository, digests, "blob_links", cancellationToken);
@@ -117,16 +118,23 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
             ("r", repository.Registry), ("n", repository.Name), ("d", digest));
         if (write.Tag is not null)
             await SqlLifecycle.SetTagAsync(connection, repository, write.Tag, digest, Now(), cancellationToken);
+        await SqlWebhookOutbox.AddAsync(connection,
+            new ContentEvent(WebhookActions.Push, repository, write.Tag, manifest.Digest, manifest.MediaType, manifest.Content.Length, [], write.Request),
+            time.GetUtcNow(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
-    public Task<ContentDeletion> DeleteManifestAsync(RepositoryKey repository, Digest digest, bool softDelete, CancellationToken cancellationToken) =>
+    public Task<ContentDeletion> DeleteManifestAsync(RepositoryKey repository, Digest digest, bool softDelete, EventRequest? request, CancellationToken cancellationToken) =>
         // Deleting the manifest deletes its tags too, so a lock on any of them keeps it.
         DeleteUnlessLockedAsync(repository,
             $"{SqlContentLocks.RepositoryRow} OR (a.kind='manifest' AND a.key=@d) OR " +
             "(a.kind='tag' AND a.key IN (SELECT tag FROM tags WHERE registry=@r AND repository=@n AND digest=@d))",
             "SELECT 1 FROM manifests WHERE registry=@r AND repository=@n AND digest=@d;",
             [("d", digest.ToString()), ("now", Now())], cancellationToken,
+            // The event names the manifest; its tags, read before they go, are what a webhook's scope is matched against.
+            async connection => await ListAsync(connection, $"SELECT media_type, {SqlTags} FROM manifests WHERE registry=@r AND repository=@n AND digest=@d;",
+                reader => new ContentEvent(WebhookActions.Delete, repository, null, digest, reader.GetString(0), null, Lines(reader, 1), request),
+                cancellationToken, Bind(repository, digest)),
             [
                 .. softDelete ? [SqlLifecycle.KeepManifests("AND digest=@d"), SqlLifecycle.KeepTags("AND digest=@d")] : Array.Empty<string>(),
                 "DELETE FROM manifests WHERE registry=@r AND repository=@n AND digest=@d;",
@@ -143,9 +151,14 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
             .. softDelete ? Array.Empty<string>() : ["DELETE FROM manifest_references WHERE registry=@r AND repository=@n AND manifest=@d;"],
             ]);
 
-    public Task<ContentDeletion> DeleteTagAsync(RepositoryKey repository, string tag, bool softDelete, CancellationToken cancellationToken) =>
+    public Task<ContentDeletion> DeleteTagAsync(RepositoryKey repository, string tag, bool softDelete, EventRequest? request, CancellationToken cancellationToken) =>
         DeleteUnlessLockedAsync(repository, $"{SqlContentLocks.RepositoryRow} OR (a.kind='tag' AND a.key=@t)",
             "SELECT 1 FROM tags WHERE registry=@r AND repository=@n AND tag=@t;", [("t", tag), ("now", Now())], cancellationToken,
+            async connection => await ListAsync(connection,
+                "SELECT t.digest, m.media_type FROM tags t JOIN manifests m ON m.registry=t.registry AND m.repository=t.repository AND m.digest=t.digest " +
+                "WHERE t.registry=@r AND t.repository=@n AND t.tag=@t;",
+                reader => new ContentEvent(WebhookActions.Delete, repository, tag, Digest.Parse(reader.GetString(0)), reader.GetString(1), null, [], request),
+                cancellationToken, ("r", repository.Registry), ("n", repository.Name), ("t", tag)),
             [
                 .. softDelete ? [SqlLifecycle.KeepTags("AND tag=@t")] : Array.Empty<string>(),
                 SqlLifecycle.MarkUntaggedByTagDelete,
@@ -154,12 +167,19 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
                 "DELETE FROM pull_counts WHERE registry=@r AND repository=@n AND tag=@t;",
             ]);
 
+    private static Task<List<ContentEvent>> NoEvents(DbConnection connection) => Task.FromResult(new List<ContentEvent>());
+
+    private string SqlTags => _dialect.SortedLines("tag", "FROM tags WHERE registry=@r AND repository=@n AND digest=@d");
+
+    private static IReadOnlyList<string> Lines(DbDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? [] : reader.GetString(ordinal).Split('\n');
+
     /// <summary>
     /// Runs <paramref name="statements"/> under the repository's write lock, unless a locked row that <paramref name="which"/>
     /// selects forbids it or <paramref name="exists"/> finds nothing to delete.
     /// </summary>
     private async Task<ContentDeletion> DeleteUnlessLockedAsync(RepositoryKey repository, string which, string exists, (string Name, object? Value)[] parameters,
-        CancellationToken cancellationToken, string[] statements)
+        CancellationToken cancellationToken, Func<DbConnection, Task<List<ContentEvent>>> describe, string[] statements)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await _dialect.BeginWriteAsync(connection, repository, cancellationToken);
@@ -167,8 +187,12 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
         if (locked.Count > 0) return new ContentDeletion(true, locked);
         (string, object?)[] bound = [("r", repository.Registry), ("n", repository.Name), .. parameters];
         if (await ScalarAsync(connection, exists, cancellationToken, bound) is null) return ContentDeletion.NotFound;
+        // What is deleted is described before it goes: the events are written with the delete, in its transaction.
+        var events = await describe(connection);
         foreach (var sql in statements)
             await ExecuteAsync(connection, sql, cancellationToken, bound);
+        foreach (var change in events)
+            await SqlWebhookOutbox.AddAsync(connection, change, time.GetUtcNow(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return ContentDeletion.Deleted;
     }
@@ -206,7 +230,8 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await _dialect.BeginWriteAsync(connection, null, cancellationToken);
-        foreach (var table in new[] { "tags", "manifest_references", "manifests", "blob_links", "uploads", "repositories", "content_attributes", "pull_counts", "deleted_manifests", "deleted_tags" })
+        foreach (var table in new[] { "tags", "manifest_references", "manifests", "blob_links", "uploads", "repositories", "content_attributes", "pull_counts",
+                     "deleted_manifests", "deleted_tags", "webhooks", "webhook_deliveries", "webhook_attempts" })
             await ExecuteAsync(connection, $"DELETE FROM {table} WHERE registry=@r;", cancellationToken, ("r", registry));
         await transaction.CommitAsync(cancellationToken);
     }

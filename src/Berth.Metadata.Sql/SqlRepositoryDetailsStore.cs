@@ -1,10 +1,10 @@
+using Berth.Core.Webhooks;
 using static Berth.Metadata.Sql.SqlCommands;
 
 namespace Berth.Metadata.Sql;
 
-internal sealed class SqlRepositoryDetailsStore(SqlDatabase database, TimeProvider? time = null) : IRepositoryDetailsStore
+internal sealed class SqlRepositoryDetailsStore(SqlDatabase database, TimeProvider time) : IRepositoryDetailsStore
 {
-    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private const string AttributeColumns = "a.delete_enabled, a.write_enabled, a.read_enabled, a.list_enabled";
     private const string PullColumns = "p.anonymous_pulls, p.authenticated_pulls, p.last_pulled_at";
 
@@ -84,7 +84,7 @@ internal sealed class SqlRepositoryDetailsStore(SqlDatabase database, TimeProvid
         return new EffectiveAttributes(Of("repository"), tag is null ? null : Of("tag"), manifest is null ? null : Of("manifest"));
     }
 
-    public async Task<RepositoryDeletion?> DeleteRepositoryAsync(RepositoryKey repository, bool softDelete, CancellationToken cancellationToken)
+    public async Task<RepositoryDeletion?> DeleteRepositoryAsync(RepositoryKey repository, bool softDelete, EventRequest? request, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await _dialect.BeginWriteAsync(connection, repository, cancellationToken);
@@ -92,8 +92,15 @@ internal sealed class SqlRepositoryDetailsStore(SqlDatabase database, TimeProvid
         // locked meanwhile is lost, and nothing at all is deleted when something is locked.
         var locked = await SqlContentLocks.FindAsync(connection, repository, "1=1", cancellationToken);
         if (locked.Count > 0) return new RepositoryDeletion([], [], locked);
-        (string, object?)[] parameters = [("r", repository.Registry), ("n", repository.Name), ("now", _time.GetUtcNow().ToUnixTimeMilliseconds())];
-        var manifests = await ListAsync(connection, "SELECT digest FROM manifests WHERE registry=@r AND repository=@n ORDER BY digest;", Text, cancellationToken, parameters);
+        (string, object?)[] parameters = [("r", repository.Registry), ("n", repository.Name), ("now", time.GetUtcNow().ToUnixTimeMilliseconds())];
+        // A delete event for every manifest, its tags being what a webhook's scope is matched against, as ACR fires them for a repository delete.
+        var events = await ListAsync(connection,
+            $"SELECT digest, media_type, {_dialect.SortedLines("tag", "FROM tags t WHERE t.registry=m.registry AND t.repository=m.repository AND t.digest=m.digest")} " +
+            "FROM manifests m WHERE registry=@r AND repository=@n ORDER BY digest;",
+            reader => new ContentEvent(WebhookActions.Delete, repository, null, Digest.Parse(reader.GetString(0)), reader.GetString(1), null,
+                reader.IsDBNull(2) ? [] : reader.GetString(2).Split('\n'), request),
+            cancellationToken, parameters);
+        var manifests = events.Select(e => e.Digest.ToString()).ToList();
         var tags = await ListAsync(connection, "SELECT tag FROM tags WHERE registry=@r AND repository=@n ORDER BY tag;", Text, cancellationToken, parameters);
         if (softDelete)
         {
@@ -107,6 +114,8 @@ internal sealed class SqlRepositoryDetailsStore(SqlDatabase database, TimeProvid
             await ExecuteAsync(connection, $"DELETE FROM {table} WHERE registry=@r AND repository=@n;", cancellationToken, parameters);
         // The repository row goes last: zero rows means there was no such repository.
         var deleted = await ExecuteAsync(connection, "DELETE FROM repositories WHERE registry=@r AND name=@n;", cancellationToken, parameters);
+        foreach (var change in deleted == 0 ? [] : events)
+            await SqlWebhookOutbox.AddAsync(connection, change, time.GetUtcNow(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return deleted == 0 ? null : new RepositoryDeletion(manifests, tags, []);
     }

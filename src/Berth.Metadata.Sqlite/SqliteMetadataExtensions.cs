@@ -19,6 +19,7 @@ public static class SqliteMetadataExtensions
         services.AddSingleton<IRepositoryDetailsStore, SqlRepositoryDetailsStore>();
         services.AddSingleton<IDeletedContentStore, SqlDeletedContentStore>();
         services.AddSingleton<IPullCountStore, SqlPullCountStore>();
+        services.AddSingleton<IWebhookStore, SqlWebhookStore>();
         return services;
     }
 }

@@ -212,6 +212,51 @@ internal static class SqliteSchema
         CREATE INDEX deleted_tags_by_repository ON deleted_tags (registry, repository, seq);
         CREATE INDEX deleted_tags_by_time ON deleted_tags (registry, deleted_at);
         """,
+        // 9: webhooks (their callback, service URI and custom headers, encrypted) and their outbox: one delivery row per
+        // event and webhook, written with the change that caused it, leased by the node sending it; attempts are kept for listEvents.
+        """
+        CREATE TABLE webhooks (
+            registry TEXT NOT NULL,
+            name TEXT NOT NULL COLLATE NOCASE,
+            location TEXT NOT NULL,
+            tags TEXT NOT NULL,
+            actions TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            enabled INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            callback TEXT NOT NULL,
+            PRIMARY KEY (registry, name)
+        ) WITHOUT ROWID;
+        CREATE TABLE webhook_deliveries (
+            id TEXT NOT NULL PRIMARY KEY,
+            registry TEXT NOT NULL,
+            webhook TEXT NOT NULL COLLATE NOCASE,
+            payload TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            attempts INTEGER NOT NULL,
+            next_attempt_at INTEGER NOT NULL,
+            lease_owner TEXT,
+            lease_until INTEGER
+        );
+        CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at);
+        CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (registry, webhook);
+        CREATE TABLE webhook_attempts (
+            delivery TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            registry TEXT NOT NULL,
+            webhook TEXT NOT NULL COLLATE NOCASE,
+            attempted_at INTEGER NOT NULL,
+            payload TEXT NOT NULL,
+            request_headers TEXT NOT NULL,
+            request_uri TEXT NOT NULL,
+            status_code INTEGER NOT NULL,
+            reason_phrase TEXT NOT NULL,
+            response_headers TEXT NOT NULL,
+            response_content TEXT NOT NULL,
+            PRIMARY KEY (delivery, attempt)
+        );
+        CREATE INDEX webhook_attempts_by_webhook ON webhook_attempts (registry, webhook, attempted_at);
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

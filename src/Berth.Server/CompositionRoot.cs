@@ -1,5 +1,6 @@
 using Berth.Core.Caching;
 using Berth.Core.Files;
+using Berth.Core.Webhooks;
 using Berth.Server.Configuration;
 using Berth.Server.Hosting;
 using Berth.Server.Management;
@@ -43,6 +44,7 @@ public static class CompositionRoot
         services.AddHostedService<DefaultRegistryBootstrap>();
         services.AddHostedService<LoginServerAlignment>();
         services.AddBerthContent();
+        services.AddBerthWebhooks(webhooks => configuration.GetSection(WebhookOptions.Section).Bind(webhooks));
         services.AddBerthProviders(options);
         services.AddBerthCaching();
         services.AddBerthManagementPlane(configuration, options);

@@ -4,8 +4,8 @@ using Berth.Testing;
 namespace Berth.Azure.Tests;
 
 /// <summary>
-/// One HTTPS Berth process for the az tests, the /etc/hosts line its names need, the loopback guard proxy, and an
-/// image (<c>samples/hello:1</c>) pushed with the admin credentials.
+/// One HTTPS Berth process for the az tests, the /etc/hosts line its names need, the loopback guard proxy, an image
+/// (<c>samples/hello:1</c>) pushed with the admin credentials, and a webhook receiver the server may call.
 /// </summary>
 public sealed class AzureFixture : IAsyncLifetime
 {
@@ -15,6 +15,9 @@ public sealed class AzureFixture : IAsyncLifetime
     public HttpsBerthServer Server { get; private set; } = null!;
     public LoopbackGuardProxy Proxy { get; } = new();
     public TestImage Image { get; } = new();
+
+    /// <summary>A webhook receiver on loopback, the one destination the server's webhooks may call.</summary>
+    public WebhookReceiver Receiver { get; private set; } = null!;
     public string CertDirectory { get; } = Path.Combine(Path.GetTempPath(), "berth-az-certs-" + Guid.NewGuid().ToString("N")[..12]);
     private HostsFileEntry? _hosts;
 
@@ -24,7 +27,8 @@ public sealed class AzureFixture : IAsyncLifetime
             throw new InvalidOperationException("The Azure CLI (az) is not installed: apt-get install -y azure-cli (scripts/test.sh installs it).");
         if (!ExternalTool.IsInstalled("skopeo"))
             throw new InvalidOperationException("skopeo is not installed: apt-get install -y skopeo (scripts/test.sh installs it).");
-        Server = await HttpsBerthServer.StartAsync();
+        Receiver = await WebhookReceiver.StartAsync();
+        Server = await HttpsBerthServer.StartAsync("--Berth:Webhooks:AllowedDestinations:0=" + Receiver.Destination, "--Berth:Webhooks:PollInterval=00:00:00.1");
         _hosts = new HostsFileEntry(["management.localhost", "login.localhost", "myregistry.acr.localhost", $"{SecondRegistry}.acr.localhost"]);
         Directory.CreateDirectory(CertDirectory);
         File.Copy(Server.CaCertificatePath, Path.Combine(CertDirectory, "ca.crt"));
@@ -37,6 +41,7 @@ public sealed class AzureFixture : IAsyncLifetime
         _hosts?.Dispose();
         await Proxy.DisposeAsync();
         if (Server is not null) await Server.DisposeAsync();
+        if (Receiver is not null) await Receiver.DisposeAsync();
         try { Directory.Delete(CertDirectory, recursive: true); } catch (IOException) { }
     }
 

@@ -13,7 +13,7 @@ public sealed class PostgreSqlContentLockStoreTests : ContentLockStoreContractTe
     {
         _database = await TestDatabase.CreateAsync();
         var database = _database.Open();
-        return (new SqlMetadataStore(database, TimeProvider.System), new SqlRepositoryDetailsStore(database));
+        return (new SqlMetadataStore(database, TimeProvider.System), new SqlRepositoryDetailsStore(database, TimeProvider.System));
     }
 
     public override async Task DisposeAsync()

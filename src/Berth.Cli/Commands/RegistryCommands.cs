@@ -340,11 +340,11 @@ public static class RegistryCommands
     public static Task<string> RegistryPathAsync(CommandContext context, Option<string> name, Option<string?> group) =>
         context.Management.RegistryPathAsync(RegistryNameValue(context, name), context.Get(group));
 
-    /// <summary>Follows ARM's nextLink paging.</summary>
-    public static async Task<List<JsonNode?>> ListAllAsync(CommandContext context, string path, string apiVersion)
+    /// <summary>Every page of a list, following ARM's nextLink; <paramref name="firstPage"/> is the method of the first request (listEvents is a POST), the next ones GET nextLink.</summary>
+    public static async Task<List<JsonNode?>> ListAllAsync(CommandContext context, string path, string apiVersion, HttpMethod? firstPage = null)
     {
         var items = new List<JsonNode?>();
-        var page = await context.Management.SendAsync(HttpMethod.Get, path, apiVersion);
+        var page = await context.Management.SendAsync(firstPage ?? HttpMethod.Get, path, apiVersion);
         items.AddRange(((page?["value"] as JsonArray) ?? []).Select(v => v?.DeepClone()));
         var guard = 0;
         while (ServerLocator.FirstString(page, "nextLink") is { } next && guard++ < 1000)
@@ -417,14 +417,18 @@ public static class RegistryCommands
         }
     }
 
-    private static Option<string[]> Tags() => new("--tags")
+    public static Option<string[]> Tags() => KeyValues("--tags", "Space-separated tags: key[=value] [key[=value] ...]. Use \"\" to clear existing tags.");
+
+    /// <summary>az's <c>key[=value] ...</c> options (<c>--tags</c>, <c>--headers</c>), read by <see cref="TagsValue"/>.</summary>
+    public static Option<string[]> KeyValues(string name, string description) => new(name)
     {
-        Description = "Space-separated tags: key[=value] [key[=value] ...]. Use \"\" to clear existing tags.",
+        Description = description,
         AllowMultipleArgumentsPerToken = true,
         Arity = ArgumentArity.ZeroOrMore,
     };
 
-    private static JsonObject? TagsValue(CommandContext context, Option<string[]> tags)
+    /// <summary>The object a <see cref="KeyValues"/> option gives, or null when it was not given.</summary>
+    public static JsonObject? TagsValue(CommandContext context, Option<string[]> tags)
     {
         if (!context.Given(tags))
         {

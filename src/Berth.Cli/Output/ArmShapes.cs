@@ -26,6 +26,27 @@ public static class ArmShapes
         "actions", "creationDate", "description", "id", "name", "provisioningState", "scopeMapType", "systemData", "type",
     ];
 
+    private static readonly string[] WebhookFields =
+    [
+        "actions", "id", "location", "name", "provisioningState", "scope", "status", "systemData", "tags", "type",
+    ];
+
+    public static readonly TableLayout WebhookTable = TableLayout.Of(
+        ("NAME", "name"), ("LOCATION", "location"), ("ACTIONS", "actions"), ("SCOPE", "scope"), ("STATUS", "status"));
+
+    public static readonly TableLayout WebhookConfigTable = TableLayout.Of(("SERVICE URI", "serviceUri"), ("HEADERS", "customHeaders"));
+
+    /// <summary>az's list-events table: the image as <c>repository:tag</c> and the receiver's answer as <c>status reason</c>.</summary>
+    public static readonly TableLayout WebhookEventTable = new(
+    [
+        ("ID", e => Text(e, "id")),
+        ("ACTION", e => Text(e, "eventRequestMessage.content.action")),
+        ("IMAGE", e => string.Join(':', new[] { Text(e, "eventRequestMessage.content.target.repository"), Text(e, "eventRequestMessage.content.target.tag") }
+            .Where(part => part.Length > 0))),
+        ("HTTP STATUS", e => $"{Text(e, "eventResponseMessage.statusCode")} {Text(e, "eventResponseMessage.reasonPhrase")}".Trim()),
+        ("TIMESTAMP", e => Text(e, "eventRequestMessage.content.timestamp")),
+    ]);
+
     public static readonly TableLayout RegistryTable = new(
     [
         ("NAME", r => Text(r, "name")),
@@ -75,6 +96,8 @@ public static class ArmShapes
     }
 
     public static JsonObject Token(JsonNode? wire) => Flatten(wire, TokenFields);
+
+    public static JsonObject Webhook(JsonNode? wire) => Flatten(wire, WebhookFields);
 
     public static JsonObject ScopeMap(JsonNode? wire)
     {

@@ -1,3 +1,5 @@
+using Berth.Core.Webhooks;
+
 namespace Berth.Core.Caching;
 
 /// <summary>
@@ -21,11 +23,11 @@ internal sealed class CachingMetadataStore(IMetadataStore inner, ChangeGeneratio
     public Task PutManifestAsync(RepositoryKey repository, ManifestWrite write, CancellationToken cancellationToken) =>
         ChangingAsync(repository.Registry, () => inner.PutManifestAsync(repository, write, cancellationToken));
 
-    public Task<ContentDeletion> DeleteManifestAsync(RepositoryKey repository, Digest digest, bool softDelete, CancellationToken cancellationToken) =>
-        ChangingAsync(repository.Registry, () => inner.DeleteManifestAsync(repository, digest, softDelete, cancellationToken));
+    public Task<ContentDeletion> DeleteManifestAsync(RepositoryKey repository, Digest digest, bool softDelete, EventRequest? request, CancellationToken cancellationToken) =>
+        ChangingAsync(repository.Registry, () => inner.DeleteManifestAsync(repository, digest, softDelete, request, cancellationToken));
 
-    public Task<ContentDeletion> DeleteTagAsync(RepositoryKey repository, string tag, bool softDelete, CancellationToken cancellationToken) =>
-        ChangingAsync(repository.Registry, () => inner.DeleteTagAsync(repository, tag, softDelete, cancellationToken));
+    public Task<ContentDeletion> DeleteTagAsync(RepositoryKey repository, string tag, bool softDelete, EventRequest? request, CancellationToken cancellationToken) =>
+        ChangingAsync(repository.Registry, () => inner.DeleteTagAsync(repository, tag, softDelete, request, cancellationToken));
 
     public Task DeleteRegistryContentAsync(string registry, CancellationToken cancellationToken) =>
         ChangingAsync(registry, () => inner.DeleteRegistryContentAsync(registry, cancellationToken));

@@ -20,9 +20,9 @@ internal sealed class CachingRepositoryDetailsStore(IRepositoryDetailsStore inne
         finally { await generations.BumpAsync(repository.Registry, ChangeKind.Content); }
     }
 
-    public async Task<RepositoryDeletion?> DeleteRepositoryAsync(RepositoryKey repository, bool softDelete, CancellationToken cancellationToken)
+    public async Task<RepositoryDeletion?> DeleteRepositoryAsync(RepositoryKey repository, bool softDelete, Webhooks.EventRequest? request, CancellationToken cancellationToken)
     {
-        try { return await inner.DeleteRepositoryAsync(repository, softDelete, cancellationToken); }
+        try { return await inner.DeleteRepositoryAsync(repository, softDelete, request, cancellationToken); }
         finally { await generations.BumpAsync(repository.Registry, ChangeKind.Content); }
     }
 

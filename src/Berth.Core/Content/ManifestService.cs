@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Berth.Core.Webhooks;
 
 namespace Berth.Core.Content;
 
@@ -20,7 +21,9 @@ public sealed class ManifestService(IMetadataStore metadata, ContentLocks locks,
         return manifest;
     }
 
-    public async Task<PushedManifest> PutAsync(RepositoryKey repository, Reference reference, string? contentType, byte[] content, CancellationToken cancellationToken)
+    /// <summary>Stores a pushed manifest; <paramref name="request"/> is the push as webhook events name it.</summary>
+    public async Task<PushedManifest> PutAsync(RepositoryKey repository, Reference reference, string? contentType, byte[] content, EventRequest? request,
+        CancellationToken cancellationToken)
     {
         var digest = Digest.Compute(content, reference.Digest?.Algorithm ?? Digest.Sha256);
         if (reference.Digest is { } expected && expected != digest)
@@ -58,7 +61,7 @@ public sealed class ManifestService(IMetadataStore metadata, ContentLocks locks,
 
         var stored = new StoredManifest(digest, parsed.MediaType, content, parsed.EffectiveArtifactType, parsed.Subject?.Digest,
             parsed.Annotations is null ? null : JsonSerializer.Serialize(parsed.Annotations), time.GetUtcNow());
-        await metadata.PutManifestAsync(repository, new ManifestWrite(stored, blobReferences, manifestReferences, reference.Tag), cancellationToken);
+        await metadata.PutManifestAsync(repository, new ManifestWrite(stored, blobReferences, manifestReferences, reference.Tag, request), cancellationToken);
         return new PushedManifest(digest, parsed.Subject?.Digest);
     }
 
@@ -67,12 +70,12 @@ public sealed class ManifestService(IMetadataStore metadata, ContentLocks locks,
     /// either in its own transaction when the repository, the target or (by digest) one of its tags is locked. With the
     /// registry's soft-delete policy on, what is deleted is kept for a restore.
     /// </summary>
-    public async Task DeleteAsync(Registry registry, RepositoryKey repository, Reference reference, CancellationToken cancellationToken)
+    public async Task DeleteAsync(Registry registry, RepositoryKey repository, Reference reference, EventRequest? request, CancellationToken cancellationToken)
     {
         var softDelete = LifecyclePolicies.Of(registry).SoftDelete.Enabled;
         var result = reference.Digest is { } digest
-            ? await metadata.DeleteManifestAsync(repository, digest, softDelete, cancellationToken)
-            : await metadata.DeleteTagAsync(repository, reference.Tag!, softDelete, cancellationToken);
+            ? await metadata.DeleteManifestAsync(repository, digest, softDelete, request, cancellationToken)
+            : await metadata.DeleteTagAsync(repository, reference.Tag!, softDelete, request, cancellationToken);
         ContentLocks.EnsureNoneLocked(repository, result.Locked);
         if (!result.Found) throw ManifestUnknown(reference);
     }

@@ -1,3 +1,5 @@
+using Berth.Core.Webhooks;
+
 namespace Berth.Core.Content;
 
 /// <summary>ACR's repository management on the data plane (<c>/acr/v1</c>): details, listings, attributes and deletion.</summary>
@@ -74,24 +76,25 @@ public sealed class RepositoryDetailsService(IRepositoryDetailsStore details, IM
     /// Deletes the repository and everything in it, or, as ACR does, nothing at all when the repository or any tag or
     /// manifest in it is locked (<c>deleteEnabled=false</c> or <c>writeEnabled=false</c>).
     /// </summary>
-    public async Task<(IReadOnlyList<string> Manifests, IReadOnlyList<string> Tags)> DeleteRepositoryAsync(Registry registry, RepositoryKey repository, CancellationToken cancellationToken)
+    public async Task<(IReadOnlyList<string> Manifests, IReadOnlyList<string> Tags)> DeleteRepositoryAsync(Registry registry, RepositoryKey repository, EventRequest? request,
+        CancellationToken cancellationToken)
     {
-        var result = await details.DeleteRepositoryAsync(repository, LifecyclePolicies.Of(registry).SoftDelete.Enabled, cancellationToken) ?? throw NameUnknown(repository);
+        var result = await details.DeleteRepositoryAsync(repository, LifecyclePolicies.Of(registry).SoftDelete.Enabled, request, cancellationToken) ?? throw NameUnknown(repository);
         ContentLocks.EnsureNoneLocked(repository, result.Locked, $"repository {repository.Name} holds locked content and was not deleted");
         return (result.Manifests, result.Tags);
     }
 
-    public async Task DeleteTagAsync(Registry registry, RepositoryKey repository, string tag, CancellationToken cancellationToken)
+    public async Task DeleteTagAsync(Registry registry, RepositoryKey repository, string tag, EventRequest? request, CancellationToken cancellationToken)
     {
         await GetTagAsync(repository, tag, cancellationToken);
-        await manifests.DeleteAsync(registry, repository, new Reference(tag, null), cancellationToken);
+        await manifests.DeleteAsync(registry, repository, new Reference(tag, null), request, cancellationToken);
     }
 
     /// <summary>Deletes the manifest and every tag on it, as a <c>/v2</c> DELETE by digest does (locks apply).</summary>
-    public async Task DeleteManifestAsync(Registry registry, RepositoryKey repository, Digest digest, CancellationToken cancellationToken)
+    public async Task DeleteManifestAsync(Registry registry, RepositoryKey repository, Digest digest, EventRequest? request, CancellationToken cancellationToken)
     {
         await GetRepositoryAsync(repository, cancellationToken);
-        await manifests.DeleteAsync(registry, repository, new Reference(null, digest), cancellationToken);
+        await manifests.DeleteAsync(registry, repository, new Reference(null, digest), request, cancellationToken);
     }
 
     private static OciException NameUnknown(RepositoryKey repository) =>

@@ -41,7 +41,7 @@ public sealed class ImageImporter(ManifestService manifests, IMetadataStore meta
                 var target = new RepositoryKey(request.Registry, repository);
                 foreach (var node in graph) await CopyAsync(source, request.SourceRepository, node, target, progress, cancellationToken);
                 foreach (var tag in request.Targets.Where(t => t.Repository == repository && t.Tag is not null).Select(t => t.Tag!))
-                    await manifests.PutAsync(target, new Reference(tag, null), top.MediaType, top.Content, cancellationToken);
+                    await manifests.PutAsync(target, new Reference(tag, null), top.MediaType, top.Content, request: null, cancellationToken);
             }
         }
         catch
@@ -137,7 +137,7 @@ public sealed class ImageImporter(ManifestService manifests, IMetadataStore meta
         if ((await metadata.FindMissingManifestsAsync(target, [digest], cancellationToken)).Count == 0) return;
         try
         {
-            await manifests.PutAsync(target, new Reference(null, digest), node.Manifest.MediaType, node.Manifest.Content, cancellationToken);
+            await manifests.PutAsync(target, new Reference(null, digest), node.Manifest.MediaType, node.Manifest.Content, request: null, cancellationToken);
         }
         catch (OciException error) when (error.Code is OciErrorCode.ManifestInvalid or OciErrorCode.ManifestBlobUnknown)
         {
@@ -150,7 +150,7 @@ public sealed class ImageImporter(ManifestService manifests, IMetadataStore meta
     private async Task UndoAsync(Progress progress)
     {
         foreach (var (repository, digest) in Enumerable.Reverse(progress.Manifests))
-            await metadata.DeleteManifestAsync(repository, digest, CancellationToken.None);
+            await metadata.DeleteManifestAsync(repository, digest, softDelete: false, request: null, CancellationToken.None);
         foreach (var (repository, digest) in Enumerable.Reverse(progress.Links))
             await metadata.UnlinkBlobAsync(repository, digest, CancellationToken.None);
     }

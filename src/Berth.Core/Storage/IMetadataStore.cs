@@ -1,4 +1,5 @@
 using Berth.Core.Content;
+using Berth.Core.Webhooks;
 
 namespace Berth.Core.Storage;
 
@@ -23,12 +24,13 @@ public sealed record ReferrerRecord(Digest Digest, string MediaType, long Size, 
 
 public sealed record UploadSession(string Id, RepositoryKey Repository, DateTimeOffset StartedAt);
 
-/// <summary>What a manifest PUT writes, applied in one transaction.</summary>
+/// <summary>What a manifest PUT writes, applied in one transaction; <see cref="Request"/> is named in its webhook events.</summary>
 public sealed record ManifestWrite(
     StoredManifest Manifest,
     IReadOnlyList<Digest> BlobReferences,
     IReadOnlyList<Digest> ManifestReferences,
-    string? Tag);
+    string? Tag,
+    EventRequest? Request = null);
 
 /// <summary>
 /// A manifest of a repository as garbage collection sees it: whether a tag holds it, whether it or its repository is
@@ -122,21 +124,27 @@ public interface IMetadataStore
 
     Task<Digest?> GetTagOrNullAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Writes the manifest (and tag) and, in the same transaction, a <c>push</c> event for every webhook of the registry
+    /// that takes it (<see cref="IWebhookStore"/>'s outbox).
+    /// </summary>
     Task PutManifestAsync(RepositoryKey repository, ManifestWrite write, CancellationToken cancellationToken);
 
     /// <summary>
     /// Deletes a manifest and every tag that points at it, unless (checked in the same transaction) the repository, the
     /// manifest or one of those tags is locked; then it deletes nothing and names what is locked. With
     /// <paramref name="softDelete"/> the manifest and its tags are kept as deleted (see <see cref="IDeletedContentStore"/>),
-    /// and so are the references that keep its blobs and children, until they are restored or purged.
+    /// and so are the references that keep its blobs and children, until they are restored or purged. What it deletes
+    /// fires a <c>delete</c> event, written in the same transaction, for <paramref name="request"/>.
     /// </summary>
-    Task<ContentDeletion> DeleteManifestAsync(RepositoryKey repository, Digest digest, bool softDelete, CancellationToken cancellationToken);
+    Task<ContentDeletion> DeleteManifestAsync(RepositoryKey repository, Digest digest, bool softDelete, EventRequest? request, CancellationToken cancellationToken);
 
     /// <summary>
     /// Deletes a tag unless (checked in the same transaction) the repository or the tag is locked; with
     /// <paramref name="softDelete"/> it is kept as deleted. A manifest left without tags is marked untagged from now.
+    /// A deleted tag fires a <c>delete</c> event naming it, written in the same transaction.
     /// </summary>
-    Task<ContentDeletion> DeleteTagAsync(RepositoryKey repository, string tag, bool softDelete, CancellationToken cancellationToken);
+    Task<ContentDeletion> DeleteTagAsync(RepositoryKey repository, string tag, bool softDelete, EventRequest? request, CancellationToken cancellationToken);
 
     /// <summary>Tags in lexical order after <paramref name="last"/>, at most <paramref name="limit"/>.</summary>
     Task<IReadOnlyList<string>> ListTagsAsync(RepositoryKey repository, int limit, string? last, CancellationToken cancellationToken);

@@ -60,7 +60,8 @@ public interface IRepositoryDetailsStore
     /// Deletes the repository with all its tags, manifests, links and attributes and returns what went, or null if it did
     /// not exist. When the repository or anything in it is locked (checked in the same transaction) it deletes nothing and
     /// returns the locked content instead. With <paramref name="softDelete"/> its manifests and tags are kept as deleted,
-    /// with the blob links and references a restore needs, until they are restored or purged.
+    /// with the blob links and references a restore needs, until they are restored or purged. Each deleted manifest fires
+    /// a <c>delete</c> event, written in the same transaction.
     /// </summary>
-    Task<RepositoryDeletion?> DeleteRepositoryAsync(RepositoryKey repository, bool softDelete, CancellationToken cancellationToken);
+    Task<RepositoryDeletion?> DeleteRepositoryAsync(RepositoryKey repository, bool softDelete, Webhooks.EventRequest? request, CancellationToken cancellationToken);
 }

@@ -66,20 +66,20 @@ internal static class AcrApiHandlers
 
     public static async Task DeleteRepositoryAsync(HttpContext context, RegistryRequest request)
     {
-        var (manifests, tags) = await Service(context).DeleteRepositoryAsync(request.Registry, request.Repository, context.RequestAborted);
+        var (manifests, tags) = await Service(context).DeleteRepositoryAsync(request.Registry, request.Repository, RegistryRequests.ForEvents(context), context.RequestAborted);
         context.Response.StatusCode = StatusCodes.Status202Accepted;
         await WriteAsync(context, new { manifestsDeleted = manifests, tagsDeleted = tags });
     }
 
     public static async Task DeleteManifestAsync(HttpContext context, RegistryRequest request)
     {
-        await Service(context).DeleteManifestAsync(request.Registry, request.Repository, Digest.Parse(request.Argument), context.RequestAborted);
+        await Service(context).DeleteManifestAsync(request.Registry, request.Repository, Digest.Parse(request.Argument), RegistryRequests.ForEvents(context), context.RequestAborted);
         Accepted(context.Response);
     }
 
     public static async Task DeleteTagAsync(HttpContext context, RegistryRequest request)
     {
-        await Service(context).DeleteTagAsync(request.Registry, request.Repository, request.Argument, context.RequestAborted);
+        await Service(context).DeleteTagAsync(request.Registry, request.Repository, request.Argument, RegistryRequests.ForEvents(context), context.RequestAborted);
         Accepted(context.Response);
     }
 

@@ -27,7 +27,8 @@ internal static class ManifestHandlers
     {
         var reference = Reference.Parse(referenceText);
         var content = await ReadManifestBodyAsync(context.Request);
-        var pushed = await Manifests(context).PutAsync(repository, reference, context.Request.ContentType, content, context.RequestAborted);
+        var pushed = await Manifests(context).PutAsync(repository, reference, context.Request.ContentType, content,
+            RegistryRequests.ForEvents(context), context.RequestAborted);
 
         var response = context.Response;
         response.StatusCode = StatusCodes.Status201Created;
@@ -39,7 +40,7 @@ internal static class ManifestHandlers
 
     public static async Task DeleteAsync(HttpContext context, RegistryRequest request)
     {
-        await Manifests(context).DeleteAsync(request.Registry, request.Repository, ParseToFind(request.Argument), context.RequestAborted);
+        await Manifests(context).DeleteAsync(request.Registry, request.Repository, ParseToFind(request.Argument), RegistryRequests.ForEvents(context), context.RequestAborted);
         context.Response.StatusCode = StatusCodes.Status202Accepted;
         context.Response.ContentLength = 0;
     }

@@ -56,6 +56,14 @@ internal static class ArmRequest
             ?? throw ArmException.InvalidParameter($"The value '{text}' of property '{name}' is invalid; allowed values are {string.Join(", ", allowed.Select(a => $"'{a}'"))}.");
     }
 
+    /// <summary><c>status</c> of a token or webhook: <c>enabled</c> (true) or <c>disabled</c> (false); null when absent.</summary>
+    public static bool? GetStatus(JsonObject? properties) =>
+        GetEnum(properties, "status", "enabled", "disabled") switch
+        {
+            null => null,
+            var status => status == "enabled",
+        };
+
     public static DateTimeOffset? GetDate(JsonObject? parent, string name)
     {
         var text = GetString(parent, name);

@@ -131,7 +131,7 @@ internal static class IdentityHandlers
         var scopeMapId = ArmRequest.GetString(properties, "scopeMapId")
             ?? throw ArmException.InvalidParameter("The property 'properties.scopeMapId' is required.");
         var scopeMap = ScopeMapName(registry, scopeMapId);
-        var enabled = ReadStatus(properties) ?? true;
+        var enabled = ArmRequest.GetStatus(properties) ?? true;
         var keep = ReadPasswordNames(properties);
         var identities = Identities(context);
         await RequireScopeMapAsync(identities, registry, scopeMap, context.RequestAborted);
@@ -151,7 +151,7 @@ internal static class IdentityHandlers
         var properties = ArmRequest.GetObject(body, "properties");
         var scopeMapId = ArmRequest.GetString(properties, "scopeMapId");
         var scopeMap = scopeMapId is null ? null : ScopeMapName(registry, scopeMapId);
-        var update = new TokenUpdate(scopeMap, ReadStatus(properties), ReadPasswordNames(properties));
+        var update = new TokenUpdate(scopeMap, ArmRequest.GetStatus(properties), ReadPasswordNames(properties));
         var identities = Identities(context);
         if (await identities.GetTokenOrNullAsync(registry.Name, name, context.RequestAborted) is null)
             throw ArmException.ChildResourceNotFound(TokenType, registry.Name, name, resourceGroup);
@@ -242,13 +242,6 @@ internal static class IdentityHandlers
             ? text
             : throw ArmException.InvalidParameter("Every entry of 'properties.actions' must be a string such as \"repositories/hello-world/content/read\".")).ToList();
     }
-
-    private static bool? ReadStatus(JsonObject? properties) =>
-        ArmRequest.GetEnum(properties, "status", "enabled", "disabled") switch
-        {
-            null => null,
-            var status => status == "enabled",
-        };
 
     /// <summary><c>credentials.passwords</c>: the names of the passwords to keep (values are never accepted).</summary>
     private static IReadOnlyCollection<string>? ReadPasswordNames(JsonObject? properties)

@@ -46,6 +46,7 @@ public static class ManagementEndpoints
         arm.MapGet(Registry + "/listUsages", RegistryHandlers.ListUsagesAsync);
         arm.MapGet(Registry + "/activityLog", RegistryHandlers.ActivityLogAsync);
         IdentityHandlers.MapRoutes(arm, Registry);
+        WebhookHandlers.MapRoutes(arm, Registry);
         UnsupportedFeatureHandlers.MapRoutes(arm, Registry);
         ImportHandlers.MapRoutes(arm, Registry);
 

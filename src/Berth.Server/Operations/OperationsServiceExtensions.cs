@@ -7,7 +7,7 @@ public static class OperationsServiceExtensions
 {
     /// <summary>
     /// Metrics, garbage collection (options from <c>Berth:GarbageCollection</c>, validated at start) and its schedule, fsck,
-    /// and pull counts (<c>Berth:PullCounts</c>) with their flush.
+    /// pull counts (<c>Berth:PullCounts</c>) with their flush, and the delivery of webhook events.
     /// </summary>
     public static IServiceCollection AddBerthOperations(this IServiceCollection services, IConfiguration configuration)
     {
@@ -18,6 +18,7 @@ public static class OperationsServiceExtensions
         services.AddBerthPullCounts();
         services.AddOptions<PullCountOptions>().Bind(configuration.GetSection(PullCountOptions.Section)).ValidateOnStart();
         services.AddHostedService<PullCountScheduler>();
+        services.AddHostedService<WebhookDispatchScheduler>();
         return services;
     }
 }

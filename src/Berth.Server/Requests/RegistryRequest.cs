@@ -38,4 +38,8 @@ public static class RegistryRequests
     public static RegistryRequest? Get(HttpContext context) => context.Features.Get<RegistryRequest>();
 
     public static void Set(HttpContext context, RegistryRequest request) => context.Features.Set(request);
+
+    /// <summary>The request as a webhook event's <c>request</c> names it: a fresh id, the host the client addressed, the method and user agent.</summary>
+    public static Core.Webhooks.EventRequest ForEvents(HttpContext context) =>
+        new(Guid.NewGuid().ToString(), context.Request.Host.Value ?? "", context.Request.Method, context.Request.Headers.UserAgent.ToString());
 }

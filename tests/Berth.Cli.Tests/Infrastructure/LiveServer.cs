@@ -11,7 +11,7 @@ namespace Berth.Cli.Tests.Infrastructure;
 /// A Berth server process (<see cref="BerthProcess"/>: <c>dotnet berth.dll serve --urls http://127.0.0.1:PORT --data DIR</c>)
 /// whose working directory holds <c>data/</c>, so the CLI run from that directory finds it with no flags, as a user would.
 /// </summary>
-public sealed class LiveServer : IAsyncLifetime
+public class LiveServer : IAsyncLifetime
 {
     private BerthProcess? _process;
 
@@ -20,10 +20,14 @@ public sealed class LiveServer : IAsyncLifetime
     public string Address => $"127.0.0.1:{Port}";
     public string DataDirectory => Path.Combine(Folder.Path, "data");
 
-    public async Task InitializeAsync()
+    /// <summary>Extra server arguments, for a subclass that needs another set-up.</summary>
+    protected virtual IEnumerable<string> ExtraArguments => [];
+
+    public virtual async Task InitializeAsync()
     {
         _process = new BerthProcess(DataDirectory)
         {
+            Arguments = [.. ExtraArguments],
             WorkingDirectory = Folder.Path,
             // What the CLI reads to find the server and sign in.
             RequiredFiles = [Path.Combine("management", "endpoint.json"), "admin-credentials.json"],
@@ -31,7 +35,7 @@ public sealed class LiveServer : IAsyncLifetime
         await _process.StartAsync();
     }
 
-    public Task DisposeAsync()
+    public virtual Task DisposeAsync()
     {
         _process?.Dispose();
         Folder.Dispose();

@@ -15,7 +15,7 @@ public sealed class SqliteContentLockStoreTests : ContentLockStoreContractTests
     protected override Task<(IMetadataStore Metadata, IRepositoryDetailsStore Details)> CreateStoresAsync()
     {
         var database = new SqliteDatabase(Path.Combine(_folder.Path, "berth.db"));
-        return Task.FromResult<(IMetadataStore, IRepositoryDetailsStore)>((new SqlMetadataStore(database, TimeProvider.System), new SqlRepositoryDetailsStore(database)));
+        return Task.FromResult<(IMetadataStore, IRepositoryDetailsStore)>((new SqlMetadataStore(database, TimeProvider.System), new SqlRepositoryDetailsStore(database, TimeProvider.System)));
     }
 
     public override Task DisposeAsync()

@@ -21,7 +21,7 @@ public sealed class UploadAcrossNodesTests : IDisposable
     public UploadAcrossNodesTests()
     {
         _nodeA = _fixture.Uploads;
-        _nodeB = new UploadService(_fixture.Blobs, _fixture.Metadata, new ContentLocks(new SqlRepositoryDetailsStore(_fixture.Database)), _fixture.Time);
+        _nodeB = new UploadService(_fixture.Blobs, _fixture.Metadata, new ContentLocks(new SqlRepositoryDetailsStore(_fixture.Database, TimeProvider.System)), _fixture.Time);
     }
 
     [Fact]

@@ -87,7 +87,7 @@ internal sealed class ContentFixture : IDisposable
     public async Task<Digest> PushManifestAsync(RepositoryKey repository, string? tag, byte[] manifest)
     {
         var reference = tag is null ? new Reference(null, Digest.Compute(manifest)) : new Reference(tag, null);
-        var pushed = await Manifests.PutAsync(repository, reference, null, manifest, default);
+        var pushed = await Manifests.PutAsync(repository, reference, null, manifest, null, default);
         return pushed.Digest;
     }
 

@@ -208,7 +208,7 @@ public sealed class GarbageCollectorTests(ITestOutputHelper output)
         using var f = new ContentFixture();
         var untagged = await f.PushImageAsync(App, "v1", "config-of-a-locked-image", "layer-of-a-locked-image");
         await f.PushImageAsync(App, "v1", "config-of-the-next-image", "layer-of-the-next-image"); // v1 moves on: the first is untagged
-        var details = new Berth.Metadata.Sql.SqlRepositoryDetailsStore(f.Database);
+        var details = new Berth.Metadata.Sql.SqlRepositoryDetailsStore(f.Database, TimeProvider.System);
         var (target, key) = lockOn == "manifest" ? (AttributeTarget.Manifest, untagged.ToString()) : (AttributeTarget.Repository, "");
         Assert.True(await details.SetAttributesAsync(App, target, key, ContentAttributes.Default with { DeleteEnabled = deleteEnabled, WriteEnabled = writeEnabled }, default));
         f.Time.Advance(TimeSpan.FromHours(2));
@@ -422,7 +422,7 @@ public sealed class GarbageCollectorTests(ITestOutputHelper output)
             f.Time.Advance(TimeSpan.FromHours(2));
             collectedMeanwhile = (await f.Collector.RunAsync(null, dryRun: false, default)).BlobsRemoved;
         });
-        var uploads = new UploadService(stalling, f.Metadata, new ContentLocks(new Berth.Metadata.Sql.SqlRepositoryDetailsStore(f.Database)), f.Time);
+        var uploads = new UploadService(stalling, f.Metadata, new ContentLocks(new Berth.Metadata.Sql.SqlRepositoryDetailsStore(f.Database, TimeProvider.System)), f.Time);
         var session = await uploads.StartAsync(App, default);
 
         var refused = await Assert.ThrowsAsync<OciException>(() =>

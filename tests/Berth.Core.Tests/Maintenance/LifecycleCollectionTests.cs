@@ -67,7 +67,7 @@ public sealed class LifecycleCollectionTests : IDisposable
         Assert.True(await f.Details.SetAttributesAsync(App, AttributeTarget.Manifest, locked.ToString(), ContentAttributes.Default with { DeleteEnabled = false }, default));
         var registry = (await f.Registries.GetOrNullAsync(ContentFixture.RegistryName, default))!;
         foreach (var tag in new[] { "locked", "child", "subject" })
-            await f.Manifests.DeleteAsync(registry, App, new Reference(tag, null), default);
+            await f.Manifests.DeleteAsync(registry, App, new Reference(tag, null), null, default);
         f.Time.Advance(TimeSpan.FromHours(2));
 
         Assert.Equal(0, (await CollectAsync()).ManifestsRemoved);
@@ -92,7 +92,7 @@ public sealed class LifecycleCollectionTests : IDisposable
     {
         var registry = await SetPoliciesAsync("""{"softDeletePolicy":{"retentionDays":3,"status":"enabled"}}""");
         var manifest = await f.PushImageAsync(App, "v1", "config soft", "layer soft");
-        await f.Manifests.DeleteAsync(registry, App, new Reference(null, manifest), default);
+        await f.Manifests.DeleteAsync(registry, App, new Reference(null, manifest), null, default);
         Assert.False(await f.ManifestExistsAsync(App, manifest));
         f.Time.Advance(TimeSpan.FromDays(2));
 
@@ -113,7 +113,7 @@ public sealed class LifecycleCollectionTests : IDisposable
     {
         var registry = await SetPoliciesAsync("""{"softDeletePolicy":{"retentionDays":5,"status":"enabled"}}""");
         var manifest = await f.PushImageAsync(App, "v1", "config", "layer");
-        await f.Manifests.DeleteAsync(registry, App, new Reference(null, manifest), default);
+        await f.Manifests.DeleteAsync(registry, App, new Reference(null, manifest), null, default);
         await SetPoliciesAsync("""{"softDeletePolicy":{"retentionDays":1,"status":"disabled"}}""");
         f.Time.Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(1));
 

@@ -121,7 +121,7 @@ public sealed class MountCollectionRaceTests(ITestOutputHelper output)
     }
 
     private static BlobService Mounts(ContentFixture f, IBlobStore blobs) =>
-        new(blobs, f.Metadata, new ContentLocks(new SqlRepositoryDetailsStore(f.Database)));
+        new(blobs, f.Metadata, new ContentLocks(new SqlRepositoryDetailsStore(f.Database, TimeProvider.System)));
 
     private static async Task<byte[]?> ReadOrNullAsync(IBlobStore blobs, Digest digest)
     {

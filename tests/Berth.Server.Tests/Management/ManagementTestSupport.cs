@@ -65,7 +65,12 @@ internal static class Arm
     public static string Sha256(byte[] content) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
 
     /// <summary>Pushes a config blob and an image manifest that references it, with requests addressed to <paramref name="host"/>.</summary>
-    public static async Task<HttpStatusCode> PushSmallImageAsync(HttpClient client, string host, AuthenticationHeaderValue authorization, string repository, string tag)
+    public static async Task<HttpStatusCode> PushSmallImageAsync(HttpClient client, string host, AuthenticationHeaderValue authorization, string repository, string tag) =>
+        (await PushSmallImageReturningManifestAsync(client, host, authorization, repository, tag)).Status;
+
+    /// <summary>As <see cref="PushSmallImageAsync"/>, also returning the pushed manifest's digest and size (when the push succeeded).</summary>
+    public static async Task<(HttpStatusCode Status, string Digest, int Size)> PushSmallImageReturningManifestAsync(HttpClient client, string host,
+        AuthenticationHeaderValue? authorization, string repository, string tag)
     {
         var config = Encoding.UTF8.GetBytes($"{{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{{\"type\":\"layers\",\"diff_ids\":[]}},\"n\":\"{Guid.NewGuid()}\"}}");
         var configDigest = Sha256(config);
@@ -75,7 +80,7 @@ internal static class Arm
             upload.Headers.Authorization = authorization;
             upload.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
             using var response = await client.SendAsync(upload);
-            if (response.StatusCode != HttpStatusCode.Created) return response.StatusCode;
+            if (response.StatusCode != HttpStatusCode.Created) return (response.StatusCode, "", 0);
         }
         var manifest = Encoding.UTF8.GetBytes(
             $"{{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"{configDigest}\",\"size\":{config.Length}}},\"layers\":[]}}");
@@ -84,7 +89,7 @@ internal static class Arm
         put.Headers.Authorization = authorization;
         put.Content.Headers.ContentType = new MediaTypeHeaderValue("application/vnd.oci.image.manifest.v1+json");
         using var putResponse = await client.SendAsync(put);
-        return putResponse.StatusCode;
+        return (putResponse.StatusCode, Sha256(manifest), manifest.Length);
     }
 
     public static async Task<HttpStatusCode> GetManifestStatusAsync(HttpClient client, string host, AuthenticationHeaderValue? authorization, string repository, string tag)

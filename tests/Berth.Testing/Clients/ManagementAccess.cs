@@ -14,9 +14,12 @@ public static class ManagementAccess
 
     public static string OwnerFilePath(this BerthTestServer server) => Path.Combine(server.DataPath, "management", "owner.json");
 
-    public static OwnerCredential ReadOwnerCredential(this BerthTestServer server)
+    public static OwnerCredential ReadOwnerCredential(this BerthTestServer server) => ReadOwnerCredential(server.DataPath);
+
+    /// <summary>The owner of the server whose data folder is <paramref name="dataPath"/> (a server process, say).</summary>
+    public static OwnerCredential ReadOwnerCredential(string dataPath)
     {
-        using var document = JsonDocument.Parse(File.ReadAllText(server.OwnerFilePath()));
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(dataPath, "management", "owner.json")));
         var root = document.RootElement;
         return new OwnerCredential(
             root.GetProperty("clientId").GetString()!,
@@ -29,8 +32,14 @@ public static class ManagementAccess
     /// <summary>A management access token for the owner from <c>POST /adfs/oauth2/token</c> (MSAL's form, scope = resource + "/.default").</summary>
     public static async Task<string> GetManagementTokenAsync(this BerthTestServer server, string resource = ArmResource)
     {
-        var owner = server.ReadOwnerCredential();
         using var client = server.CreateClient();
+        return await GetManagementTokenAsync(client, server.DataPath, resource);
+    }
+
+    /// <summary>The owner's management token from the server <paramref name="client"/> talks to, whose data folder is <paramref name="dataPath"/>.</summary>
+    public static async Task<string> GetManagementTokenAsync(HttpClient client, string dataPath, string resource = ArmResource)
+    {
+        var owner = ReadOwnerCredential(dataPath);
         using var response = await client.PostAsync("/adfs/oauth2/token", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["client_id"] = owner.ClientId,

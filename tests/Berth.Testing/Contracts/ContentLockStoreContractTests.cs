@@ -118,7 +118,7 @@ public abstract class ContentLockStoreContractTests : IAsyncLifetime
         var other = await PutManifestAsync("other", "dev");
         Assert.True(await Details.SetAttributesAsync(Repo, AttributeTarget.Tag, "release", DeleteDisabled, default));
 
-        var result = await Details.DeleteRepositoryAsync(Repo, softDelete: false, default);
+        var result = await Details.DeleteRepositoryAsync(Repo, softDelete: false, null, default);
 
         Assert.NotNull(result);
         var only = Assert.Single(result.Locked);
@@ -137,7 +137,7 @@ public abstract class ContentLockStoreContractTests : IAsyncLifetime
         await PutManifestAsync("other", "dev");
         Assert.True(await Details.SetAttributesAsync(Repo, AttributeTarget.Manifest, locked.ToString(), WriteDisabled, default));
 
-        var result = await Details.DeleteRepositoryAsync(Repo, softDelete: false, default);
+        var result = await Details.DeleteRepositoryAsync(Repo, softDelete: false, null, default);
 
         var only = Assert.Single(result!.Locked);
         Assert.Equal((AttributeTarget.Manifest, locked.ToString()), (only.Target, only.Key));
@@ -151,7 +151,7 @@ public abstract class ContentLockStoreContractTests : IAsyncLifetime
         var manifest = await PutManifestAsync("image", "v1");
         Assert.True(await Details.SetAttributesAsync(Repo, AttributeTarget.Repository, "", DeleteDisabled, default));
 
-        var result = await Details.DeleteRepositoryAsync(Repo, softDelete: false, default);
+        var result = await Details.DeleteRepositoryAsync(Repo, softDelete: false, null, default);
 
         Assert.Equal(AttributeTarget.Repository, Assert.Single(result!.Locked).Target);
         await AssertIntactAsync(manifest, "v1");
@@ -163,7 +163,7 @@ public abstract class ContentLockStoreContractTests : IAsyncLifetime
         var manifest = await PutManifestAsync("image", "v1");
         Assert.True(await Details.SetAttributesAsync(Repo, AttributeTarget.Tag, "v1", ContentAttributes.Default with { ReadEnabled = false }, default));
 
-        var result = await Details.DeleteRepositoryAsync(Repo, softDelete: false, default);
+        var result = await Details.DeleteRepositoryAsync(Repo, softDelete: false, null, default);
 
         Assert.Empty(result!.Locked);
         Assert.Equal([manifest.ToString()], result.Manifests);
@@ -178,7 +178,7 @@ public abstract class ContentLockStoreContractTests : IAsyncLifetime
         await Metadata.PutManifestAsync(Repo, new ManifestWrite((await Metadata.GetManifestOrNullAsync(Repo, manifest, default))!, [], [], "stable"), default);
         Assert.True(await Details.SetAttributesAsync(Repo, AttributeTarget.Tag, "stable", DeleteDisabled, default));
 
-        var result = await Metadata.DeleteManifestAsync(Repo, manifest, softDelete: false, default);
+        var result = await Metadata.DeleteManifestAsync(Repo, manifest, softDelete: false, null, default);
 
         Assert.Equal((AttributeTarget.Tag, "stable"), (Assert.Single(result.Locked).Target, result.Locked[0].Key));
         await AssertIntactAsync(manifest, "v1", "stable");
@@ -190,7 +190,7 @@ public abstract class ContentLockStoreContractTests : IAsyncLifetime
         var manifest = await PutManifestAsync("image", "v1");
         Assert.True(await Details.SetAttributesAsync(Repo, AttributeTarget.Manifest, manifest.ToString(), DeleteDisabled, default));
 
-        var result = await Metadata.DeleteManifestAsync(Repo, manifest, softDelete: false, default);
+        var result = await Metadata.DeleteManifestAsync(Repo, manifest, softDelete: false, null, default);
 
         Assert.Equal(AttributeTarget.Manifest, Assert.Single(result.Locked).Target);
         await AssertIntactAsync(manifest, "v1");
@@ -201,12 +201,12 @@ public abstract class ContentLockStoreContractTests : IAsyncLifetime
     {
         var manifest = await PutManifestAsync("image", "v1");
 
-        var result = await Metadata.DeleteManifestAsync(Repo, manifest, softDelete: false, default);
+        var result = await Metadata.DeleteManifestAsync(Repo, manifest, softDelete: false, null, default);
 
         Assert.Equal((true, 0), (result.Found, result.Locked.Count));
         Assert.Null(await Metadata.GetManifestOrNullAsync(Repo, manifest, default));
         Assert.Null(await Metadata.GetTagOrNullAsync(Repo, "v1", default));
-        Assert.False((await Metadata.DeleteManifestAsync(Repo, manifest, softDelete: false, default)).Found);
+        Assert.False((await Metadata.DeleteManifestAsync(Repo, manifest, softDelete: false, null, default)).Found);
     }
 
     [Fact]
@@ -215,7 +215,7 @@ public abstract class ContentLockStoreContractTests : IAsyncLifetime
         var manifest = await PutManifestAsync("image", "v1");
         Assert.True(await Details.SetAttributesAsync(Repo, AttributeTarget.Tag, "v1", WriteDisabled, default));
 
-        var result = await Metadata.DeleteTagAsync(Repo, "v1", softDelete: false, default);
+        var result = await Metadata.DeleteTagAsync(Repo, "v1", softDelete: false, null, default);
 
         Assert.Equal((AttributeTarget.Tag, "v1", true, false), (Assert.Single(result.Locked).Target, result.Locked[0].Key, result.Locked[0].DeleteEnabled, result.Locked[0].WriteEnabled));
         await AssertIntactAsync(manifest, "v1");
@@ -227,7 +227,7 @@ public abstract class ContentLockStoreContractTests : IAsyncLifetime
         var manifest = await PutManifestAsync("image", "v1");
         Assert.True(await Details.SetAttributesAsync(Repo, AttributeTarget.Repository, "", DeleteDisabled, default));
 
-        var result = await Metadata.DeleteTagAsync(Repo, "v1", softDelete: false, default);
+        var result = await Metadata.DeleteTagAsync(Repo, "v1", softDelete: false, null, default);
 
         Assert.Equal(AttributeTarget.Repository, Assert.Single(result.Locked).Target);
         await AssertIntactAsync(manifest, "v1");
@@ -240,7 +240,7 @@ public abstract class ContentLockStoreContractTests : IAsyncLifetime
         await Metadata.PutManifestAsync(Repo, new ManifestWrite((await Metadata.GetManifestOrNullAsync(Repo, manifest, default))!, [], [], "scratch"), default);
         Assert.True(await Details.SetAttributesAsync(Repo, AttributeTarget.Manifest, manifest.ToString(), DeleteDisabled, default));
 
-        var result = await Metadata.DeleteTagAsync(Repo, "scratch", softDelete: false, default);
+        var result = await Metadata.DeleteTagAsync(Repo, "scratch", softDelete: false, null, default);
 
         Assert.Equal((true, 0), (result.Found, result.Locked.Count));
         await AssertIntactAsync(manifest, "v1");

@@ -77,10 +77,10 @@ public abstract class LifecycleStoreContractTests : IAsyncLifetime
         var manifest = await PutManifestAsync("app", "a");
         await PutManifestAsync("app", "b");
         Clock.Advance(TimeSpan.FromHours(1));
-        Assert.True((await Metadata.DeleteTagAsync(Repo, "a", softDelete: false, default)).Found);
+        Assert.True((await Metadata.DeleteTagAsync(Repo, "a", softDelete: false, null, default)).Found);
         Assert.Null((await NodeAsync(manifest))!.UntaggedAt);
         Clock.Advance(TimeSpan.FromHours(1));
-        Assert.True((await Metadata.DeleteTagAsync(Repo, "b", softDelete: false, default)).Found);
+        Assert.True((await Metadata.DeleteTagAsync(Repo, "b", softDelete: false, null, default)).Found);
         Assert.Equal(Clock.GetUtcNow(), (await NodeAsync(manifest))!.UntaggedAt);
     }
 
@@ -107,7 +107,7 @@ public abstract class LifecycleStoreContractTests : IAsyncLifetime
         await PutManifestAsync("signature", null, subject);
         Assert.True(await Details.SetAttributesAsync(Repo, AttributeTarget.Manifest, locked.ToString(), ContentAttributes.Default with { DeleteEnabled = false }, default));
         foreach (var tag in new[] { "l", "c", "s" })
-            Assert.True((await Metadata.DeleteTagAsync(Repo, tag, softDelete: false, default)).Found);
+            Assert.True((await Metadata.DeleteTagAsync(Repo, tag, softDelete: false, null, default)).Found);
 
         var before = Clock.GetUtcNow().AddDays(1);
         foreach (var kept in new[] { locked, child, subject })
@@ -123,7 +123,7 @@ public abstract class LifecycleStoreContractTests : IAsyncLifetime
     {
         var manifest = await PutManifestAsync("app", "v1");
         Clock.Advance(TimeSpan.FromMinutes(1));
-        Assert.True((await Metadata.DeleteManifestAsync(Repo, manifest, softDelete: true, default)).Found);
+        Assert.True((await Metadata.DeleteManifestAsync(Repo, manifest, softDelete: true, null, default)).Found);
 
         Assert.Null(await Metadata.GetManifestOrNullAsync(Repo, manifest, default));
         Assert.Null(await Metadata.GetTagOrNullAsync(Repo, "v1", default));
@@ -146,7 +146,7 @@ public abstract class LifecycleStoreContractTests : IAsyncLifetime
     public async Task Restore_OntoATagNowInUse_NeedsForce_AndUnknownDigestsAreNotFound()
     {
         var first = await PutManifestAsync("first", "v1");
-        Assert.True((await Metadata.DeleteTagAsync(Repo, "v1", softDelete: true, default)).Found);
+        Assert.True((await Metadata.DeleteTagAsync(Repo, "v1", softDelete: true, null, default)).Found);
         var second = await PutManifestAsync("second", "v1");
 
         Assert.Equal(RestoreOutcome.TagInUse, await Deleted.RestoreAsync(Repo, first, "v1", force: false, default));
@@ -162,7 +162,7 @@ public abstract class LifecycleStoreContractTests : IAsyncLifetime
     public async Task HardDelete_KeepsNothingToRestore()
     {
         var manifest = await PutManifestAsync("app", "v1");
-        Assert.True((await Metadata.DeleteManifestAsync(Repo, manifest, softDelete: false, default)).Found);
+        Assert.True((await Metadata.DeleteManifestAsync(Repo, manifest, softDelete: false, null, default)).Found);
         Assert.Empty(await Deleted.ListManifestsAsync(Repo, 10, 0, default));
         Assert.Empty(await Deleted.ListTagsAsync(Repo, 10, 0, default));
         Assert.Equal(RestoreOutcome.NotFound, await Deleted.RestoreAsync(Repo, manifest, "v1", force: false, default));
@@ -173,7 +173,7 @@ public abstract class LifecycleStoreContractTests : IAsyncLifetime
     {
         var manifest = await PutManifestAsync("app", "v1");
         var other = await PutManifestAsync("other", "v2");
-        var deletion = await Details.DeleteRepositoryAsync(Repo, softDelete: true, default);
+        var deletion = await Details.DeleteRepositoryAsync(Repo, softDelete: true, null, default);
         Assert.NotNull(deletion);
         Assert.False(await Metadata.RepositoryExistsAsync(Repo, default));
         Assert.Equal(["app"], await Deleted.ListRepositoriesAsync(Repo.Registry, 10, null, default));
@@ -202,7 +202,7 @@ public abstract class LifecycleStoreContractTests : IAsyncLifetime
     public async Task Purge_OfAWholeDeletedRepository_RemovesItsBlobLinks()
     {
         await PutManifestAsync("app", "v1");
-        Assert.NotNull(await Details.DeleteRepositoryAsync(Repo, softDelete: true, default));
+        Assert.NotNull(await Details.DeleteRepositoryAsync(Repo, softDelete: true, null, default));
         Clock.Advance(TimeSpan.FromDays(1));
         var purged = await Deleted.PurgeAsync(Repo.Registry, Clock.GetUtcNow(), dryRun: false, default);
         Assert.Single(purged.Manifests);
@@ -220,7 +220,7 @@ public abstract class LifecycleStoreContractTests : IAsyncLifetime
             Clock.Advance(TimeSpan.FromSeconds(1));
         }
         foreach (var digest in digests)
-            Assert.True((await Metadata.DeleteManifestAsync(Repo, digest, softDelete: true, default)).Found);
+            Assert.True((await Metadata.DeleteManifestAsync(Repo, digest, softDelete: true, null, default)).Found);
         var first = await Deleted.ListManifestsAsync(Repo, 2, 0, default);
         var rest = await Deleted.ListManifestsAsync(Repo, 2, first[^1].Sequence, default);
         Assert.Equal(digests, first.Concat(rest).Select(m => m.Digest));
