@@ -233,10 +233,17 @@ public sealed class WebContentTests(UnthrottledBerthTestServer server) : IClassF
             using var pulled = await server.Client.SendAsync(pull);
             Assert.Equal(HttpStatusCode.OK, pulled.StatusCode);
         }
-        await server.Services.GetRequiredService<Berth.Core.PullCounts.PullCountFlush>().RunAsync(false, CancellationToken.None);
-
         using var browser = new Browser(server);
-        using var page = await browser.GetAsync($"/r/{repository}");
+        // The pull is counted in memory and reaches the database with a flush (the server's own may be running too).
+        var page = await browser.GetAsync($"/r/{repository}");
+        for (var attempt = 0; attempt < 100 && page.One("tr[data-tag=new] td.pulls")?.TextContent != "1"; attempt++)
+        {
+            page.Dispose();
+            await server.Services.GetRequiredService<Berth.Core.PullCounts.PullCountFlush>().RunAsync(false, CancellationToken.None);
+            await Task.Delay(100);
+            page = await browser.GetAsync($"/r/{repository}");
+        }
+        using var _ = page;
 
         Assert.Equal(["new", "old"], Browser.Tags(page));
         var row = page.One("tr[data-tag=new]")!;
