@@ -37,10 +37,18 @@ internal sealed class SqlRepositoryDetailsStore(SqlDatabase database) : IReposit
 
     public async Task<IReadOnlyList<TagDetails>> SearchTagsAsync(RepositoryKey repository, string contains, int offset, int limit, CancellationToken cancellationToken)
     {
-        // Walks tags_by_push backwards from the newest push; the search and the listEnabled check filter along the walk.
-        var search = contains.Length == 0 ? "" : "AND " + _dialect.ContainsIgnoringCase("t.tag", "@q");
+        // The page is chosen by a walk of tags_by_push alone (newest first; the index holds the tag, so the walk reads no
+        // rows), skipping the few tags hidden by listEnabled=false through a list read once; only the page's own rows
+        // are then read and joined with their attributes and pull counts. A deep page costs an index walk, not joins.
+        var search = contains.Length == 0 ? "" : "AND " + _dialect.ContainsIgnoringCase("tag", "@q");
         return await ReadTagsAsync(repository,
-            $"WHERE t.registry=@r AND t.repository=@n AND coalesce(a.list_enabled, TRUE) {search} ORDER BY t.updated_at DESC, t.tag LIMIT @limit OFFSET @offset",
+            $"""
+            WHERE t.registry=@r AND t.repository=@n AND t.tag IN (
+                SELECT tag FROM tags WHERE registry=@r AND repository=@n {search}
+                    AND tag NOT IN (SELECT key FROM content_attributes WHERE registry=@r AND repository=@n AND kind='tag' AND NOT list_enabled)
+                ORDER BY updated_at DESC, tag LIMIT @limit OFFSET @offset)
+            ORDER BY t.updated_at DESC, t.tag
+            """,
             cancellationToken, ("q", contains), ("limit", limit), ("offset", offset));
     }
 

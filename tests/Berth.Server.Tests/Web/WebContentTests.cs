@@ -264,6 +264,24 @@ public sealed class WebContentTests(UnthrottledBerthTestServer server) : IClassF
     }
 
     [Fact]
+    public async Task RepositoryPage_LeavesOutTagsWithListingDisabled_AsAcrListingsDo()
+    {
+        const string repository = "webcontent/hidden";
+        await server.Client.PushImageAsync(repository, _image, "shown");
+        await server.Client.PushImageAsync(repository, _image, "hidden");
+        await server.Services.GetRequiredService<Berth.Core.Content.RepositoryDetailsService>().UpdateAttributesAsync(
+            new Berth.Core.Storage.RepositoryKey(server.RegistryName, repository), Berth.Core.Storage.AttributeTarget.Tag, "hidden",
+            new Berth.Core.Storage.AttributesPatch(null, null, null, ListEnabled: false), CancellationToken.None);
+
+        using var browser = new Browser(server);
+        using var page = await browser.GetAsync($"/r/{repository}");
+        using var search = await browser.GetAsync($"/r/{repository}?q=hid");
+
+        Assert.Equal(["shown"], Browser.Tags(page));
+        Assert.Empty(Browser.Tags(search));
+    }
+
+    [Fact]
     public async Task IndexPage_ListsEveryPlatform_AndTheTagRowNamesThemAll()
     {
         const string repository = "webcontent/multi";
