@@ -41,15 +41,13 @@ internal sealed class SqlRepositoryDetailsStore(SqlDatabase database) : IReposit
         // rows), skipping the few tags hidden by listEnabled=false through a list read once; only the page's own rows
         // are then read and joined with their attributes and pull counts. A deep page costs an index walk, not joins.
         var search = contains.Length == 0 ? "" : "AND " + _dialect.ContainsIgnoringCase("tag", "@q");
-        return await ReadTagsAsync(repository,
-            $"""
-            WHERE t.registry=@r AND t.repository=@n AND t.tag IN (
-                SELECT tag FROM tags WHERE registry=@r AND repository=@n {search}
-                    AND tag NOT IN (SELECT key FROM content_attributes WHERE registry=@r AND repository=@n AND kind='tag' AND NOT list_enabled)
-                ORDER BY updated_at DESC, tag LIMIT @limit OFFSET @offset)
-            ORDER BY t.updated_at DESC, t.tag
-            """,
-            cancellationToken, ("q", contains), ("limit", limit), ("offset", offset));
+        return await ReadTagsAsync(repository, "ORDER BY t.updated_at DESC, t.tag", cancellationToken, [("q", contains), ("limit", limit), ("offset", offset)],
+            from: $"""
+            (SELECT tag AS page_tag FROM tags WHERE registry=@r AND repository=@n {search}
+                AND tag NOT IN (SELECT key FROM content_attributes WHERE registry=@r AND repository=@n AND kind='tag' AND NOT list_enabled)
+             ORDER BY updated_at DESC, tag LIMIT @limit OFFSET @offset) page
+            JOIN tags t ON t.registry=@r AND t.repository=@n AND t.tag=page.page_tag
+            """);
     }
 
     public async Task<IReadOnlyList<string>> SearchRepositoriesAsync(string registry, string contains, int limit, string? last, CancellationToken cancellationToken)
@@ -127,9 +125,13 @@ internal sealed class SqlRepositoryDetailsStore(SqlDatabase database) : IReposit
     }
 
     private Task<List<TagDetails>> ReadTagsAsync(RepositoryKey repository, string where, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
+        ReadTagsAsync(repository, where, cancellationToken, parameters, from: "tags t");
+
+    /// <summary>Tags of <paramref name="from"/> (rows of <c>tags</c> as <c>t</c>), with their attributes and pull counts.</summary>
+    private Task<List<TagDetails>> ReadTagsAsync(RepositoryKey repository, string where, CancellationToken cancellationToken, (string, object?)[] parameters, string from) =>
         QueryAsync(repository,
             $"""
-            SELECT t.tag, t.digest, coalesce(t.created_at, t.updated_at), t.updated_at, {AttributeColumns}, {PullColumns} FROM tags t
+            SELECT t.tag, t.digest, coalesce(t.created_at, t.updated_at), t.updated_at, {AttributeColumns}, {PullColumns} FROM {from}
             LEFT JOIN content_attributes a ON a.registry=t.registry AND a.repository=t.repository AND a.kind='tag' AND a.key=t.tag
             LEFT JOIN pull_counts p ON p.registry=t.registry AND p.repository=t.repository AND p.tag=t.tag
             {where};
