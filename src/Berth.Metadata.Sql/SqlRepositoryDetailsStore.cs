@@ -37,17 +37,11 @@ internal sealed class SqlRepositoryDetailsStore(SqlDatabase database) : IReposit
 
     public async Task<IReadOnlyList<TagDetails>> SearchTagsAsync(RepositoryKey repository, string contains, int offset, int limit, CancellationToken cancellationToken)
     {
-        // The page is chosen by a walk of tags_by_push alone (newest first; the index holds the tag, so the walk reads no
-        // rows), skipping the few tags hidden by listEnabled=false through a list read once; only the page's own rows
-        // are then read and joined with their attributes and pull counts. A deep page costs an index walk, not joins.
-        var search = contains.Length == 0 ? "" : "AND " + _dialect.ContainsIgnoringCase("tag", "@q");
-        return await ReadTagsAsync(repository, "ORDER BY t.updated_at DESC, t.tag", cancellationToken, [("q", contains), ("limit", limit), ("offset", offset)],
-            from: $"""
-            (SELECT tag AS page_tag FROM tags WHERE registry=@r AND repository=@n {search}
-                AND tag NOT IN (SELECT key FROM content_attributes WHERE registry=@r AND repository=@n AND kind='tag' AND NOT list_enabled)
-             ORDER BY updated_at DESC, tag LIMIT @limit OFFSET @offset) page
-            JOIN tags t ON t.registry=@r AND t.repository=@n AND t.tag=page.page_tag
-            """);
+        // Walks tags_by_push backwards from the newest push; the search and the listEnabled check filter along the walk.
+        var search = contains.Length == 0 ? "" : "AND " + _dialect.ContainsIgnoringCase("t.tag", "@q");
+        return await ReadTagsAsync(repository,
+            $"WHERE t.registry=@r AND t.repository=@n AND coalesce(a.list_enabled, TRUE) {search} ORDER BY t.updated_at DESC, t.tag LIMIT @limit OFFSET @offset",
+            cancellationToken, ("q", contains), ("limit", limit), ("offset", offset));
     }
 
     public async Task<IReadOnlyList<string>> SearchRepositoriesAsync(string registry, string contains, int limit, string? last, CancellationToken cancellationToken)
@@ -125,13 +119,9 @@ internal sealed class SqlRepositoryDetailsStore(SqlDatabase database) : IReposit
     }
 
     private Task<List<TagDetails>> ReadTagsAsync(RepositoryKey repository, string where, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
-        ReadTagsAsync(repository, where, cancellationToken, parameters, from: "tags t");
-
-    /// <summary>Tags of <paramref name="from"/> (rows of <c>tags</c> as <c>t</c>), with their attributes and pull counts.</summary>
-    private Task<List<TagDetails>> ReadTagsAsync(RepositoryKey repository, string where, CancellationToken cancellationToken, (string, object?)[] parameters, string from) =>
         QueryAsync(repository,
             $"""
-            SELECT t.tag, t.digest, coalesce(t.created_at, t.updated_at), t.updated_at, {AttributeColumns}, {PullColumns} FROM {from}
+            SELECT t.tag, t.digest, coalesce(t.created_at, t.updated_at), t.updated_at, {AttributeColumns}, {PullColumns} FROM tags t
             LEFT JOIN content_attributes a ON a.registry=t.registry AND a.repository=t.repository AND a.kind='tag' AND a.key=t.tag
             LEFT JOIN pull_counts p ON p.registry=t.registry AND p.repository=t.repository AND p.tag=t.tag
             {where};
