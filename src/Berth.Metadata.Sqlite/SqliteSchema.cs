@@ -257,6 +257,10 @@ internal static class SqliteSchema
         );
         CREATE INDEX webhook_attempts_by_webhook ON webhook_attempts (registry, webhook, attempted_at);
         """,
+        // 10: the web page lists a repository's tags newest push first, a page at a time, also with 100,000 tags.
+        """
+        CREATE INDEX tags_by_push ON tags (registry, repository, updated_at DESC, tag);
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

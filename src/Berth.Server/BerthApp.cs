@@ -70,6 +70,9 @@ public static class BerthApp
         // "Hosting failed to start" error would repeat it with a stack trace. A failing background service still
         // shows: the host logs it as critical when it stops.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+        // The web page's antiforgery keys sit unencrypted in the private key folder, exactly like the token signing key;
+        // Data Protection warns about that on every first start, which would only teach operators to ignore warnings.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager", LogLevel.Error);
         builder.Services.AddBerthRegistry(builder.Configuration);
 
         var app = builder.Build();
@@ -82,6 +85,7 @@ public static class BerthApp
         app.MapTokenService();
         app.MapManagement();
         app.MapRegistryApis();
+        Web.WebEndpoints.MapWebPages(app);
         return app;
     }
 
