@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one command that runs Berth's whole test suite on a fresh Debian 12 machine with the .NET SDK.
-# It installs the real clients the end-to-end tests drive (skopeo, podman, umoci, containerd's ctr, azure-cli, nodejs/npm) and the services the
+# It installs the real clients the end-to-end tests drive (skopeo, podman, umoci, containerd's ctr, azure-cli, nodejs/npm, and chromium
+# with chromium-driver for the web page's browser tests) and the services the
 # scale-out tests start on loopback (postgresql, redis-server, nginx, and Azurite from npm) when they are missing, then runs every test project in Berth.slnx. Extra arguments go to `dotnet test` (e.g. --filter ...).
 set -euo pipefail
 
@@ -20,6 +21,8 @@ declare -A package_for=(
   [az]=azure-cli
   [node]=nodejs
   [npm]=npm
+  [chromium]=chromium
+  [chromedriver]=chromium-driver
 )
 
 # PostgreSQL's server binaries (initdb, pg_ctl) live in /usr/lib/postgresql/<version>/bin, off PATH; the tests that
