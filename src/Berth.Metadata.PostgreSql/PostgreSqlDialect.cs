@@ -21,6 +21,8 @@ internal sealed class PostgreSqlDialect : SqlDialect
     /// <summary>The schema keeps such names unique on <c>lower()</c>, which under COLLATE "C" folds ASCII only, as SQLite's NOCASE does.</summary>
     public override string CaseInsensitive(string name) => $"lower({name})";
 
+    public override string ContainsIgnoringCase(string column, string parameter) => $"strpos(lower({column}), lower({parameter})) > 0";
+
     /// <summary>REPEATABLE READ: one snapshot across the reads, as SQLite's WAL read transaction gives.</summary>
     public override IsolationLevel SnapshotIsolation => IsolationLevel.RepeatableRead;
 

@@ -188,6 +188,10 @@ internal static class PostgreSqlSchema
             PRIMARY KEY (registry, repository, tag)
         );
         """,
+        // 8: the web page lists a repository's tags newest push first, a page at a time, also with 100,000 tags.
+        """
+        CREATE INDEX tags_by_push ON tags (registry, repository, updated_at DESC, tag);
+        """,
     ];
 
     /// <summary>The version a fully migrated database has.</summary>

@@ -27,6 +27,12 @@ public abstract class SqlDialect
     /// </summary>
     public abstract string CaseInsensitive(string name);
 
+    /// <summary>
+    /// Whether the text in <paramref name="column"/> contains the text in <paramref name="parameter"/>, ignoring ASCII case
+    /// (names and tags are ASCII). A plain position search, so that <c>%</c> and <c>_</c> in a search mean themselves.
+    /// </summary>
+    public abstract string ContainsIgnoringCase(string column, string parameter);
+
     /// <summary>The name in <paramref name="column"/> is the one in <paramref name="parameter"/>, compared as names are.</summary>
     public string SameName(string column, string parameter) => $"{CaseInsensitive(column)}={CaseInsensitive(parameter)}";
 

@@ -35,6 +35,22 @@ internal sealed class SqlRepositoryDetailsStore(SqlDatabase database) : IReposit
     public async Task<IReadOnlyList<TagDetails>> ListTagsAsync(RepositoryKey repository, int limit, string? last, ListOrder order, CancellationToken cancellationToken) =>
         await ReadTagsAsync(repository, Page("t", "tag", "updated_at", order), cancellationToken, ("last", last ?? ""), ("limit", limit));
 
+    public async Task<IReadOnlyList<TagDetails>> SearchTagsAsync(RepositoryKey repository, string contains, int offset, int limit, CancellationToken cancellationToken)
+    {
+        // Walks tags_by_push backwards from the newest push; the search and the listEnabled check filter along the walk.
+        var search = contains.Length == 0 ? "" : "AND " + _dialect.ContainsIgnoringCase("t.tag", "@q");
+        return await ReadTagsAsync(repository,
+            $"WHERE t.registry=@r AND t.repository=@n AND coalesce(a.list_enabled, TRUE) {search} ORDER BY t.updated_at DESC, t.tag LIMIT @limit OFFSET @offset",
+            cancellationToken, ("q", contains), ("limit", limit), ("offset", offset));
+    }
+
+    public async Task<IReadOnlyList<string>> SearchRepositoriesAsync(string registry, string contains, int limit, string? last, CancellationToken cancellationToken)
+    {
+        var search = contains.Length == 0 ? "" : "AND " + _dialect.ContainsIgnoringCase("name", "@q");
+        return await database.ListAsync($"SELECT name FROM repositories WHERE registry=@r AND name > @last {search} ORDER BY name LIMIT @limit;", Text, cancellationToken,
+            [("r", registry), ("last", last ?? ""), ("limit", limit), .. contains.Length == 0 ? Array.Empty<(string, object?)>() : [("q", contains)]]);
+    }
+
     public async Task<TagDetails?> GetTagOrNullAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken) =>
         (await ReadTagsAsync(repository, "WHERE t.registry=@r AND t.repository=@n AND t.tag=@t", cancellationToken, ("t", tag))).FirstOrDefault();
 

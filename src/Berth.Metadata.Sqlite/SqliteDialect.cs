@@ -21,6 +21,8 @@ internal sealed class SqliteDialect : SqlDialect
     /// <summary>The name columns are declared COLLATE NOCASE, which comparisons, ORDER BY and the primary key follow.</summary>
     public override string CaseInsensitive(string name) => name;
 
+    public override string ContainsIgnoringCase(string column, string parameter) => $"instr(lower({column}), lower({parameter})) > 0";
+
     /// <summary>In WAL mode any transaction reads one snapshot.</summary>
     public override IsolationLevel SnapshotIsolation => IsolationLevel.ReadCommitted;
 

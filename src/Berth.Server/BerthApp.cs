@@ -71,6 +71,7 @@ public static class BerthApp
         app.MapTokenService();
         app.MapManagement();
         app.MapRegistryApis();
+        Web.WebEndpoints.MapWebPages(app);
         return app;
     }
 

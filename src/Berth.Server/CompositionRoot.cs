@@ -47,6 +47,7 @@ public static class CompositionRoot
         services.AddBerthManagementPlane(configuration, options);
         services.AddBerthThrottling(configuration);
         services.AddBerthOperations(configuration);
+        Web.WebEndpoints.AddBerthWeb(services);
         return services;
     }
 

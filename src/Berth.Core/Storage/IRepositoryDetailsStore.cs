@@ -44,6 +44,17 @@ public interface IRepositoryDetailsStore
 
     Task<IReadOnlyList<TagDetails>> ListTagsAsync(RepositoryKey repository, int limit, string? last, ListOrder order, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A page of the tags a listing shows (not <c>listEnabled=false</c>), newest push first then by name, whose name
+    /// contains <paramref name="contains"/> ignoring ASCII case (every tag when empty): at most <paramref name="limit"/>
+    /// after skipping <paramref name="offset"/>. The web page's tag table; the store pages and searches, so a repository
+    /// with 100,000 tags costs one index walk, never a load of all its tags.
+    /// </summary>
+    Task<IReadOnlyList<TagDetails>> SearchTagsAsync(RepositoryKey repository, string contains, int offset, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Repository names of the registry after <paramref name="last"/> in name order that contain <paramref name="contains"/> (ignoring ASCII case; all when empty), at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<string>> SearchRepositoriesAsync(string registry, string contains, int limit, string? last, CancellationToken cancellationToken);
+
     Task<TagDetails?> GetTagOrNullAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<ManifestDetails>> ListManifestsAsync(RepositoryKey repository, int limit, string? last, ListOrder order, CancellationToken cancellationToken);

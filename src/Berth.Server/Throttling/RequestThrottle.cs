@@ -27,12 +27,12 @@ public static class RequestThrottle
     /// refusals is refused too (a 200 would give it away). A right password gets its attempt back
     /// (<see cref="RefundCredentialAttemptAsync"/>); a wrong one has paid with the reservation and is not charged again.
     /// </summary>
-    public static async ValueTask<bool> ReserveCredentialAttemptAsync(HttpContext context, Registry registry)
+    public static async ValueTask<bool> ReserveCredentialAttemptAsync(HttpContext context, Registry registry, Func<HttpContext, Task>? writeRefusalBody = null)
     {
         var policy = Policy(context);
         if (!policy.Enabled) return true;
         var decision = await policy.ReserveCredentialAttemptAsync(registry, ClientAddress.ToKey(context.Connection.RemoteIpAddress), context.RequestAborted);
-        if (!decision.Allowed) return await RejectAsync(context, registry, ThrottleSubject.FailedCredentialsAddress, null, ThrottleCategory.Token, decision);
+        if (!decision.Allowed) return await RejectAsync(context, registry, ThrottleSubject.FailedCredentialsAddress, null, ThrottleCategory.Token, decision, writeRefusalBody);
         context.Features.Set(new CredentialAttemptReserved(decision));
         return true;
     }
@@ -51,8 +51,10 @@ public static class RequestThrottle
     /// <summary>
     /// Spends one <paramref name="category"/> request of an authorized caller; false when refused (the 429 has been
     /// written). No category (a step inside an upload session, counted when the session started) spends nothing.
+    /// <paramref name="writeRefusalBody"/> writes the 429's body in another shape than ACR's JSON (the web page's HTML).
     /// </summary>
-    public static async ValueTask<bool> AdmitAsync(HttpContext context, Registry registry, RegistryPrincipal principal, ThrottleCategory? category)
+    public static async ValueTask<bool> AdmitAsync(HttpContext context, Registry registry, RegistryPrincipal principal, ThrottleCategory? category,
+        Func<HttpContext, Task>? writeRefusalBody = null)
     {
         var policy = Policy(context);
         if (!policy.Enabled || category is null) return true;
@@ -66,7 +68,7 @@ public static class RequestThrottle
             WriteRemaining(context.Response, decision.Remaining);
             return true;
         }
-        return await RejectAsync(context, registry, SubjectOf(principal), principal.IsAnonymous ? null : principal.Name, category.Value, decision);
+        return await RejectAsync(context, registry, SubjectOf(principal), principal.IsAnonymous ? null : principal.Name, category.Value, decision, writeRefusalBody);
     }
 
     /// <summary>
@@ -108,7 +110,8 @@ public static class RequestThrottle
         return true;
     }
 
-    private static async ValueTask<bool> RejectAsync(HttpContext context, Registry registry, ThrottleSubject subject, string? name, ThrottleCategory category, ThrottleDecision decision)
+    private static async ValueTask<bool> RejectAsync(HttpContext context, Registry registry, ThrottleSubject subject, string? name, ThrottleCategory category, ThrottleDecision decision,
+        Func<HttpContext, Task>? writeBody = null)
     {
         var seconds = decision.RetryAfterSeconds;
         var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Berth.Throttling");
@@ -119,6 +122,11 @@ public static class RequestThrottle
         response.StatusCode = StatusCodes.Status429TooManyRequests;
         response.Headers.RetryAfter = Number(seconds);
         WriteRemaining(response, 0);
+        if (writeBody is not null)
+        {
+            await writeBody(context);
+            return false;
+        }
         response.ContentType = "application/json; charset=utf-8";
         response.ContentLength = RejectionBody.Length;
         await response.Body.WriteAsync(RejectionBody, context.RequestAborted);
