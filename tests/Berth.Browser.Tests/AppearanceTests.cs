@@ -46,7 +46,14 @@ public sealed class AppearanceTests(SeededRegistry registry, ITestOutputHelper o
                     if (screen.Mobile)
                     {
                         var overflow = Convert.ToInt64(browser.Script("return document.documentElement.scrollWidth - document.documentElement.clientWidth;"));
-                        Assert.True(overflow <= 0, $"the {name} page scrolls sideways by {overflow} px at {screen.Width} px");
+                        var widest = browser.Script("""
+                            const width = document.documentElement.clientWidth;
+                            return [...document.querySelectorAll('body *')]
+                              .filter(e => e.getBoundingClientRect().right > width + 1)
+                              .slice(0, 8).map(e => `${e.tagName.toLowerCase()}#${e.id}.${e.className} right=${Math.round(e.getBoundingClientRect().right)}`)
+                              .join('\n');
+                            """);
+                        Assert.True(overflow <= 0, $"the {name} page scrolls sideways by {overflow} px at {screen.Width} px; too wide:\n{widest}");
                     }
 
                     var file = Artifacts.PathFor($"{name}-{scheme}-{screen.Name}.png");

@@ -1,4 +1,6 @@
 using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Berth.Browser.Tests.Infrastructure;
@@ -205,7 +207,12 @@ public sealed class SeededRegistry : IAsyncLifetime, IRegistryEndpoint
     private static JsonObject Annotations(Dictionary<string, string> values) =>
         new(values.Select(v => KeyValuePair.Create(v.Key, (JsonNode?)JsonValue.Create(v.Value))));
 
-    private static byte[] Json(JsonObject node) => Encoding.UTF8.GetBytes(node.ToJsonString());
+    /// <summary>
+    /// JSON as push tools write it: characters such as <c>+</c> and <c>&lt;</c> stay literal rather than becoming
+    /// <c>\u002B</c>, so the stored bytes (and the raw manifest the page shows) hold the text itself.
+    /// </summary>
+    private static byte[] Json(JsonObject node) =>
+        Encoding.UTF8.GetBytes(node.ToJsonString(new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
 
     /// <summary>The real <c>berth</c> executable against this server's data folder, with a private home; returns stdout.</summary>
     private async Task<string> BerthCliAsync(params string[] arguments)
