@@ -29,6 +29,27 @@ public sealed class HostileContentTests(SeededRegistry registry)
         browser.AssertNoConsoleErrors();
     }
 
+    /// <summary>
+    /// The other side of the console check: an inline script that reaches a page (as an unencoded annotation would) is
+    /// refused by the page's Content-Security-Policy, never runs, and the refusal shows in the console.
+    /// </summary>
+    [Fact]
+    public void InlineScriptOnThePage_IsRefusedByTheContentSecurityPolicy_AndTheConsoleCheckSeesIt()
+    {
+        using var browser = new HeadlessChromium(registry.Origin);
+        browser.Go("/r/" + SeededRegistry.WebApp);
+        browser.AssertNoConsoleErrors();
+
+        browser.Script("""
+            const script = document.createElement('script');
+            script.textContent = 'document.body.dataset.injected = "ran";';
+            document.body.appendChild(script);
+            """);
+        browser.WaitUntil("the CSP refusal in the console", () => browser.ConsoleMessages.Any(m => m.Message.Contains("Content Security Policy", StringComparison.Ordinal)));
+        Assert.Null(browser.Script("return document.body.dataset.injected ?? null;"));
+        Assert.ThrowsAny<Xunit.Sdk.XunitException>(browser.AssertNoConsoleErrors);
+    }
+
     private static void AssertNothingInjected(HeadlessChromium browser)
     {
         Assert.Equal(0L, browser.Script("return document.querySelectorAll('#content script, #content img[src*=\"hostile-image\"], [onerror]').length;"));

@@ -71,6 +71,10 @@ public sealed class SignInTests(SeededRegistry registry)
         browser.Go("/r/" + SeededRegistry.TeamSecret);
         Assert.DoesNotContain("Team secret", browser.Driver.PageSource);
         Assert.False(browser.Exists(By.CssSelector("table#tags")));
+
+        browser.Click(By.CssSelector("form#sign-out [type=submit]"));
+        browser.WaitFor(By.CssSelector("a#sign-in"));
+        Assert.DoesNotContain(SeededRegistry.TeamApp, RepositoryNames(browser));
         browser.AssertEveryRequestStayedOnTheOrigin();
     }
 

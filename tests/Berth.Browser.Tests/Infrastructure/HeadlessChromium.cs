@@ -57,7 +57,17 @@ public sealed class HeadlessChromium : IDisposable
         options.SetLoggingPreference("performance", LogLevel.All);
         options.SetLoggingPreference(LogType.Browser, LogLevel.All);
 
-        Driver = new ChromeDriver(_service, options, TimeSpan.FromSeconds(60));
+        try
+        {
+            Driver = new ChromeDriver(_service, options, TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            // A browser that did not start must not leave its driver process or profile behind.
+            _service.Dispose();
+            _profile.Dispose();
+            throw;
+        }
         Driver.Manage().Timeouts().PageLoad = TimeSpan.FromSeconds(30);
         Driver.Manage().Timeouts().AsynchronousJavaScript = TimeSpan.FromSeconds(10);
     }
