@@ -69,7 +69,7 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 
-echo "==> Tools: dotnet $(dotnet --version); $(skopeo --version); $(podman --version); $(umoci --version)"
+echo "==> Tools: dotnet $(dotnet --version); $(skopeo --version); $(podman --version); $(umoci --version); $(chromedriver --version)"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1
 export DOTNET_NOLOGO=1
