@@ -47,7 +47,7 @@ public static class CompositionRoot
         services.AddBerthManagementPlane(configuration, options);
         services.AddBerthThrottling(configuration);
         services.AddBerthOperations(configuration);
-        Web.WebEndpoints.AddBerthWeb(services);
+        Web.WebEndpoints.AddBerthWeb(services, options.ResolvedKeyPath);
         return services;
     }
 

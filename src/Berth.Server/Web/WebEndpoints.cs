@@ -4,6 +4,7 @@ using Berth.Server.Requests;
 using Berth.Server.Throttling;
 using Berth.Server.Web.Pages;
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.DataProtection;
 
 namespace Berth.Server.Web;
 
@@ -16,9 +17,12 @@ namespace Berth.Server.Web;
 /// </summary>
 public static class WebEndpoints
 {
-    public static IServiceCollection AddBerthWeb(this IServiceCollection services)
+    /// <param name="keyPath">The server's key folder: the antiforgery keys live beside the token signing key, so that nodes
+    /// sharing the key folder accept each other's forms, and a restart does not void a form being filled in.</param>
+    public static IServiceCollection AddBerthWeb(this IServiceCollection services, string keyPath)
     {
         services.AddSingleton<RegistryBrowser>();
+        services.AddDataProtection().SetApplicationName("Berth").PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(keyPath, "data-protection")));
         services.AddAntiforgery(options =>
         {
             options.Cookie.Name = "berth_antiforgery";
