@@ -59,6 +59,9 @@ public static class BerthApp
 
         // Berth writes one line per request itself; ASP.NET Core's own per-request lines would double them.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // The web page's antiforgery keys sit unencrypted in the private key folder, exactly like the token signing key;
+        // Data Protection warns about that on every first start, which would only teach operators to ignore warnings.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager", LogLevel.Error);
         builder.Services.AddBerthRegistry(builder.Configuration);
 
         var app = builder.Build();

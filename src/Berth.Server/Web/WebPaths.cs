@@ -21,9 +21,13 @@ public static class WebPaths
     public static string SignIn(string returnUrl, bool expired = false) =>
         SignInPath + "?returnUrl=" + Uri.EscapeDataString(returnUrl) + (expired ? "&expired=1" : "");
 
-    /// <summary>Where sign-in may send the browser back to: a path of this site only, never another origin (<c>//host</c>, <c>/\host</c>).</summary>
+    /// <summary>
+    /// Where sign-in may send the browser back to: a path of this site only, never another origin (<c>//host</c>,
+    /// <c>/\host</c>), and never the sign-in form itself.
+    /// </summary>
     public static string LocalOrHome(string? returnUrl) =>
-        returnUrl is { Length: > 0 } url && url[0] == '/' && (url.Length == 1 || url[1] is not ('/' or '\\')) && !url.Any(char.IsControl) ? url : "/";
+        returnUrl is { Length: > 0 } url && url[0] == '/' && (url.Length == 1 || url[1] is not ('/' or '\\')) && !url.Any(char.IsControl)
+            && !url.StartsWith(SignInPath, StringComparison.Ordinal) ? url : "/";
 
     private static string Query(string query, int page)
     {
