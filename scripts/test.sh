@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one command that runs Berth's whole test suite on a fresh Debian 12 machine with the .NET SDK.
-# It installs the real clients the end-to-end tests drive (skopeo, podman, umoci, containerd's ctr, azure-cli, nodejs/npm), CNCF distribution
-# (docker-registry, the source registry of the import tests) and the services the
+# It installs the real clients the end-to-end tests drive (skopeo, podman, umoci, containerd's ctr, azure-cli, nodejs/npm, and chromium
+# with chromium-driver for the web page's browser tests), CNCF distribution (docker-registry, the upstream and source registry of the
+# artifact cache and import tests) and the services the
 # scale-out tests start on loopback (postgresql, redis-server, nginx, and Azurite from npm) when they are missing, then runs every test project in Berth.slnx. Extra arguments go to `dotnet test` (e.g. --filter ...).
 set -euo pipefail
 
@@ -22,6 +23,8 @@ declare -A package_for=(
   [docker-registry]=docker-registry
   [node]=nodejs
   [npm]=npm
+  [chromium]=chromium
+  [chromedriver]=chromium-driver
 )
 
 # PostgreSQL's server binaries (initdb, pg_ctl) live in /usr/lib/postgresql/<version>/bin, off PATH; the tests that
@@ -68,7 +71,7 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 
-echo "==> Tools: dotnet $(dotnet --version); $(skopeo --version); $(podman --version); $(umoci --version)"
+echo "==> Tools: dotnet $(dotnet --version); $(skopeo --version); $(podman --version); $(umoci --version); $(chromedriver --version)"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1
 export DOTNET_NOLOGO=1
