@@ -29,6 +29,7 @@ public static class PostgreSqlMetadataExtensions
         AddGuarded<IRegistryStore, SqlRegistryStore>(services);
         AddGuarded<IRepositoryDetailsStore, SqlRepositoryDetailsStore>(services);
         AddGuarded<IPullCountStore, SqlPullCountStore>(services);
+        AddGuarded<IArtifactCacheStore, SqlArtifactCacheStore>(services);
         AddGuarded<IIdentityStore, SqlIdentityStore>(services);
         AddGuarded<IServicePrincipalStore, SqlServicePrincipalStore>(services);
         return services;

@@ -92,7 +92,7 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await _dialect.BeginWriteAsync(connection, repository, cancellationToken);
         await EnsureRepositoryAsync(connection, repository, cancellationToken);
-        await EnsureReferencesPresentAsync(connection, repository, write, cancellationToken);
+        if (!write.ReferencesMayBeAbsent) await EnsureReferencesPresentAsync(connection, repository, write, cancellationToken);
         var inserted = await ExecuteAsync(connection,
             _dialect.InsertOrIgnore(
                 """
@@ -196,7 +196,7 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await _dialect.BeginWriteAsync(connection, null, cancellationToken);
-        foreach (var table in new[] { "tags", "manifest_references", "manifests", "blob_links", "uploads", "repositories", "content_attributes", "pull_counts" })
+        foreach (var table in new[] { "tags", "manifest_references", "manifests", "blob_links", "uploads", "repositories", "content_attributes", "pull_counts", "cache_rules", "credential_sets" })
             await ExecuteAsync(connection, $"DELETE FROM {table} WHERE registry=@r;", cancellationToken, ("r", registry));
         await transaction.CommitAsync(cancellationToken);
     }

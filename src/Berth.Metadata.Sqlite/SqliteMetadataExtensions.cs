@@ -18,6 +18,7 @@ public static class SqliteMetadataExtensions
         services.AddSingleton<IRegistryStore, SqlRegistryStore>();
         services.AddSingleton<IRepositoryDetailsStore, SqlRepositoryDetailsStore>();
         services.AddSingleton<IPullCountStore, SqlPullCountStore>();
+        services.AddSingleton<IArtifactCacheStore, SqlArtifactCacheStore>();
         return services;
     }
 }

@@ -1,3 +1,4 @@
+using Berth.Core.ArtifactCache;
 using Berth.Core.Caching;
 using Berth.Core.Files;
 using Berth.Server.Configuration;
@@ -42,6 +43,8 @@ public static class CompositionRoot
         services.AddSingleton<RegistryResolver>();
         services.AddHostedService<DefaultRegistryBootstrap>();
         services.AddBerthContent();
+        services.AddBerthArtifactCache();
+        services.AddOptions<ArtifactCacheOptions>().Bind(configuration.GetSection(ArtifactCacheOptions.Section)).ValidateOnStart();
         services.AddBerthProviders(options);
         services.AddBerthCaching();
         services.AddBerthManagementPlane(configuration, options);

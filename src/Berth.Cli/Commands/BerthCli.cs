@@ -13,6 +13,8 @@ public static class BerthCli
         }
         acr.Subcommands.Add(TokenCommands.Tokens(builder));
         acr.Subcommands.Add(TokenCommands.ScopeMaps(builder));
+        acr.Subcommands.Add(CacheCommands.CacheRules(builder));
+        acr.Subcommands.Add(CacheCommands.CredentialSets(builder));
         acr.Subcommands.Add(RepositoryCommands.Build(builder));
         foreach (var command in LoginCommands.Build(builder))
         {

@@ -46,6 +46,7 @@ public static class ManagementEndpoints
         arm.MapGet(Registry + "/listUsages", RegistryHandlers.ListUsagesAsync);
         arm.MapGet(Registry + "/activityLog", RegistryHandlers.ActivityLogAsync);
         IdentityHandlers.MapRoutes(arm, Registry);
+        ArtifactCacheHandlers.MapRoutes(arm, Registry);
         UnsupportedFeatureHandlers.MapRoutes(arm, Registry);
 
         // Berth extensions (not ACR): who can pull a repository, garbage collection and the integrity check.
