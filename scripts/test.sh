@@ -17,6 +17,7 @@ declare -A package_for=(
   [redis-server]=redis-server
   [nginx]=nginx-light
   [ctr]=containerd
+  [docker-registry]=docker-registry
   [az]=azure-cli
   [node]=nodejs
   [npm]=npm
