@@ -11,6 +11,9 @@ namespace Berth.Server.Operations;
 /// exporter of Prometheus' text format for <c>/metrics</c>. The meter comes from the host's <see cref="IMeterFactory"/>,
 /// so two servers in one process (tests) never count each other's requests.
 /// </summary>
+/// <summary>A counter kept outside <see cref="BerthMetrics"/>, rendered at scrape time: its values by label set (<c>{k="v"}</c>, or empty).</summary>
+public sealed record CounterFamily(string Name, string Help, IReadOnlyList<(string Labels, long Value)> Values);
+
 public sealed class BerthMetrics : IDisposable
 {
     public const string MeterName = "Berth";
@@ -83,9 +86,17 @@ public sealed class BerthMetrics : IDisposable
     }
 
     /// <summary>Prometheus text exposition format 0.0.4: counters with <c>_total</c>, then gauges measured at scrape time.</summary>
-    public string Render(IEnumerable<(string Name, string Help, long Value)> gauges)
+    public string Render(IEnumerable<(string Name, string Help, long Value)> gauges, IEnumerable<CounterFamily>? counted = null)
     {
         var text = new StringBuilder();
+        // Counters kept elsewhere (the artifact cache's, in Core), read at scrape time.
+        foreach (var family in counted ?? [])
+        {
+            text.Append("# HELP ").Append(family.Name).Append("_total ").Append(family.Help).Append('\n');
+            text.Append("# TYPE ").Append(family.Name).Append("_total counter\n");
+            foreach (var (labels, value) in family.Values)
+                text.Append(family.Name).Append("_total").Append(labels).Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
         foreach (var (name, help) in _help)
         {
             text.Append("# HELP ").Append(name).Append("_total ").Append(help).Append('\n');
@@ -101,6 +112,21 @@ public sealed class BerthMetrics : IDisposable
         }
         return text.ToString();
     }
+
+    /// <summary>
+    /// The artifact cache's counters: pulls of rule-backed repositories answered from the cache (hit), fetched upstream
+    /// (miss) or served stale because upstream failed, bytes read upstream, upstream errors by kind, and tag checks.
+    /// </summary>
+    public static IEnumerable<CounterFamily> ArtifactCache(Core.ArtifactCache.ArtifactCacheCounters counters) =>
+    [
+        new("berth_artifact_cache_pulls", "Pulls of cache-rule repositories by result (hit: served from the cache; miss: fetched upstream; stale: served from the cache because upstream failed).",
+            [("{result=\"hit\"}", counters.Hits), ("{result=\"miss\"}", counters.Misses), ("{result=\"stale\"}", counters.StaleServed)]),
+        new("berth_artifact_cache_upstream_bytes", "Bytes of manifests and blobs read from upstream registries.", [("", counters.UpstreamBytesRead)]),
+        new("berth_artifact_cache_upstream_errors", "Failed upstream requests by kind.",
+            Enum.GetValues<Core.Upstream.UpstreamErrorKind>().Select(kind =>
+                ($"{{kind=\"{kind.ToString().ToLowerInvariant()}\"}}", counters.Errors.TryGetValue(kind, out var n) ? n : 0L)).ToList()),
+        new("berth_artifact_cache_tag_checks", "Cached tags asked upstream again after the refresh interval.", [("", counters.TagChecks)]),
+    ];
 
     private static string Labels(ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {

@@ -17,12 +17,13 @@ public static class OperationsEndpoints
             await metadata.IsReadyAsync(ct) && (services.GetService<RedisConnection>() is not { } redis || await redis.IsReadyAsync())
                 ? Results.Text("ready\n")
                 : Results.Text("not ready\n", statusCode: 503));
-        operations.MapGet("/metrics", async (BerthMetrics metrics, IBlobStore blobs, CancellationToken ct) =>
+        operations.MapGet("/metrics", async (BerthMetrics metrics, IBlobStore blobs, Core.ArtifactCache.PullThroughCache cache, CancellationToken ct) =>
         {
             // Upload areas on the store are the sessions in progress (expired ones until garbage collection removes them).
             long uploads = 0;
             await foreach (var _ in blobs.ListUploadsAsync(ct)) uploads++;
-            var text = metrics.Render([("berth_upload_sessions_active", "Blob upload sessions in progress (upload areas in the blob store).", uploads)]);
+            var text = metrics.Render([("berth_upload_sessions_active", "Blob upload sessions in progress (upload areas in the blob store).", uploads)],
+                BerthMetrics.ArtifactCache(cache.Counters));
             return Results.Text(text, "text/plain; version=0.0.4; charset=utf-8");
         });
         return app;

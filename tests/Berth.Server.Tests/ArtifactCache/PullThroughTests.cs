@@ -70,6 +70,11 @@ public sealed class PullThroughTests : IAsyncLifetime
         Assert.Equal(image.Layer, BlobIn(again, image.LayerDigest));
         Assert.Equal(manifestRequests, _upstream.CountRequests("GET", "/manifests/") + _upstream.CountRequests("HEAD", "/manifests/"));
         Assert.Equal(1, _upstream.CountRequests("GET", $"/blobs/{image.LayerDigest}"));
+
+        var metrics = await (await _berth.Client.GetAsync("/metrics")).Content.ReadAsStringAsync();
+        Assert.Matches(@"berth_artifact_cache_pulls_total\{result=""hit""\} [1-9]", metrics);
+        Assert.Matches(@"berth_artifact_cache_pulls_total\{result=""miss""\} [1-9]", metrics);
+        Assert.Matches(@"berth_artifact_cache_upstream_bytes_total [1-9]\d{5,}", metrics);
     }
 
     [Fact]
@@ -195,6 +200,39 @@ public sealed class PullThroughTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(image.Manifest, await response.Content.ReadAsByteArrayAsync());
     }
+
+    [Fact]
+    public async Task Containerd_WithBerthAsMirrorInHostsToml_PullsAnUpstreamImageThroughTheRules()
+    {
+        var image = new TestImage();
+        await PushUpstreamAsync(image, "library/ctrimage", "1");
+        await _berth.CreateRuleAsync("ctr-rule", $"{_upstream.Host}/library/*", "upstream-mirror/*", "upstream-login");
+        await _berth.SetAnonymousPullAsync(true);
+
+        // hosts.toml as a cluster would write it: the upstream stays the image's name, Berth is its mirror.
+        var hostsDir = _work.Combine("certs.d");
+        Directory.CreateDirectory(Path.Combine(hostsDir, _upstream.Host));
+        await File.WriteAllTextAsync(Path.Combine(hostsDir, _upstream.Host, "hosts.toml"), $"""
+            server = "http://{_upstream.Host}"
+
+            [host."http://{_berth.Host}"]
+              capabilities = ["pull", "resolve"]
+            """);
+        await using var containerd = await ContainerdServer.StartAsync();
+        var pull = await containerd.CtrAsync("images", "pull", "--hosts-dir", hostsDir, "--snapshotter", "native", $"{_upstream.Host}/library/ctrimage:1");
+        Assert.True(pull.ExitCode == 0, pull.Describe());
+        Assert.Contains(image.ManifestDigest, (await containerd.CtrAsync("images", "list")).EnsureSuccess().StandardOutput);
+
+        // containerd never went upstream itself (it has no upstream credentials); Berth filled its mapped repository.
+        Assert.Equal(0, CountUpstreamRequestsByContainerd());
+        Assert.True(_upstream.CountRequests("GET", "Berth-ArtifactCache/") > 0, "the upstream log shows no user agents");
+        using var cached = await _berth.GetManifestAsync("upstream-mirror/ctrimage", "1");
+        Assert.Equal(HttpStatusCode.OK, cached.StatusCode);
+        Assert.Equal(image.Manifest, await cached.Content.ReadAsByteArrayAsync());
+    }
+
+    private int CountUpstreamRequestsByContainerd() =>
+        _upstream.CountRequests("GET", "containerd/") + _upstream.CountRequests("HEAD", "containerd/");
 
     [Fact]
     public async Task PushIntoACacheRulesRepository_IsDenied()
