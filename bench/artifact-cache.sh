@@ -59,7 +59,7 @@ DIGEST="sha256:$(sha256sum "$WORK/layer" | cut -d' ' -f1)"
 BYTES=$((SIZE_MIB * 1048576))
 upload=$(curl -sf -D - -o /dev/null -X POST "http://127.0.0.1:$DIST_PORT/v2/library/big/blobs/uploads/" | awk 'tolower($1) == "location:" { print $2 }' | tr -d '\r')
 [[ $upload == http* ]] || upload="http://127.0.0.1:$DIST_PORT$upload"
-curl -sf -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$WORK/layer" "$upload&digest=$DIGEST"
+curl -sf -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' -T "$WORK/layer" "$upload&digest=$DIGEST"
 
 # Berth with a cache rule big -> 127.0.0.1:$DIST_PORT/library/big, over a fresh data folder each time it starts.
 BERTH_PID=""
@@ -112,7 +112,7 @@ cached=$(for _ in $(seq "$RUNS"); do pull "http://127.0.0.1:$BERTH_PORT/v2/big/b
 
 log "normal pulls (the same bytes pushed to an ordinary repository)"
 upload=$(curl -sf -u "$AUTH" -D - -o /dev/null -X POST "http://127.0.0.1:$BERTH_PORT/v2/plain/big/blobs/uploads/" | awk 'tolower($1) == "location:" { print $2 }' | tr -d '\r')
-curl -sf -u "$AUTH" -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$WORK/layer" "http://127.0.0.1:$BERTH_PORT$upload$([[ $upload == *\?* ]] && echo '&' || echo '?')digest=$DIGEST"
+curl -sf -u "$AUTH" -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' -T "$WORK/layer" "http://127.0.0.1:$BERTH_PORT$upload$([[ $upload == *\?* ]] && echo '&' || echo '?')digest=$DIGEST"
 normal=$(for _ in $(seq "$RUNS"); do pull "http://127.0.0.1:$BERTH_PORT/v2/plain/big/blobs/$DIGEST" "$AUTH"; echo; done | median)
 
 growth_mib=$(( GROWTH / 1024 ))
@@ -124,7 +124,7 @@ cat >"$out" <<REPORT
 # Artifact cache benchmark ($(date -u +%Y-%m-%dT%H:%MZ))
 
 Machine: $(hostname -s), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/^Mem:/ { print $2 }') GiB RAM,
-$(uname -r); distribution $(docker-registry --version 2>/dev/null | awk '{ print $3 }'); Berth commit $(git -C "$ROOT" rev-parse --short HEAD).
+$(uname -r); load average at the end $(cut -d" " -f1-3 /proc/loadavg) (the machine is shared); distribution $(docker-registry --version 2>/dev/null | awk '{ print $3 }'); Berth commit $(git -C "$ROOT" rev-parse --short HEAD).
 One ${SIZE_MIB} MiB layer of random bytes, one curl client on 127.0.0.1, medians of $RUNS runs (${#firsts[@]} first pulls).
 
 | pull | seconds | MiB/s | against |

@@ -180,32 +180,37 @@ public sealed class PullThroughCache(
             await using (var target = await blobs.OpenUploadForAppendOrNullAsync(uploadId, cancellationToken)
                 ?? throw new InvalidOperationException($"upload area {uploadId} vanished"))
             {
-                var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+                // Two buffers: the next chunk arrives from upstream while the current one is hashed, written to the
+                // upload area and sent to the client, so the upstream connection never waits for the disk or the client.
+                var current = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+                var next = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+                Task<int>? reading = null;
                 try
                 {
-                    int filled;
-                    do
+                    var filled = await ReadChunkAsync(download, current, cached, digest, written, cancellationToken);
+                    while (filled > 0)
                     {
-                        try
-                        {
-                            filled = await download.Content.ReadAtLeastAsync(buffer.AsMemory(0, CopyBufferSize), CopyBufferSize, throwOnEndOfStream: false, cancellationToken);
-                        }
-                        catch (Exception error) when (error is IOException or HttpRequestException)
-                        {
-                            throw new UpstreamException(UpstreamErrorKind.Unreachable, cached.Upstream.Authority, $"the download of blob {digest} broke off after {written} bytes", inner: error);
-                        }
-                        if (filled == 0) break;
-                        hasher.AppendData(buffer, 0, filled);
-                        await target.WriteAsync(buffer.AsMemory(0, filled), cancellationToken);
+                        reading = filled == CopyBufferSize
+                            ? ReadChunkAsync(download, next, cached, digest, written + filled, cancellationToken)
+                            : Task.FromResult(0);
+                        var chunk = current.AsMemory(0, filled);
+                        hasher.AppendData(chunk.Span);
+                        var storing = target.WriteAsync(chunk, cancellationToken).AsTask();
+                        if (live) live = await Guarded(() => sink!.WriteAsync(chunk).AsTask());
+                        await storing;
                         written += filled;
                         Counters.UpstreamBytes(filled);
-                        if (live) live = await Guarded(() => sink!.WriteAsync(buffer.AsMemory(0, filled)).AsTask());
+                        filled = await reading;
+                        reading = null;
+                        (current, next) = (next, current);
                     }
-                    while (filled == CopyBufferSize);
                 }
                 finally
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    // A read still in flight (the loop failed on another step) must end before its buffer goes back to the pool.
+                    if (reading is not null) await reading.ContinueWith(_ => { }, TaskScheduler.Default);
+                    ArrayPool<byte>.Shared.Return(current);
+                    ArrayPool<byte>.Shared.Return(next);
                 }
                 await target.FlushAsync(cancellationToken);
             }
@@ -220,6 +225,19 @@ public sealed class PullThroughCache(
         finally
         {
             if (!committed) await blobs.DeleteUploadAsync(uploadId, CancellationToken.None);
+        }
+    }
+
+    /// <summary>Up to one buffer of the upstream download; a broken connection becomes an upstream error naming the blob.</summary>
+    private static async Task<int> ReadChunkAsync(UpstreamBlob download, byte[] buffer, CachedRepository cached, Digest digest, long offset, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await download.Content.ReadAtLeastAsync(buffer.AsMemory(0, CopyBufferSize), CopyBufferSize, throwOnEndOfStream: false, cancellationToken);
+        }
+        catch (Exception error) when (error is IOException or HttpRequestException)
+        {
+            throw new UpstreamException(UpstreamErrorKind.Unreachable, cached.Upstream.Authority, $"the download of blob {digest} broke off after {offset} bytes", inner: error);
         }
     }
 
