@@ -149,7 +149,15 @@ public sealed class AzureCliTests(AzureFixture fixture, ITestOutputHelper output
             Assert.Contains("\"loginServer\": \"docker.io\"", set);
 
             await az.OkAsync("rest", "--method", "put", "--url", $"{id}/cacheRules/azrule1{Api}", "--body",
-                $$"""{"properties":{"sourceRepository":"docker.io/library/ubuntu","targetRepository":"azubuntu","credentialSetResourceId":"{{id}}/credentialSets/azlogin"}}""");
+                new System.Text.Json.Nodes.JsonObject
+                {
+                    ["properties"] = new System.Text.Json.Nodes.JsonObject
+                    {
+                        ["sourceRepository"] = "docker.io/library/ubuntu",
+                        ["targetRepository"] = "azubuntu",
+                        ["credentialSetResourceId"] = $"{id}/credentialSets/azlogin",
+                    },
+                }.ToJsonString());
             Assert.Equal("azubuntu", (await az.OkAsync("rest", "--method", "get", "--url", $"{id}/cacheRules/azrule1{Api}", "--query", "properties.targetRepository", "-o", "tsv")).Trim());
             Assert.Contains("azrule1", await az.OkAsync("rest", "--method", "get", "--url", $"{id}/cacheRules{Api}", "--query", "value[].name", "-o", "tsv"));
             var overlap = await az.RunAsync("rest", "--method", "put", "--url", $"{id}/cacheRules/azrule2{Api}", "--body",
