@@ -115,6 +115,10 @@ upload=$(curl -sf -u "$AUTH" -D - -o /dev/null -X POST "http://127.0.0.1:$BERTH_
 curl -sf -u "$AUTH" -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' -T "$WORK/layer" "http://127.0.0.1:$BERTH_PORT$upload$([[ $upload == *\?* ]] && echo '&' || echo '?')digest=$DIGEST"
 normal=$(for _ in $(seq "$RUNS"); do pull "http://127.0.0.1:$BERTH_PORT/v2/plain/big/blobs/$DIGEST" "$AUTH"; echo; done | median)
 
+# The disk's durable write rate now: a cache must store every byte of a first pull, so this bounds it (direct pulls of
+# distribution are read from the page cache).
+disk=$(dd if=/dev/zero of="$WORK/disk-probe" bs=1M count=512 conv=fdatasync 2>&1 | awk '/copied/ { print $(NF-1), $NF }')
+rm -f "$WORK/disk-probe"
 growth_mib=$(( GROWTH / 1024 ))
 ratio=$(awk -v d="$direct" -v f="$first" 'BEGIN { printf "%.0f", d / f * 100 }')
 cached_ratio=$(awk -v n="$normal" -v c="$cached" 'BEGIN { printf "%.0f", n / c * 100 }')
@@ -133,6 +137,9 @@ One ${SIZE_MIB} MiB layer of random bytes, one curl client on 127.0.0.1, medians
 | first pull through the cache (upstream fetch, stored, streamed) | $first | $(mib_per_s $BYTES "$first") | $ratio% of direct (goal >= 80%) |
 | cached pull (rule repository, from the store) | $cached | $(mib_per_s $BYTES "$cached") | $cached_ratio% of a normal pull |
 | normal pull (ordinary repository) | $normal | $(mib_per_s $BYTES "$normal") | |
+
+The disk's durable write rate at the end of the run (dd, 512 MiB, fdatasync): $disk; a first pull stores every byte, so it
+cannot outrun that, while the direct pulls are served from the page cache.
 
 Berth's resident memory during a first ${SIZE_MIB} MiB pull (the largest of the runs): $((RSS_BEFORE / 1024)) MiB before,
 peak $((RSS_PEAK / 1024)) MiB (VmHWM), growth $growth_mib MiB (goal <= 64 MiB).
