@@ -10,6 +10,8 @@
 #   bench/run.sh --update-docs   also refresh the results table in docs/performance.md
 #   bench/run.sh --populate-budget 900   seconds each registry may spend creating the tags / repositories (default 90;
 #                                a full 100,000 tags in distribution takes about 500 s on 2 cores)
+#   bench/run.sh --artifact-cache   only the artifact cache benchmark (bench/artifact-cache.sh: first pull through a
+#                                cache rule against a direct pull from distribution, cached against normal pulls, RSS)
 #   bench/run.sh --scale-out     also push and pull through nginx in front of two Berth nodes sharing Azurite, PostgreSQL
 #                                and Redis (needs `npm ci` in tests/Berth.Testing/node, which scripts/test.sh runs)
 #
@@ -34,8 +36,9 @@ while [[ $# -gt 0 ]]; do
     --no-build) BUILD=0 ;;
     --update-docs) UPDATE_DOCS=1 ;;
     --scale-out) SCALE_OUT=1 ;;
+    --artifact-cache) shift; exec "$ROOT/bench/artifact-cache.sh" "$@" ;;
     --populate-budget) POPULATE_BUDGET="$2"; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift

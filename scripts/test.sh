@@ -19,6 +19,7 @@ declare -A package_for=(
   [redis-server]=redis-server
   [nginx]=nginx-light
   [ctr]=containerd
+  [docker-registry]=docker-registry
   [az]=azure-cli
   [docker-registry]=docker-registry
   [node]=nodejs

@@ -31,6 +31,7 @@ public static class PostgreSqlMetadataExtensions
         AddGuarded<IDeletedContentStore, SqlDeletedContentStore>(services);
         AddGuarded<IPullCountStore, SqlPullCountStore>(services);
         AddGuarded<IWebhookStore, SqlWebhookStore>(services);
+        AddGuarded<IArtifactCacheStore, SqlArtifactCacheStore>(services);
         AddGuarded<IIdentityStore, SqlIdentityStore>(services);
         AddGuarded<IServicePrincipalStore, SqlServicePrincipalStore>(services);
         return services;

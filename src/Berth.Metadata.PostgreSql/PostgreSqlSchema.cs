@@ -268,6 +268,33 @@ internal static class PostgreSqlSchema
         """
         CREATE INDEX tags_by_push ON tags (registry, repository, updated_at DESC, tag);
         """,
+        // 11: the artifact cache: cache rules (at most one per target repository) and credential sets, whose username and
+        // password are encrypted like the admin passwords.
+        """
+        CREATE TABLE credential_sets (
+            registry TEXT COLLATE "C" NOT NULL,
+            name TEXT COLLATE "C" NOT NULL,
+            login_server TEXT NOT NULL,
+            username TEXT,
+            password TEXT,
+            principal_id TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            last_error TEXT
+        );
+        CREATE UNIQUE INDEX credential_sets_by_name ON credential_sets (registry, lower(name));
+        CREATE TABLE cache_rules (
+            registry TEXT COLLATE "C" NOT NULL,
+            name TEXT COLLATE "C" NOT NULL,
+            source_repository TEXT COLLATE "C" NOT NULL,
+            target_repository TEXT COLLATE "C" NOT NULL,
+            credential_set TEXT COLLATE "C",
+            created_at BIGINT NOT NULL,
+            last_error TEXT,
+            last_error_at BIGINT
+        );
+        CREATE UNIQUE INDEX cache_rules_by_name ON cache_rules (registry, lower(name));
+        CREATE UNIQUE INDEX cache_rules_by_target ON cache_rules (registry, target_repository);
+        """,
     ];
 
     /// <summary>The version a fully migrated database has.</summary>

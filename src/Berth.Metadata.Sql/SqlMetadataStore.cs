@@ -95,7 +95,7 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await _dialect.BeginWriteAsync(connection, repository, cancellationToken);
         await EnsureRepositoryAsync(connection, repository, cancellationToken);
-        await EnsureReferencesPresentAsync(connection, repository, write, cancellationToken);
+        if (!write.ReferencesMayBeAbsent) await EnsureReferencesPresentAsync(connection, repository, write, cancellationToken);
         var inserted = await ExecuteAsync(connection,
             _dialect.InsertOrIgnore(
                 """
@@ -231,7 +231,8 @@ internal sealed class SqlMetadataStore(SqlDatabase database, TimeProvider time) 
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await _dialect.BeginWriteAsync(connection, null, cancellationToken);
         foreach (var table in new[] { "tags", "manifest_references", "manifests", "blob_links", "uploads", "repositories", "content_attributes", "pull_counts",
-                     "deleted_manifests", "deleted_tags", "webhooks", "webhook_deliveries", "webhook_attempts" })
+                     "deleted_manifests", "deleted_tags", "webhooks", "webhook_deliveries", "webhook_attempts",
+                     "cache_rules", "credential_sets" })
             await ExecuteAsync(connection, $"DELETE FROM {table} WHERE registry=@r;", cancellationToken, ("r", registry));
         await transaction.CommitAsync(cancellationToken);
     }

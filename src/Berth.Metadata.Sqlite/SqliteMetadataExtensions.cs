@@ -20,6 +20,7 @@ public static class SqliteMetadataExtensions
         services.AddSingleton<IDeletedContentStore, SqlDeletedContentStore>();
         services.AddSingleton<IPullCountStore, SqlPullCountStore>();
         services.AddSingleton<IWebhookStore, SqlWebhookStore>();
+        services.AddSingleton<IArtifactCacheStore, SqlArtifactCacheStore>();
         return services;
     }
 }

@@ -261,6 +261,33 @@ internal static class SqliteSchema
         """
         CREATE INDEX tags_by_push ON tags (registry, repository, updated_at DESC, tag);
         """,
+        // 11: the artifact cache: cache rules (at most one per target repository) and credential sets, whose username and
+        // password are encrypted like the admin passwords.
+        """
+        CREATE TABLE credential_sets (
+            registry TEXT NOT NULL,
+            name TEXT NOT NULL COLLATE NOCASE,
+            login_server TEXT NOT NULL,
+            username TEXT,
+            password TEXT,
+            principal_id TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            last_error TEXT,
+            PRIMARY KEY (registry, name)
+        ) WITHOUT ROWID;
+        CREATE TABLE cache_rules (
+            registry TEXT NOT NULL,
+            name TEXT NOT NULL COLLATE NOCASE,
+            source_repository TEXT NOT NULL,
+            target_repository TEXT NOT NULL,
+            credential_set TEXT COLLATE NOCASE,
+            created_at INTEGER NOT NULL,
+            last_error TEXT,
+            last_error_at INTEGER,
+            PRIMARY KEY (registry, name)
+        ) WITHOUT ROWID;
+        CREATE UNIQUE INDEX cache_rules_by_target ON cache_rules (registry, target_repository);
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

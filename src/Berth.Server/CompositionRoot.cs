@@ -1,3 +1,4 @@
+using Berth.Core.ArtifactCache;
 using Berth.Core.Caching;
 using Berth.Core.Files;
 using Berth.Core.Webhooks;
@@ -45,6 +46,8 @@ public static class CompositionRoot
         services.AddHostedService<LoginServerAlignment>();
         services.AddBerthContent();
         services.AddBerthWebhooks(webhooks => configuration.GetSection(WebhookOptions.Section).Bind(webhooks));
+        services.AddBerthArtifactCache();
+        services.AddOptions<ArtifactCacheOptions>().Bind(configuration.GetSection(ArtifactCacheOptions.Section)).ValidateOnStart();
         services.AddBerthProviders(options);
         services.AddBerthCaching();
         services.AddBerthManagementPlane(configuration, options);

@@ -14,6 +14,8 @@ public static class BerthCli
         acr.Subcommands.Add(TokenCommands.Tokens(builder));
         acr.Subcommands.Add(TokenCommands.ScopeMaps(builder));
         acr.Subcommands.Add(WebhookCommands.Webhooks(builder));
+        acr.Subcommands.Add(CacheCommands.CacheRules(builder));
+        acr.Subcommands.Add(CacheCommands.CredentialSets(builder));
         acr.Subcommands.Add(RepositoryCommands.Build(builder));
         acr.Subcommands.Add(ImportCommands.Build(builder));
         acr.Subcommands.Add(ManifestCommands.Build(builder));

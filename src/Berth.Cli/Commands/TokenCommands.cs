@@ -228,15 +228,15 @@ public static class TokenCommands
         });
     }
 
-    /// <summary>A token or a scope map: a resource under a registry, shown and listed in its own shape.</summary>
-    private sealed record Kind(string Noun, string Collection, Func<JsonNode?, JsonObject> Shape, TableLayout Table)
+    /// <summary>A resource under a registry (a token, a scope map, a cache rule ...), shown and listed in its own shape.</summary>
+    internal sealed record Kind(string Noun, string Collection, Func<JsonNode?, JsonObject> Shape, TableLayout Table, string ApiVersion = ManagementClient.TokenApiVersion)
     {
         public static readonly Kind Token = new("token", "tokens", ArmShapes.Token, ArmShapes.TokenTable);
         public static readonly Kind ScopeMap = new("scope map", "scopeMaps", ArmShapes.ScopeMap, ArmShapes.ScopeMapTable);
     }
 
-    /// <summary><c>--name</c>, <c>--registry</c> and <c>--resource-group</c>: the options naming one token or scope map.</summary>
-    private sealed record Named(Kind Kind, Option<string> Name, Option<string> Registry, Option<string?> Group)
+    /// <summary><c>--name</c>, <c>--registry</c> and <c>--resource-group</c>: the options naming one resource under a registry.</summary>
+    internal sealed record Named(Kind Kind, Option<string> Name, Option<string> Registry, Option<string?> Group)
     {
         public Named(Kind kind) : this(kind, Required("--name", $"The name of the {kind.Noun}.", "-n"), TokenCommands.Registry(), RegistryCommands.ResourceGroup())
         {
@@ -250,29 +250,29 @@ public static class TokenCommands
             $"{await RegistryPathAsync(context)}/{Kind.Collection}/{Uri.EscapeDataString(context.Get(Name)!)}";
     }
 
-    private static Command Show(CommandBuilder builder, Kind kind)
+    internal static Command Show(CommandBuilder builder, Kind kind)
     {
         var named = new Named(kind);
         return builder.Leaf("show", $"Show details and attributes of a {kind.Noun}.", named.With(), async context =>
         {
-            var resource = await context.Management.SendAsync(HttpMethod.Get, await named.PathAsync(context), ManagementClient.TokenApiVersion);
+            var resource = await context.Management.SendAsync(HttpMethod.Get, await named.PathAsync(context), kind.ApiVersion);
             context.Emit(kind.Shape(resource), kind.Table);
         });
     }
 
-    private static Command List(CommandBuilder builder, Kind kind, string description)
+    internal static Command List(CommandBuilder builder, Kind kind, string description)
     {
         var registry = Registry();
         var group = RegistryCommands.ResourceGroup();
         return builder.Leaf("list", description, [registry, group], async context =>
         {
             var path = await RegistryPathAsync(context, registry, group);
-            var items = await RegistryCommands.ListAllAsync(context, $"{path}/{kind.Collection}", ManagementClient.TokenApiVersion);
+            var items = await RegistryCommands.ListAllAsync(context, $"{path}/{kind.Collection}", kind.ApiVersion);
             context.Emit(new JsonArray(items.Select(i => (JsonNode)kind.Shape(i)).ToArray()), kind.Table);
         });
     }
 
-    private static Command Delete(CommandBuilder builder, Kind kind, string consequence)
+    internal static Command Delete(CommandBuilder builder, Kind kind, string consequence)
     {
         var named = new Named(kind);
         var yes = Flag("--yes", "Do not prompt for confirmation.", "-y");
@@ -280,7 +280,7 @@ public static class TokenCommands
         {
             var path = await named.PathAsync(context);
             context.Confirm(context.Get(yes), $"Deleting the {kind.Noun} '{context.Get(named.Name)}' will {consequence}.");
-            await context.Management.SendAsync(HttpMethod.Delete, path, ManagementClient.TokenApiVersion);
+            await context.Management.SendAsync(HttpMethod.Delete, path, kind.ApiVersion);
             context.Emit(null);
         });
     }

@@ -11,6 +11,8 @@ public sealed class ManagementClient
 {
     public const string RegistryApiVersion = "2022-02-01-preview";
     public const string TokenApiVersion = "2020-11-01-preview";
+    /// <summary>What az 2.46+ sends for <c>acr cache</c> and <c>acr credential-set</c>.</summary>
+    public const string CacheApiVersion = "2023-01-01-preview";
     public const string ResourcesApiVersion = "2021-04-01";
     public const string SubscriptionsApiVersion = "2019-11-01";
     public const string RegistryType = "Microsoft.ContainerRegistry/registries";

@@ -46,6 +46,26 @@ public static class ArmShapes
         ("HTTP STATUS", e => $"{Text(e, "eventResponseMessage.statusCode")} {Text(e, "eventResponseMessage.reasonPhrase")}".Trim()),
         ("TIMESTAMP", e => Text(e, "eventRequestMessage.content.timestamp")),
     ]);
+    private static readonly string[] CacheRuleFields =
+    [
+        "creationDate", "credentialSetResourceId", "id", "name", "provisioningState", "sourceRepository", "systemData", "targetRepository", "type",
+    ];
+
+    private static readonly string[] CredentialSetFields =
+    [
+        "authCredentials", "creationDate", "id", "identity", "loginServer", "name", "provisioningState", "systemData", "type",
+    ];
+
+    public static readonly TableLayout CacheRuleTable = TableLayout.Of(
+        ("NAME", "name"), ("CREATION DATE", "creationDate"), ("SOURCE REPOSITORY", "sourceRepository"), ("TARGET REPOSITORY", "targetRepository"),
+        ("LAST ERROR", "lastError"));
+
+    public static readonly TableLayout CredentialSetTable = TableLayout.Of(
+        ("NAME", "name"), ("LOGIN SERVER", "loginServer"), ("CREATION DATE", "creationDate"), ("PROVISIONING STATE", "provisioningState"));
+
+    public static JsonObject CacheRule(JsonNode? wire) => Flatten(wire, CacheRuleFields);
+
+    public static JsonObject CredentialSet(JsonNode? wire) => Flatten(wire, CredentialSetFields);
 
     public static readonly TableLayout RegistryTable = new(
     [

@@ -59,11 +59,32 @@ public sealed class ManifestService(IMetadataStore metadata, ContentLocks locks,
         else
             await locks.EnsureRepositoryWritableAsync(repository, cancellationToken);
 
-        var stored = new StoredManifest(digest, parsed.MediaType, content, parsed.EffectiveArtifactType, parsed.Subject?.Digest,
-            parsed.Annotations is null ? null : JsonSerializer.Serialize(parsed.Annotations), time.GetUtcNow());
-        await metadata.PutManifestAsync(repository, new ManifestWrite(stored, blobReferences, manifestReferences, reference.Tag, request), cancellationToken);
+        await metadata.PutManifestAsync(repository, Write(parsed, digest, content, blobReferences, manifestReferences, reference.Tag, request), cancellationToken);
         return new PushedManifest(digest, parsed.Subject?.Digest);
     }
+
+    /// <summary>
+    /// Keeps a manifest fetched from a cache rule's upstream, byte for byte, under <paramref name="tag"/> when given. Its
+    /// blobs and child manifests are fetched when first pulled, so they need not be here yet; the references are recorded
+    /// all the same, so that garbage collection keeps whatever of them arrives. A locked tag is not moved.
+    /// </summary>
+    public async Task StoreFromUpstreamAsync(RepositoryKey repository, string? tag, string? mediaType, byte[] content, CancellationToken cancellationToken)
+    {
+        var digest = Digest.Compute(content);
+        var parsed = ManifestParser.Parse(content, mediaType);
+        var blobReferences = parsed.Layers.Where(l => !IsExternalLayer(l.MediaType)).Select(l => l.Digest).ToList();
+        if (parsed.Config is { } config) blobReferences.Insert(0, config.Digest);
+        if (tag is not null)
+            await locks.EnsureTagWritableAsync(repository, tag, digest, await metadata.GetTagOrNullAsync(repository, tag, cancellationToken), cancellationToken);
+        var write = Write(parsed, digest, content, blobReferences, parsed.Manifests.Select(m => m.Digest).ToList(), tag, request: null) with { ReferencesMayBeAbsent = true };
+        await metadata.PutManifestAsync(repository, write, cancellationToken);
+    }
+
+    private ManifestWrite Write(ParsedManifest parsed, Digest digest, byte[] content, IReadOnlyList<Digest> blobReferences, IReadOnlyList<Digest> manifestReferences, string? tag,
+        EventRequest? request) =>
+        new(new StoredManifest(digest, parsed.MediaType, content, parsed.EffectiveArtifactType, parsed.Subject?.Digest,
+                parsed.Annotations is null ? null : JsonSerializer.Serialize(parsed.Annotations), time.GetUtcNow()),
+            blobReferences, manifestReferences, tag, request);
 
     /// <summary>
     /// Deleting by digest removes the manifest and its tags; deleting by tag removes only the tag. The store refuses

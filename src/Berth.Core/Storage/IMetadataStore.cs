@@ -24,13 +24,18 @@ public sealed record ReferrerRecord(Digest Digest, string MediaType, long Size, 
 
 public sealed record UploadSession(string Id, RepositoryKey Repository, DateTimeOffset StartedAt);
 
-/// <summary>What a manifest PUT writes, applied in one transaction; <see cref="Request"/> is named in its webhook events.</summary>
+/// <summary>
+/// What a manifest PUT writes, applied in one transaction; <see cref="Request"/> is named in its webhook events.
+/// <see cref="ReferencesMayBeAbsent"/> is set for a manifest kept from a cache rule's upstream, whose blobs and child
+/// manifests arrive later, when first pulled.
+/// </summary>
 public sealed record ManifestWrite(
     StoredManifest Manifest,
     IReadOnlyList<Digest> BlobReferences,
     IReadOnlyList<Digest> ManifestReferences,
     string? Tag,
-    EventRequest? Request = null);
+    EventRequest? Request = null,
+    bool ReferencesMayBeAbsent = false);
 
 /// <summary>
 /// A manifest of a repository as garbage collection sees it: whether a tag holds it, whether it or its repository is

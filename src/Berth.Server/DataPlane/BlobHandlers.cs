@@ -11,6 +11,7 @@ internal static class BlobHandlers
         var blobs = context.RequestServices.GetRequiredService<BlobService>();
         var response = context.Response;
         response.Headers[DataPlaneResults.ContentDigestHeader] = digest.ToString();
+        if (await PullThroughRequests.FindAsync(context, repository) is { } cached && await PullThroughAsync(context, request, cached, digest)) return;
 
         // A GET may be sent to the object store (authorization has already run); HEAD is answered here, from metadata.
         if (HttpMethods.IsGet(context.Request.Method)
@@ -39,6 +40,29 @@ internal static class BlobHandlers
         if (!TrySelectRange(context, content.Length, out var offset, out var length)) return;
         response.ContentLength = length;
         await CopyToResponseAsync(content.Stream, offset, length, response.BodyWriter, context.RequestAborted);
+    }
+
+    /// <summary>
+    /// A blob of a cache rule's repository that is not here yet: a GET fetches it, streaming it to this client as it is
+    /// stored unless the client asked for a range (it then waits for the blob and gets its range from the store); a HEAD
+    /// asks the upstream for the size only. True when the response has been written.
+    /// </summary>
+    private static async Task<bool> PullThroughAsync(HttpContext context, RegistryRequest request, Core.ArtifactCache.CachedRepository cached, Digest digest)
+    {
+        var cache = PullThroughRequests.Cache(context);
+        var repository = request.Repository;
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            if (await context.RequestServices.GetRequiredService<IMetadataStore>().GetLinkedBlobSizeOrNullAsync(repository, digest, context.RequestAborted) is not null)
+                return false;
+            var size = await cache.GetUpstreamBlobSizeAsync(cached, digest, context.RequestAborted)
+                ?? throw new OciException(OciErrorCode.BlobUnknown, $"blob unknown to registry and to upstream {cached.Upstream}", new { digest = digest.ToString() });
+            context.Response.ContentType = "application/octet-stream";
+            context.Response.ContentLength = size;
+            return true;
+        }
+        using var sink = string.IsNullOrEmpty(context.Request.Headers.Range) ? new PullThroughRequests.ResponseSink(context, digest, request.IsPublic) : null;
+        return await cache.EnsureBlobAsync(cached, repository, digest, sink, context.RequestAborted);
     }
 
     /// <summary>Large reads straight into the response pipe's own memory: one copy from the page cache, few syscalls.</summary>

@@ -41,6 +41,10 @@ internal static class DataPlaneResults
         {
             await WriteErrorAsync(context, error);
         }
+        catch (Core.Upstream.UpstreamException error) when (!context.Response.HasStarted)
+        {
+            await WriteErrorAsync(context, PullThroughRequests.ToOciError(context, error));
+        }
         catch (BadHttpRequestException error) when (!context.Response.HasStarted)
         {
             // Kestrel's own checks (a body shorter than its Content-Length, a body over a limit) keep their status.

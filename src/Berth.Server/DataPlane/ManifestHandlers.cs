@@ -10,6 +10,8 @@ internal static class ManifestHandlers
     {
         var repository = request.Repository;
         var reference = ParseToFind(request.Argument);
+        if (await PullThroughRequests.FindAsync(context, repository) is { } cached)
+            await PullThroughRequests.Cache(context).EnsureManifestAsync(cached, repository, reference, context.RequestAborted);
         var manifest = await Manifests(context).GetAsync(repository, reference, context.RequestAborted);
         EnsureAccepted(context.Request, manifest, reference);
 
@@ -26,6 +28,7 @@ internal static class ManifestHandlers
     public static async Task PutAsync(HttpContext context, RepositoryKey repository, string referenceText)
     {
         var reference = Reference.Parse(referenceText);
+        await PullThroughRequests.EnsurePushAllowedAsync(context, repository);
         var content = await ReadManifestBodyAsync(context.Request);
         var pushed = await Manifests(context).PutAsync(repository, reference, context.Request.ContentType, content,
             RegistryRequests.ForEvents(context), context.RequestAborted);

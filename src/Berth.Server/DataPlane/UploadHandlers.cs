@@ -13,6 +13,7 @@ internal static class UploadHandlers
         var caller = request.RequiredCaller;
         var query = context.Request.Query;
         var cancellationToken = context.RequestAborted;
+        await PullThroughRequests.EnsurePushAllowedAsync(context, repository);
 
         if (query.TryGetValue("mount", out var mount))
         {

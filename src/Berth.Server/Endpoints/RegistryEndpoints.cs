@@ -26,6 +26,7 @@ public static class RegistryEndpoints
             ?? throw new OciException(OciErrorCode.NameUnknown, "no such registry endpoint", status: 404);
         var registry = await context.RequestServices.GetRequiredService<RegistryResolver>().ResolveAsync(context);
         if (route.HasRepository) Names.EnsureRepository(route.Repository);
+        route = await PullThroughRequests.MapMirrorRequestAsync(context, registry, route);
         var request = new RegistryRequest(registry, route, RegistryOperations.Find(route, context.Request.Method));
         RegistryRequests.Set(context, request);
         if (!await AccessStep.AdmitAsync(context, request)) return;

@@ -47,6 +47,7 @@ public static class ManagementEndpoints
         arm.MapGet(Registry + "/activityLog", RegistryHandlers.ActivityLogAsync);
         IdentityHandlers.MapRoutes(arm, Registry);
         WebhookHandlers.MapRoutes(arm, Registry);
+        ArtifactCacheHandlers.MapRoutes(arm, Registry);
         UnsupportedFeatureHandlers.MapRoutes(arm, Registry);
         ImportHandlers.MapRoutes(arm, Registry);
 

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Berth.Core.Maintenance;
+using Berth.Core.ArtifactCache;
+using Berth.Core.Upstream;
 using Prometheus;
 
 namespace Berth.Server.Operations;
@@ -33,6 +35,10 @@ public sealed class BerthMetrics
     private readonly Counter _gcItems;
     private readonly Counter _gcBytes;
     private readonly Gauge _uploadsActive;
+    private readonly Counter _cachePulls;
+    private readonly Counter _cacheUpstreamBytes;
+    private readonly Counter _cacheUpstreamErrors;
+    private readonly Counter _cacheTagChecks;
 
     /// <summary>
     /// The series one request touches, found once per (group, method, status) so that the per-request cost is one
@@ -57,6 +63,11 @@ public sealed class BerthMetrics
         _gcItems = metrics.CreateCounter("berth_gc_removed_items_total", "Items garbage collection removed, by kind (manifest, blob_link, blob, upload).", "kind");
         _gcBytes = metrics.CreateCounter("berth_gc_removed_bytes_total", "Bytes garbage collection freed, by kind (blob, upload).", "kind");
         _uploadsActive = metrics.CreateGauge("berth_upload_sessions_active", "Blob upload sessions in progress (upload areas in the blob store).");
+        _cachePulls = metrics.CreateCounter("berth_artifact_cache_pulls_total",
+            "Pulls of cache-rule repositories by result (hit: served from the cache; miss: fetched upstream; stale: served from the cache because upstream failed).", "result");
+        _cacheUpstreamBytes = metrics.CreateCounter("berth_artifact_cache_upstream_bytes_total", "Bytes of manifests and blobs read from upstream registries.");
+        _cacheUpstreamErrors = metrics.CreateCounter("berth_artifact_cache_upstream_errors_total", "Failed upstream requests by kind.", "kind");
+        _cacheTagChecks = metrics.CreateCounter("berth_artifact_cache_tag_checks_total", "Cached tags asked upstream again after the refresh interval.");
     }
 
     public void RequestCompleted(string group, string method, int status, long requestBytes, long responseBytes, double seconds)
@@ -99,9 +110,17 @@ public sealed class BerthMetrics
     /// come in as arguments because measuring them is I/O that may fail, and a failed scrape must answer as the
     /// endpoint's group says, not with a half-written body).
     /// </summary>
-    public Task WriteAsync(Stream destination, long uploadSessionsActive, CancellationToken cancellationToken)
+    public Task WriteAsync(Stream destination, long uploadSessionsActive, ArtifactCacheCounters cache, CancellationToken cancellationToken)
     {
         _uploadsActive.Set(uploadSessionsActive);
+        // The artifact cache counts in Core, where no metrics library is known; its totals are copied in at each scrape.
+        _cachePulls.WithLabels("hit").IncTo(cache.Hits);
+        _cachePulls.WithLabels("miss").IncTo(cache.Misses);
+        _cachePulls.WithLabels("stale").IncTo(cache.StaleServed);
+        _cacheUpstreamBytes.IncTo(cache.UpstreamBytesRead);
+        _cacheTagChecks.IncTo(cache.TagChecks);
+        foreach (var kind in Enum.GetValues<UpstreamErrorKind>())
+            _cacheUpstreamErrors.WithLabels(kind.ToString().ToLowerInvariant()).IncTo(cache.Errors.TryGetValue(kind, out var count) ? count : 0);
         return _registry.CollectAndExportAsTextAsync(destination, cancellationToken);
     }
 

@@ -17,13 +17,13 @@ public static class OperationsEndpoints
             await metadata.IsReadyAsync(ct) && (services.GetService<RedisConnection>() is not { } redis || await redis.IsReadyAsync())
                 ? Results.Text("ready\n")
                 : Results.Text("not ready\n", statusCode: 503));
-        operations.MapGet("/metrics", async (HttpContext context, BerthMetrics metrics, IBlobStore blobs, CancellationToken ct) =>
+        operations.MapGet("/metrics", async (HttpContext context, BerthMetrics metrics, IBlobStore blobs, Core.ArtifactCache.PullThroughCache cache, CancellationToken ct) =>
         {
             // Upload areas on the store are the sessions in progress (expired ones until garbage collection removes them).
             long uploads = 0;
             await foreach (var _ in blobs.ListUploadsAsync(ct)) uploads++;
             context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-            await metrics.WriteAsync(context.Response.Body, uploads, ct);
+            await metrics.WriteAsync(context.Response.Body, uploads, cache.Counters, ct);
         });
         return app;
     }
