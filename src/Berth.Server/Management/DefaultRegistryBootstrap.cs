@@ -47,5 +47,19 @@ internal sealed class DefaultRegistryBootstrap(
             registry.Name, registry.LoginServer, registry.Sku, path);
     }
 
+    /// <summary>
+    /// Keeps the credentials file naming the login server the registry has now, so that a user who copies it into
+    /// <c>podman login</c> after a move to HTTPS does not log in to a name nobody serves. Only the default registry's
+    /// file exists; any other registry, or a file the user removed, is left alone.
+    /// </summary>
+    public static void FollowLoginServer(BerthOptions options, string registry, string loginServer)
+    {
+        var path = CredentialsPath(options);
+        if (!File.Exists(path) || JsonNode.Parse(File.ReadAllBytes(path)) is not JsonObject file) return;
+        if (!string.Equals((string?)file["registry"], registry, StringComparison.OrdinalIgnoreCase)) return;
+        file["loginServer"] = loginServer;
+        PrivateFiles.Write(path, JsonSerializer.SerializeToUtf8Bytes(file, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

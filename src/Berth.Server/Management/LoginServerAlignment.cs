@@ -20,6 +20,7 @@ internal sealed class LoginServerAlignment(RegistryService registries, BerthOpti
             var expected = options.LoginServerFor(registry.Name);
             if (string.Equals(registry.LoginServer, expected, StringComparison.OrdinalIgnoreCase)) continue;
             await registries.MoveLoginServerAsync(registry.Name, expected, Actor, cancellationToken);
+            DefaultRegistryBootstrap.FollowLoginServer(options, registry.Name, expected);
             logger.LogWarning(
                 "Registry {Registry}: login server is now {LoginServer} (was {OldLoginServer}), following Berth:LoginServerSuffix and the HTTPS port; " +
                 "credentials stored for the old name need a new login (berth acr login -n {Registry})",

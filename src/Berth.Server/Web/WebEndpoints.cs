@@ -1,3 +1,4 @@
+using Berth.Core.Files;
 using Berth.Core.Identity.Tokens;
 using Berth.Server.Access;
 using Berth.Server.Requests;
@@ -22,7 +23,10 @@ public static class WebEndpoints
     public static IServiceCollection AddBerthWeb(this IServiceCollection services, string keyPath)
     {
         services.AddSingleton<RegistryBrowser>();
-        services.AddDataProtection().SetApplicationName("Berth").PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(keyPath, "data-protection")));
+        // Created private before Data Protection writes its first key there (it would create it open to everyone's reading).
+        var keys = Path.Combine(keyPath, "data-protection");
+        PrivateFiles.EnsureDirectory(keys);
+        services.AddDataProtection().SetApplicationName("Berth").PersistKeysToFileSystem(new DirectoryInfo(keys));
         services.AddAntiforgery(options =>
         {
             options.Cookie.Name = "berth_antiforgery";

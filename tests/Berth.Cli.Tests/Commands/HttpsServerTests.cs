@@ -38,6 +38,9 @@ public sealed class HttpsServerTests : IDisposable
         Assert.True(activity.ExitCode == 0, activity.ToString());
         Assert.Equal("samples/hello", activity.Out.Trim());
         Assert.Contains($"login server is now myregistry.acr.localhost:{https.Port} (was myregistry.acr.localhost)", https.Output);
+        var credentials = JsonNode.Parse(File.ReadAllText(Path.Combine(data, "admin-credentials.json")))!;
+        Assert.Equal($"myregistry.acr.localhost:{https.Port}", (string?)credentials["loginServer"]);
+        Assert.False(string.IsNullOrEmpty((string?)credentials["password"]));
 
         // Another data folder: no CA to trust, so the certificate is refused, and the line says why.
         var owner = JsonNode.Parse(File.ReadAllText(Path.Combine(data, "management", "owner.json")))!;
