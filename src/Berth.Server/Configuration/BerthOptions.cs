@@ -105,7 +105,7 @@ public sealed class BerthOptions
     public ImportOptions Import { get; set; } = new();
 
     /// <summary>The artifact cache's upstream settings; <c>AllowHttpUpstreams</c> also governs import sources.</summary>
-    public ArtifactCacheOptions ArtifactCache { get; set; } = new();
+    public Core.ArtifactCache.ArtifactCacheOptions ArtifactCache { get; set; } = new();
 
     public string LoginServerFor(string registryName) => $"{registryName.ToLowerInvariant()}.{LoginServerSuffix}";
 
