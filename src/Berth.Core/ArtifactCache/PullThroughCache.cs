@@ -36,7 +36,7 @@ public sealed class PullThroughCache(
     TimeProvider time,
     ILogger<PullThroughCache> logger)
 {
-    private const int CopyBufferSize = 1 << 20;
+    private const int CopyBufferSize = 4 << 20;
 
     /// <summary>A fetch outlives the request that started it (others may be waiting), but not this long.</summary>
     private static readonly TimeSpan FetchLifetime = TimeSpan.FromHours(2);
@@ -191,12 +191,15 @@ public sealed class PullThroughCache(
                     while (filled > 0)
                     {
                         reading = filled == CopyBufferSize
-                            ? ReadChunkAsync(download, next, cached, digest, written + filled, cancellationToken)
+                            ? ReadAheadAsync(download, next, cached, digest, written + filled, cancellationToken)
                             : Task.FromResult(0);
+                        // The same buffer goes to the upload area and to the client, and is hashed while both take it:
+                        // the file write runs on the thread pool and the response drains on Kestrel's socket thread.
                         var chunk = current.AsMemory(0, filled);
-                        hasher.AppendData(chunk.Span);
                         var storing = target.WriteAsync(chunk, cancellationToken).AsTask();
-                        if (live) live = await Guarded(() => sink!.WriteAsync(chunk).AsTask());
+                        var sending = live ? Guarded(() => sink!.WriteAsync(chunk).AsTask()) : Task.FromResult(false);
+                        hasher.AppendData(chunk.Span);
+                        live = await sending;
                         await storing;
                         written += filled;
                         Counters.UpstreamBytes(filled);
@@ -227,6 +230,13 @@ public sealed class PullThroughCache(
             if (!committed) await blobs.DeleteUploadAsync(uploadId, CancellationToken.None);
         }
     }
+
+    /// <summary>
+    /// The next chunk, read on another thread: the socket usually holds bytes already, so a read started inline would
+    /// run to its end on this thread before the current chunk is hashed and written, and nothing would overlap.
+    /// </summary>
+    private static Task<int> ReadAheadAsync(UpstreamBlob download, byte[] buffer, CachedRepository cached, Digest digest, long offset, CancellationToken cancellationToken) =>
+        Task.Run(() => ReadChunkAsync(download, buffer, cached, digest, offset, cancellationToken), cancellationToken);
 
     /// <summary>Up to one buffer of the upstream download; a broken connection becomes an upstream error naming the blob.</summary>
     private static async Task<int> ReadChunkAsync(UpstreamBlob download, byte[] buffer, CachedRepository cached, Digest digest, long offset, CancellationToken cancellationToken)
