@@ -10,14 +10,3 @@ public sealed class ImportOptions
     /// </summary>
     public string[] AllowedSources { get; set; } = [];
 }
-
-/// <summary>The <c>Berth:ArtifactCache</c> section.</summary>
-public sealed class ArtifactCacheOptions
-{
-    /// <summary>
-    /// Upstream registries that may be reached over plain HTTP (<c>host:port</c>), and may sit on loopback, private or
-    /// link-local addresses; every other upstream (and import source) is reached over HTTPS only. One list for the
-    /// artifact cache and import, as both fetch from registries.
-    /// </summary>
-    public string[] AllowHttpUpstreams { get; set; } = [];
-}
