@@ -50,10 +50,10 @@ public abstract class WebTagPagingTests<TServer>(TServer server) where TServer :
         server.NewestFirst.Where(t => filter?.Invoke(t.Name) ?? true).Skip(skip).Take(take).Select(t => t.Name).ToList();
 
     /// <summary>The URL of the page after (or before) the tag at <paramref name="index"/> of the newest-first order, built as the pager builds it.</summary>
-    private string Cursor(string direction, int index, string query = "")
+    private string Cursor(string direction, int index)
     {
         var tag = server.NewestFirst[index];
-        return $"/r/{Repository}?{(query.Length > 0 ? "q=" + query + "&" : "")}{direction}={tag.LastUpdateTime.ToUnixTimeMilliseconds()}.{tag.Name}";
+        return $"/r/{Repository}?{direction}={tag.LastUpdateTime.ToUnixTimeMilliseconds()}.{tag.Name}";
     }
 
     private static async Task<Browser.Page> FollowAsync(Browser browser, Browser.Page page, string rel)
