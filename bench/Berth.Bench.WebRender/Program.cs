@@ -67,11 +67,17 @@ try
     Console.Error.WriteLine($"seeded in {seeding.Elapsed.TotalSeconds:F0} s");
 
     var newest = image.VariantManifest("variant-" + (TagCount - 1) % 8);
+    // The cursors of the depth of page 1,000 (49,950 tags before it), as the pager writes them: the 49,950th tag, and
+    // the 50,001st for the previous link's direction, which lands on the same page.
+    var walk = await app.Services.GetRequiredService<IRepositoryDetailsStore>().SearchTagsAsync(
+        new RepositoryKey(registryName, Repository), "", null, false, 999 * 50 + 51, CancellationToken.None);
+    string Cursor(TagDetails tag) => $"{tag.LastUpdateTime.ToUnixTimeMilliseconds()}.{tag.Name}";
     var pages = new (string Label, string Path)[]
     {
         ($"Registry page ({RepositoryCount} repositories, first 50)", "/"),
         ($"Repository page, {TagCount:N0} tags: first page", $"/r/{Repository}"),
-        ($"Repository page, {TagCount:N0} tags: page 1,000", $"/r/{Repository}?page=1000"),
+        ($"Repository page, {TagCount:N0} tags: depth of page 1,000 (next link's cursor)", $"/r/{Repository}?after={Cursor(walk[999 * 50 - 1])}"),
+        ($"Repository page, {TagCount:N0} tags: depth of page 1,000 (previous link's cursor)", $"/r/{Repository}?before={Cursor(walk[999 * 50 + 50])}"),
         ($"Repository page, {TagCount:N0} tags: search \"t-0999\"", $"/r/{Repository}?q=t-0999"),
         ("Manifest page (image, with referrer lookup)", $"/r/{Repository}/-/manifests/{TestImage.DigestOf(newest)}"),
     };

@@ -34,15 +34,30 @@ internal sealed class SqlRepositoryDetailsStore(SqlDatabase database, TimeProvid
     }
 
     public async Task<IReadOnlyList<TagDetails>> ListTagsAsync(RepositoryKey repository, int limit, string? last, ListOrder order, CancellationToken cancellationToken) =>
-        await ReadTagsAsync(repository, Page("t", "tag", "updated_at", order), cancellationToken, ("last", last ?? ""), ("limit", limit));
+        await ReadTagsAsync(repository, Page("t", "tag", "updated_at", order), cancellationToken, [("last", last ?? ""), ("limit", limit)]);
 
-    public async Task<IReadOnlyList<TagDetails>> SearchTagsAsync(RepositoryKey repository, string contains, int offset, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<TagDetails>> SearchTagsAsync(RepositoryKey repository, string contains, TagPosition? from, bool before, int limit, CancellationToken cancellationToken)
     {
-        // Walks tags_by_push backwards from the newest push; the search and the listEnabled check filter along the walk.
-        var search = contains.Length == 0 ? "" : "AND " + _dialect.ContainsIgnoringCase("t.tag", "@q");
-        return await ReadTagsAsync(repository,
-            $"WHERE t.registry=@r AND t.repository=@n AND coalesce(a.list_enabled, TRUE) {search} ORDER BY t.updated_at DESC, t.tag LIMIT @limit OFFSET @offset",
-            cancellationToken, ("q", contains), ("limit", limit), ("offset", offset));
+        // The page's keys first: a walk of tags_by_push from the cursor (forwards, or backwards for the page before it),
+        // filtered by the search and by listEnabled along the walk and stopped at the limit. Only those rows are then
+        // joined with their attributes and pull counts, so a deep page costs what the first one does.
+        var search = contains.Length == 0 ? "" : "AND " + _dialect.ContainsIgnoringCase("s.tag", "@q");
+        var (seek, walk) = (from, before) switch
+        {
+            (null, _) => ("", "s.updated_at DESC, s.tag"),
+            (_, false) => ("AND s.updated_at <= @at AND (s.updated_at < @at OR s.tag > @tag)", "s.updated_at DESC, s.tag"),
+            (_, true) => ("AND s.updated_at >= @at AND (s.updated_at > @at OR s.tag < @tag)", "s.updated_at ASC, s.tag DESC"),
+        };
+        var page =
+            $"""
+            (SELECT s.registry, s.repository, s.tag, s.digest, s.created_at, s.updated_at FROM tags s
+             WHERE s.registry=@r AND s.repository=@n {seek} {search}
+               AND NOT EXISTS (SELECT 1 FROM content_attributes h WHERE h.registry=s.registry AND h.repository=s.repository
+                               AND h.kind='tag' AND h.key=s.tag AND h.list_enabled=FALSE)
+             ORDER BY {walk} LIMIT @limit)
+            """;
+        return await ReadTagsAsync(repository, "ORDER BY t.updated_at DESC, t.tag", cancellationToken,
+            [("q", contains), ("limit", limit), ("at", from?.Pushed.ToUnixTimeMilliseconds()), ("tag", from?.Tag)], page);
     }
 
     public async Task<IReadOnlyList<string>> SearchRepositoriesAsync(string registry, string contains, int limit, string? last, CancellationToken cancellationToken)
@@ -53,7 +68,7 @@ internal sealed class SqlRepositoryDetailsStore(SqlDatabase database, TimeProvid
     }
 
     public async Task<TagDetails?> GetTagOrNullAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken) =>
-        (await ReadTagsAsync(repository, "WHERE t.registry=@r AND t.repository=@n AND t.tag=@t", cancellationToken, ("t", tag))).FirstOrDefault();
+        (await ReadTagsAsync(repository, "WHERE t.registry=@r AND t.repository=@n AND t.tag=@t", cancellationToken, [("t", tag)])).FirstOrDefault();
 
     public async Task<IReadOnlyList<ManifestDetails>> ListManifestsAsync(RepositoryKey repository, int limit, string? last, ListOrder order, CancellationToken cancellationToken) =>
         await ReadManifestsAsync(repository, Page("m", "digest", "created_at", order), cancellationToken, ("last", last ?? ""), ("limit", limit));
@@ -136,10 +151,11 @@ internal sealed class SqlRepositoryDetailsStore(SqlDatabase database, TimeProvid
         return deleted == 0 ? null : new RepositoryDeletion(manifests, tags, []);
     }
 
-    private Task<List<TagDetails>> ReadTagsAsync(RepositoryKey repository, string where, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
+    /// <summary>Tags of <paramref name="rows"/> (the tags table, or a subquery of its columns), with their attributes and pull counts.</summary>
+    private Task<List<TagDetails>> ReadTagsAsync(RepositoryKey repository, string where, CancellationToken cancellationToken, (string, object?)[] parameters, string rows = "tags") =>
         QueryAsync(repository,
             $"""
-            SELECT t.tag, t.digest, coalesce(t.created_at, t.updated_at), t.updated_at, {AttributeColumns}, {PullColumns} FROM tags t
+            SELECT t.tag, t.digest, coalesce(t.created_at, t.updated_at), t.updated_at, {AttributeColumns}, {PullColumns} FROM {rows} t
             LEFT JOIN content_attributes a ON a.registry=t.registry AND a.repository=t.repository AND a.kind='tag' AND a.key=t.tag
             LEFT JOIN pull_counts p ON p.registry=t.registry AND p.repository=t.repository AND p.tag=t.tag
             {where};

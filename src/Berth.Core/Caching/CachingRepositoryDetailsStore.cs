@@ -28,7 +28,7 @@ internal sealed class CachingRepositoryDetailsStore(IRepositoryDetailsStore inne
 
     public Task<RepositoryDetails?> GetRepositoryOrNullAsync(RepositoryKey repository, CancellationToken cancellationToken) => inner.GetRepositoryOrNullAsync(repository, cancellationToken);
     public Task<IReadOnlyList<TagDetails>> ListTagsAsync(RepositoryKey repository, int limit, string? last, ListOrder order, CancellationToken cancellationToken) => inner.ListTagsAsync(repository, limit, last, order, cancellationToken);
-    public Task<IReadOnlyList<TagDetails>> SearchTagsAsync(RepositoryKey repository, string contains, int offset, int limit, CancellationToken cancellationToken) => inner.SearchTagsAsync(repository, contains, offset, limit, cancellationToken);
+    public Task<IReadOnlyList<TagDetails>> SearchTagsAsync(RepositoryKey repository, string contains, TagPosition? from, bool before, int limit, CancellationToken cancellationToken) => inner.SearchTagsAsync(repository, contains, from, before, limit, cancellationToken);
     public Task<IReadOnlyList<string>> SearchRepositoriesAsync(string registry, string contains, int limit, string? last, CancellationToken cancellationToken) => inner.SearchRepositoriesAsync(registry, contains, limit, last, cancellationToken);
     public Task<TagDetails?> GetTagOrNullAsync(RepositoryKey repository, string tag, CancellationToken cancellationToken) => inner.GetTagOrNullAsync(repository, tag, cancellationToken);
     public Task<IReadOnlyList<ManifestDetails>> ListManifestsAsync(RepositoryKey repository, int limit, string? last, ListOrder order, CancellationToken cancellationToken) => inner.ListManifestsAsync(repository, limit, last, order, cancellationToken);

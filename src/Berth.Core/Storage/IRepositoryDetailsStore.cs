@@ -21,6 +21,9 @@ public sealed record RepositoryDetails(string Name, DateTimeOffset CreatedTime, 
     public PullCounts Pulls { get; init; } = PullCounts.None;
 }
 
+/// <summary>A place in the tag order of <see cref="IRepositoryDetailsStore.SearchTagsAsync"/>: the tag (or where one would be) last pushed at <paramref name="Pushed"/> (millisecond precision, as stored).</summary>
+public sealed record TagPosition(DateTimeOffset Pushed, string Tag);
+
 public sealed record TagDetails(string Name, Digest Digest, DateTimeOffset CreatedTime, DateTimeOffset LastUpdateTime, ContentAttributes Attributes)
 {
     /// <summary>Manifest GETs by this tag, as far as the nodes have flushed them.</summary>
@@ -47,10 +50,11 @@ public interface IRepositoryDetailsStore
     /// <summary>
     /// A page of the tags a listing shows (not <c>listEnabled=false</c>), newest push first then by name, whose name
     /// contains <paramref name="contains"/> ignoring ASCII case (every tag when empty): at most <paramref name="limit"/>
-    /// after skipping <paramref name="offset"/>. The web page's tag table; the store pages and searches, so a repository
-    /// with 100,000 tags costs one index walk, never a load of all its tags.
+    /// of those just after <paramref name="from"/> (from the newest when null), or with <paramref name="before"/> those just
+    /// before it, always returned in page order. The web page's tag table; keyset paging over the tags_by_push index, so
+    /// any page of a repository with 100,000 tags costs one short index walk, never a skip over the tags before it.
     /// </summary>
-    Task<IReadOnlyList<TagDetails>> SearchTagsAsync(RepositoryKey repository, string contains, int offset, int limit, CancellationToken cancellationToken);
+    Task<IReadOnlyList<TagDetails>> SearchTagsAsync(RepositoryKey repository, string contains, TagPosition? from, bool before, int limit, CancellationToken cancellationToken);
 
     /// <summary>Repository names of the registry after <paramref name="last"/> in name order that contain <paramref name="contains"/> (ignoring ASCII case; all when empty), at most <paramref name="limit"/>.</summary>
     Task<IReadOnlyList<string>> SearchRepositoriesAsync(string registry, string contains, int limit, string? last, CancellationToken cancellationToken);

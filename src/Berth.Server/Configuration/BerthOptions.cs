@@ -1,3 +1,4 @@
+using Berth.Core.ArtifactCache;
 using Berth.Redis;
 
 namespace Berth.Server.Configuration;

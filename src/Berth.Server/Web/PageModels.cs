@@ -22,9 +22,7 @@ public sealed record RepositoryPageModel(
     IReadOnlyList<KeyValuePair<string, string>> Annotations,
     TagDetails? NewestTag,
     string Query,
-    int Page,
-    bool HasNext,
-    IReadOnlyList<TagRow> Tags) : IPageModel
+    TagPage Tags) : IPageModel
 {
     public const string TitleKey = "org.opencontainers.image.title";
     public const string DescriptionKey = "org.opencontainers.image.description";

@@ -8,6 +8,12 @@ public sealed record RepositoryRow(string Name, int TagCount, DateTimeOffset Las
 /// <summary>What a manifest holds, summed up for a tag row: its kind, its size (config and layers; for an index, its children's) and its platforms.</summary>
 public sealed record ContentSummary(string Kind, long Size, IReadOnlyList<string> Platforms);
 
+/// <summary>
+/// A page of the tag table: its rows, and the positions its previous link (the tags before <paramref name="Previous"/>)
+/// and its next link (those after <paramref name="Next"/>) start from; null where there is no such page.
+/// </summary>
+public sealed record TagPage(IReadOnlyList<TagRow> Rows, TagPosition? Previous, TagPosition? Next);
+
 public sealed record TagRow(string Tag, Digest Digest, ContentSummary Content, DateTimeOffset Pushed, long Pulls);
 
 /// <summary>An image configuration as the manifest page shows it; environment variables by name only (values often hold secrets).</summary>
@@ -84,19 +90,44 @@ public sealed class RegistryBrowser(IRepositoryDetailsStore details, IMetadataSt
     public Task<RepositoryDetails?> GetRepositoryOrNullAsync(RepositoryKey repository, CancellationToken cancellationToken) =>
         details.GetRepositoryOrNullAsync(repository, cancellationToken);
 
-    /// <summary>One page of tags, newest push first, with what each one's manifest holds.</summary>
-    public async Task<(IReadOnlyList<TagRow> Rows, bool HasNext)> ListTagsAsync(RepositoryKey repository, string query, int page, CancellationToken cancellationToken)
+    /// <summary>
+    /// One page of tags, newest push first, with what each one's manifest holds: the newest ones without a cursor, else
+    /// those after or before the cursor's position (keyset paging: each page is one short walk of the push-order index,
+    /// however deep). One row more than a page tells whether the walk's direction goes on.
+    /// </summary>
+    public async Task<TagPage> ListTagsAsync(RepositoryKey repository, string query, TagCursor? cursor, CancellationToken cancellationToken)
     {
-        var tags = await details.SearchTagsAsync(repository, query, (page - 1) * TagsPerPage, TagsPerPage + 1, cancellationToken);
-        var rows = new List<TagRow>(Math.Min(tags.Count, TagsPerPage));
-        foreach (var tag in tags.Take(TagsPerPage))
+        var tags = await details.SearchTagsAsync(repository, query, cursor?.Position, cursor?.IsBefore ?? false, TagsPerPage + 1, cancellationToken);
+        var more = tags.Count > TagsPerPage;
+        IReadOnlyList<TagDetails> shown;
+        TagPosition? previous, next;
+        if (cursor is null)
+            (shown, previous, next) = (tags.Take(TagsPerPage).ToList(), null, more ? Position(tags[TagsPerPage - 1]) : null);
+        else if (cursor.IsBefore)
+        {
+            // Fewer than a page before the cursor means the walk reached the newest tag: that is the first page, shown whole.
+            if (!more) return await ListTagsAsync(repository, query, null, cancellationToken);
+            shown = tags.Skip(1).ToList();
+            (previous, next) = (Position(shown[0]), Position(shown[^1]));
+        }
+        else
+        {
+            shown = tags.Take(TagsPerPage).ToList();
+            // A page beyond the last is empty; its previous link reaches back to the cursor's tag itself.
+            previous = shown.Count > 0 ? Position(shown[0]) : new TagPosition(cursor.Position.Pushed.AddMilliseconds(-1), "");
+            next = more ? Position(shown[^1]) : null;
+        }
+        var rows = new List<TagRow>(shown.Count);
+        foreach (var tag in shown)
             rows.Add(new TagRow(tag.Name, tag.Digest, await SummarizeAsync(repository, tag.Digest, cancellationToken), tag.LastUpdateTime, tag.Pulls.Total));
-        return (rows, tags.Count > TagsPerPage);
+        return new TagPage(rows, previous, next);
     }
+
+    private static TagPosition Position(TagDetails tag) => new(tag.LastUpdateTime, tag.Name);
 
     /// <summary>The most recently pushed tag, whose manifest the repository page takes its title and description from.</summary>
     public async Task<TagDetails?> GetNewestTagOrNullAsync(RepositoryKey repository, CancellationToken cancellationToken) =>
-        (await details.SearchTagsAsync(repository, "", 0, 1, cancellationToken)).FirstOrDefault();
+        (await details.SearchTagsAsync(repository, "", null, false, 1, cancellationToken)).FirstOrDefault();
 
     public Task<StoredManifest?> GetManifestOrNullAsync(RepositoryKey repository, Digest digest, CancellationToken cancellationToken) =>
         metadata.GetManifestOrNullAsync(repository, digest, cancellationToken);

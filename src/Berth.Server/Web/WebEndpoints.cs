@@ -89,13 +89,18 @@ public static class WebEndpoints
     {
         var browser = Browser(context);
         var key = new RepositoryKey(visitor.Registry.Name, details.Name);
-        var (query, page) = ReadPaging(context.Request);
-        var (tags, hasNext) = await browser.ListTagsAsync(key, query, page, context.RequestAborted);
-        var newest = query.Length == 0 && page == 1 && tags.Count > 0
-            ? new TagDetails(tags[0].Tag, tags[0].Digest, tags[0].Pushed, tags[0].Pushed, ContentAttributes.Default)
+        var (query, _) = ReadPaging(context.Request);
+        if (!TagCursor.TryRead(context.Request.Query, out var cursor))
+        {
+            await WebResponses.BadRequestAsync(context, visitor, "This page's position in the tag list is not one Berth wrote. Start again from the repository's first page.");
+            return;
+        }
+        var tags = await browser.ListTagsAsync(key, query, cursor, context.RequestAborted);
+        var newest = query.Length == 0 && tags.Previous is null && tags.Rows.Count > 0
+            ? new TagDetails(tags.Rows[0].Tag, tags.Rows[0].Digest, tags.Rows[0].Pushed, tags.Rows[0].Pushed, ContentAttributes.Default)
             : await browser.GetNewestTagOrNullAsync(key, context.RequestAborted);
         var annotations = newest is null ? [] : await browser.DescribeAsync(key, newest.Digest, context.RequestAborted);
-        await WebResponses.RenderAsync<RepositoryPage>(context, new RepositoryPageModel(visitor, details.Name, details, annotations, newest, query, page, hasNext, tags));
+        await WebResponses.RenderAsync<RepositoryPage>(context, new RepositoryPageModel(visitor, details.Name, details, annotations, newest, query, tags));
     }
 
     private static async Task ManifestPageAsync(HttpContext context, WebVisitor visitor, string repository, Digest digest)

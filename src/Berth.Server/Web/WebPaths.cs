@@ -12,9 +12,11 @@ public static class WebPaths
     public const string AssetsPrefix = "/-/assets";
     public const string ManifestSeparator = "/-/manifests/";
 
-    public static string Registry(string query = "", int page = 1) => "/" + Query(query, page);
+    public static string Registry(string query = "", int page = 1) =>
+        "/" + Query(query, page > 1 ? ["page=" + page.ToString(System.Globalization.CultureInfo.InvariantCulture)] : []);
 
-    public static string Repository(string repository, string query = "", int page = 1) => $"{RepositoryPrefix}/{repository}{Query(query, page)}";
+    public static string Repository(string repository, string query = "", TagCursor? cursor = null) =>
+        $"{RepositoryPrefix}/{repository}{Query(query, cursor is null ? [] : [cursor.Parameter + "=" + cursor.Value])}";
 
     public static string Manifest(string repository, Digest digest) => $"{RepositoryPrefix}/{repository}{ManifestSeparator}{digest}";
 
@@ -29,11 +31,10 @@ public static class WebPaths
         returnUrl is { Length: > 0 } url && url[0] == '/' && (url.Length == 1 || url[1] is not ('/' or '\\')) && !url.Any(char.IsControl)
             && !url.StartsWith(SignInPath, StringComparison.Ordinal) ? url : "/";
 
-    private static string Query(string query, int page)
+    /// <summary>The search (when any) and the paging parameters, which need no escaping.</summary>
+    private static string Query(string query, IEnumerable<string> paging)
     {
-        var parts = new List<string>(2);
-        if (query.Length > 0) parts.Add("q=" + Uri.EscapeDataString(query));
-        if (page > 1) parts.Add("page=" + page.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var parts = (query.Length > 0 ? ["q=" + Uri.EscapeDataString(query)] : Array.Empty<string>()).Concat(paging).ToList();
         return parts.Count == 0 ? "" : "?" + string.Join('&', parts);
     }
 }

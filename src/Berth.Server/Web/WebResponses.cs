@@ -62,6 +62,10 @@ public static class WebResponses
         RenderAsync<MessagePage>(context, new MessageModel(visitor, "Not found",
             "There is nothing here that you may see. It may not exist, or you may need to sign in."), StatusCodes.Status404NotFound);
 
+    /// <summary>A request the page cannot answer as asked (a malformed paging cursor): 400, saying what to do instead.</summary>
+    public static Task BadRequestAsync(HttpContext context, WebVisitor visitor, string message) =>
+        RenderAsync<MessagePage>(context, new MessageModel(visitor, "Bad request", message), StatusCodes.Status400BadRequest);
+
     /// <summary>The throttle's 429 as a page; status, Retry-After and the budget headers are the API's.</summary>
     public static async Task WriteThrottledAsync(HttpContext context)
     {
