@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# The artifact cache benchmark: a 1 GiB layer pulled from CNCF distribution (Debian's docker-registry) directly, through a
-# Berth cache rule for the first time, from Berth's cache again, and from an ordinary Berth repository; and Berth's
-# resident memory growth during the first pull. One client (curl, body discarded, digest not checked by the client) on
-# 127.0.0.1; everything lives in one temp folder removed on exit. Run through bench/run.sh --artifact-cache.
+# The artifact cache benchmark: 1 GiB layers pulled from CNCF distribution (Debian's docker-registry) directly, through a
+# Berth cache rule for the first time, from Berth's cache again, and from an ordinary Berth repository; Berth's resident
+# memory growth during each first pull; and the CPU time each process spends per pull. One client (curl, body discarded,
+# digest not checked by the client) on 127.0.0.1; everything lives in one temp folder removed on exit. Run through
+# bench/run.sh --artifact-cache.
+#
+# Each measured first pull is of a layer Berth has never seen (distinct layers upstream), on one running server whose
+# request path was warmed by three first pulls of a small layer, so the figure is a first pull on a server in service,
+# not the JIT compiler's start-up work.
 #
 #   bench/artifact-cache.sh [--size-mib 1024] [--runs 3] [--no-build]
 #
@@ -24,7 +29,7 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 log() { echo "[bench-cache $(date +%H:%M:%S)] $*" >&2; }
-for tool in docker-registry curl jq sha256sum; do command -v "$tool" >/dev/null || { echo "bench: $tool is missing (bench/run.sh installs it)" >&2; exit 1; }; done
+for tool in docker-registry curl jq sha256sum /usr/bin/time; do command -v "$tool" >/dev/null || { echo "bench: $tool is missing (bench/run.sh installs it)" >&2; exit 1; }; done
 BERTH_DLL="$ROOT/src/Berth.Cli/bin/Release/net10.0/berth.dll"
 [[ $BUILD == 1 ]] && dotnet build "$ROOT/src/Berth.Cli" -c Release -nologo -v q -clp:ErrorsOnly
 [[ -f "$BERTH_DLL" ]] || { echo "bench: missing $BERTH_DLL" >&2; exit 1; }
@@ -51,24 +56,38 @@ storage: { filesystem: { rootdirectory: $WORK/dist-data }, cache: { blobdescript
 http: { addr: 127.0.0.1:$DIST_PORT }
 CONF
 docker-registry serve "$WORK/distribution.yml" >"$WORK/distribution.log" 2>&1 &
-PIDS+=($!)
+DIST_PID=$!
+PIDS+=("$DIST_PID")
 wait_http "http://127.0.0.1:$DIST_PORT/v2/"
-log "creating a ${SIZE_MIB} MiB layer"
-head -c $((SIZE_MIB * 1048576)) /dev/urandom >"$WORK/layer"
-DIGEST="sha256:$(sha256sum "$WORK/layer" | cut -d' ' -f1)"
 BYTES=$((SIZE_MIB * 1048576))
-upload=$(curl -sf -D - -o /dev/null -X POST "http://127.0.0.1:$DIST_PORT/v2/library/big/blobs/uploads/" | awk 'tolower($1) == "location:" { print $2 }' | tr -d '\r')
-[[ $upload == http* ]] || upload="http://127.0.0.1:$DIST_PORT$upload"
-curl -sf -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' -T "$WORK/layer" "$upload&digest=$DIGEST"
+push_layer() { # file -> digest, pushed to distribution's library/big
+  local digest upload
+  digest="sha256:$(sha256sum "$1" | cut -d' ' -f1)"
+  upload=$(curl -sf -D - -o /dev/null -X POST "http://127.0.0.1:$DIST_PORT/v2/library/big/blobs/uploads/" | awk 'tolower($1) == "location:" { print $2 }' | tr -d '\r')
+  [[ $upload == http* ]] || upload="http://127.0.0.1:$DIST_PORT$upload"
+  curl -sf -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' -T "$1" "$upload&digest=$digest"
+  echo "$digest"
+}
+log "creating $((RUNS + 1)) layers of ${SIZE_MIB} MiB (distinct digests) and a 64 MiB warm-up layer"
+head -c $((BYTES - 4096)) /dev/urandom >"$WORK/bulk"
+DIGESTS=()
+for run in $(seq 0 "$RUNS"); do
+  { head -c 4096 /dev/urandom; cat "$WORK/bulk"; } >"$WORK/layer"
+  DIGESTS+=("$(push_layer "$WORK/layer")")
+done
+rm -f "$WORK/bulk"
+DIGEST=${DIGESTS[0]}
+WARMUPS=()
+for _ in 1 2 3; do head -c $((64 * 1048576)) /dev/urandom >"$WORK/small"; WARMUPS+=("$(push_layer "$WORK/small")"); done
+rm -f "$WORK/small"
 
 # Berth with a cache rule big -> 127.0.0.1:$DIST_PORT/library/big, over a fresh data folder each time it starts.
 BERTH_PID=""
 start_berth() {
-  [[ -n "$BERTH_PID" ]] && { kill "$BERTH_PID"; wait "$BERTH_PID" 2>/dev/null || true; }
   BERTH_PORT=$(free_port)
-  BERTH_DATA="$WORK/berth-data-$1"
+  BERTH_DATA="$WORK/berth-data"
   dotnet "$BERTH_DLL" serve --urls "http://127.0.0.1:$BERTH_PORT" --data "$BERTH_DATA" --Berth:Throttling:Enabled=false \
-    "--Berth:ArtifactCache:AllowHttpUpstreams:0=127.0.0.1:$DIST_PORT" >"$WORK/berth-$1.log" 2>&1 &
+    "--Berth:ArtifactCache:AllowHttpUpstreams:0=127.0.0.1:$DIST_PORT" >"$WORK/berth.log" 2>&1 &
   BERTH_PID=$!
   PIDS+=("$BERTH_PID")
   wait_http "http://127.0.0.1:$BERTH_PORT/healthz"
@@ -76,44 +95,72 @@ start_berth() {
   REGISTRY=$(jq -r .registry "$BERTH_DATA/admin-credentials.json")
   AUTH="$(jq -r .username "$BERTH_DATA/admin-credentials.json"):$(jq -r .password "$BERTH_DATA/admin-credentials.json")"
   (cd "$WORK" && dotnet "$BERTH_DLL" acr cache create -r "$REGISTRY" -n big-rule -s "127.0.0.1:$DIST_PORT/library/big" -t big --data "$BERTH_DATA" >/dev/null)
-  # Warm the request path (JIT, connection pools) on something small, so RSS growth is the pull's own.
+  # Warm the request path (JIT tiers, connection pools) with first pulls of small layers, so what is measured is the
+  # big pulls' own work and RSS growth.
   curl -sf -u "$AUTH" -o /dev/null "http://127.0.0.1:$BERTH_PORT/v2/"
-  curl -s -u "$AUTH" -o /dev/null "http://127.0.0.1:$BERTH_PORT/v2/big/blobs/sha256:0000000000000000000000000000000000000000000000000000000000000000"
+  for warm in "${WARMUPS[@]}"; do curl -sf -u "$AUTH" -o /dev/null "http://127.0.0.1:$BERTH_PORT/v2/big/blobs/$warm"; done
+  sleep 2
 }
 
-pull() { # url [user:password] -> seconds
-  local start end
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+CPU_LOG="$WORK/cpu"
+pull() { # url [user:password] -> seconds; appends "berth distribution curl" CPU seconds of the pull to $CPU_LOG
+  local start end b0 d0 b1 d1 curl_cpu
+  b0=$( [[ -n "$BERTH_PID" ]] && cpu_ticks "$BERTH_PID" || echo 0); d0=$(cpu_ticks "$DIST_PID")
   start=$(seconds)
-  if [[ -n "${2:-}" ]]; then curl -sf -u "$2" -o /dev/null "$1"; else curl -sf -o /dev/null "$1"; fi
+  /usr/bin/time -o "$WORK/curl-time" -f '%U %S' curl -sf ${2:+-u "$2"} -o /dev/null "$1"
+  curl_cpu=$(awk '{ print $1 + $2 }' "$WORK/curl-time")
   end=$(seconds)
+  b1=$( [[ -n "$BERTH_PID" ]] && cpu_ticks "$BERTH_PID" || echo 0); d1=$(cpu_ticks "$DIST_PID")
+  awk -v b=$((b1 - b0)) -v d=$((d1 - d0)) -v c="$curl_cpu" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f %.2f %.2f\n", b / hz, d / hz, c }' >>"$CPU_LOG"
   awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }'
+}
+cpu_medians() { # the CPU seconds of the pulls logged since the log was emptied, as medians per process
+  local berth dist client
+  berth=$(awk '{ print $1 }' "$CPU_LOG" | median); dist=$(awk '{ print $2 }' "$CPU_LOG" | median); client=$(awk '{ print $3 }' "$CPU_LOG" | median)
+  : >"$CPU_LOG"
+  echo "$berth $dist $client"
 }
 
 log "direct pulls from distribution (warm)"
+: >"$CPU_LOG"
 pull "http://127.0.0.1:$DIST_PORT/v2/library/big/blobs/$DIGEST" >/dev/null
+: >"$CPU_LOG"
 direct=$(for _ in $(seq "$RUNS"); do pull "http://127.0.0.1:$DIST_PORT/v2/library/big/blobs/$DIGEST"; echo; done | median)
+read -r _ direct_dist_cpu direct_curl_cpu <<<"$(cpu_medians)"
 
-# First pulls through the cache: each run starts a Berth over a fresh data folder, so it is a true first pull, and
-# measures its resident memory growth (peak VmHWM during the pull minus VmRSS before it).
+# First pulls through the cache: one server, each run pulls a layer it has never seen, and measures its resident memory
+# growth (peak VmHWM during the pull, reset just before it, minus VmRSS before it).
+start_berth
 firsts=()
 RSS_BEFORE=0
 RSS_PEAK=0
 GROWTH=0
 for run in $(seq "$RUNS"); do
-  start_berth "$run"
+  echo 5 >"/proc/$BERTH_PID/clear_refs" # resets VmHWM to the current RSS
   before=$(rss_kib "$BERTH_PID")
-  firsts+=("$(pull "http://127.0.0.1:$BERTH_PORT/v2/big/blobs/$DIGEST" "$AUTH")")
+  firsts+=("$(pull "http://127.0.0.1:$BERTH_PORT/v2/big/blobs/${DIGESTS[$run]}" "$AUTH")")
   peak=$(hwm_kib "$BERTH_PID")
   if (( peak - before > GROWTH )); then GROWTH=$((peak - before)); RSS_BEFORE=$before; RSS_PEAK=$peak; fi
 done
 first=$(printf '%s\n' "${firsts[@]}" | median)
-log "cached pulls"
-cached=$(for _ in $(seq "$RUNS"); do pull "http://127.0.0.1:$BERTH_PORT/v2/big/blobs/$DIGEST" "$AUTH"; echo; done | median)
-
-log "normal pulls (the same bytes pushed to an ordinary repository)"
+read -r first_berth_cpu first_dist_cpu first_curl_cpu <<<"$(cpu_medians)"
+log "cached and normal pulls, interleaved (the cached layer also pushed to an ordinary repository)"
+LAYER=${DIGESTS[$RUNS]} # the bytes in $WORK/layer, brought in by the last first pull
 upload=$(curl -sf -u "$AUTH" -D - -o /dev/null -X POST "http://127.0.0.1:$BERTH_PORT/v2/plain/big/blobs/uploads/" | awk 'tolower($1) == "location:" { print $2 }' | tr -d '\r')
-curl -sf -u "$AUTH" -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' -T "$WORK/layer" "http://127.0.0.1:$BERTH_PORT$upload$([[ $upload == *\?* ]] && echo '&' || echo '?')digest=$DIGEST"
-normal=$(for _ in $(seq "$RUNS"); do pull "http://127.0.0.1:$BERTH_PORT/v2/plain/big/blobs/$DIGEST" "$AUTH"; echo; done | median)
+curl -sf -u "$AUTH" -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' -T "$WORK/layer" "http://127.0.0.1:$BERTH_PORT$upload$([[ $upload == *\?* ]] && echo '&' || echo '?')digest=$LAYER"
+# Both read the same stored file; one unmeasured pull each first, so both find it in the page cache.
+pull "http://127.0.0.1:$BERTH_PORT/v2/big/blobs/$LAYER" "$AUTH" >/dev/null
+pull "http://127.0.0.1:$BERTH_PORT/v2/plain/big/blobs/$LAYER" "$AUTH" >/dev/null
+cached_runs=()
+normal_runs=()
+for _ in $(seq "$RUNS"); do
+  cached_runs+=("$(pull "http://127.0.0.1:$BERTH_PORT/v2/big/blobs/$LAYER" "$AUTH")")
+  normal_runs+=("$(pull "http://127.0.0.1:$BERTH_PORT/v2/plain/big/blobs/$LAYER" "$AUTH")")
+done
+cached=$(printf '%s\n' "${cached_runs[@]}" | median)
+normal=$(printf '%s\n' "${normal_runs[@]}" | median)
+: >"$CPU_LOG"
 
 # The disk's durable write rate now: a cache must store every byte of a first pull, so this bounds it (direct pulls of
 # distribution are read from the page cache).
@@ -129,7 +176,8 @@ cat >"$out" <<REPORT
 
 Machine: $(hostname -s), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/^Mem:/ { print $2 }') GiB RAM,
 $(uname -r); load average at the end $(cut -d" " -f1-3 /proc/loadavg) (the machine is shared); distribution $(docker-registry --version 2>/dev/null | awk '{ print $3 }'); Berth commit $(git -C "$ROOT" rev-parse --short HEAD).
-One ${SIZE_MIB} MiB layer of random bytes, one curl client on 127.0.0.1, medians of $RUNS runs (${#firsts[@]} first pulls).
+Layers of ${SIZE_MIB} MiB of random bytes, one curl client on 127.0.0.1, medians of $RUNS runs (${#firsts[@]} first pulls, each
+of a layer the server had not seen, on one server warmed by three first pulls of 64 MiB layers).
 
 | pull | seconds | MiB/s | against |
 |---|---|---|---|
@@ -137,6 +185,16 @@ One ${SIZE_MIB} MiB layer of random bytes, one curl client on 127.0.0.1, medians
 | first pull through the cache (upstream fetch, stored, streamed) | $first | $(mib_per_s $BYTES "$first") | $ratio% of direct (goal >= 80%) |
 | cached pull (rule repository, from the store) | $cached | $(mib_per_s $BYTES "$cached") | $cached_ratio% of a normal pull |
 | normal pull (ordinary repository) | $normal | $(mib_per_s $BYTES "$normal") | |
+
+CPU seconds per pull (medians), the budget that bounds a first pull on a machine with few cores: three processes share
+the cores instead of two, and Berth adds a receive, SHA-256 and a send to every byte.
+
+| pull | Berth | distribution | curl | together |
+|---|---|---|---|---|
+| direct from distribution | | $direct_dist_cpu | $direct_curl_cpu | $(awk -v a="$direct_dist_cpu" -v b="$direct_curl_cpu" 'BEGIN { printf "%.2f", a + b }') |
+| first pull through the cache | $first_berth_cpu | $first_dist_cpu | $first_curl_cpu | $(awk -v a="$first_berth_cpu" -v b="$first_dist_cpu" -v c="$first_curl_cpu" 'BEGIN { printf "%.2f", a + b + c }') |
+
+With $(nproc) cores, a first pull cannot take less than its CPU total divided by $(nproc): $(awk -v a="$first_berth_cpu" -v b="$first_dist_cpu" -v c="$first_curl_cpu" -v n="$(nproc)" 'BEGIN { printf "%.2f", (a + b + c) / n }') s here.
 
 The disk's durable write rate at the end of the run (dd, 512 MiB, fdatasync): $disk; a first pull stores every byte, so it
 cannot outrun that, while the direct pulls are served from the page cache.

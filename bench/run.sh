@@ -28,6 +28,8 @@ BUILD=1
 UPDATE_DOCS=0
 POPULATE_BUDGET=""
 SCALE_OUT=0
+ARTIFACT_CACHE=0
+ARTIFACT_CACHE_ARGS=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -36,7 +38,7 @@ while [[ $# -gt 0 ]]; do
     --no-build) BUILD=0 ;;
     --update-docs) UPDATE_DOCS=1 ;;
     --scale-out) SCALE_OUT=1 ;;
-    --artifact-cache) shift; exec "$ROOT/bench/artifact-cache.sh" "$@" ;;
+    --artifact-cache) shift; ARTIFACT_CACHE_ARGS=("$@"); ARTIFACT_CACHE=1; break ;;
     --populate-budget) POPULATE_BUDGET="$2"; shift ;;
     -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -58,6 +60,7 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v curl >/dev/null || need+=(curl)
 command -v jq >/dev/null || need+=(jq)
 command -v ss >/dev/null || need+=(iproute2)
+[[ -x /usr/bin/time ]] || need+=(time)
 if [[ $SCALE_OUT == 1 ]]; then
   command -v redis-server >/dev/null || need+=(redis-server)
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
@@ -76,6 +79,8 @@ if [[ ${#need[@]} -gt 0 ]]; then
     { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; }
   [[ $policy_added == 1 ]] && rm -f /usr/sbin/policy-rc.d
 fi
+
+[[ $ARTIFACT_CACHE == 1 ]] && exec "$ROOT/bench/artifact-cache.sh" "${ARTIFACT_CACHE_ARGS[@]}"
 
 # ---- builds -----------------------------------------------------------------------------------------------------------
 BERTH_DLL="$ROOT/src/Berth.Cli/bin/Release/net10.0/berth.dll"

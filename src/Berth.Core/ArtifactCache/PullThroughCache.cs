@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using Berth.Core.Content;
 using Berth.Core.Upstream;
@@ -36,7 +35,7 @@ public sealed class PullThroughCache(
     TimeProvider time,
     ILogger<PullThroughCache> logger)
 {
-    private const int CopyBufferSize = 4 << 20;
+    private const int CopyBufferSize = 8 << 20;
 
     /// <summary>A fetch outlives the request that started it (others may be waiting), but not this long.</summary>
     private static readonly TimeSpan FetchLifetime = TimeSpan.FromHours(2);
@@ -182,20 +181,21 @@ public sealed class PullThroughCache(
             {
                 // Two buffers: the next chunk arrives from upstream while the current one is hashed, written to the
                 // upload area and sent to the client, so the upstream connection never waits for the disk or the client.
-                var current = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
-                var next = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+                // They are aligned native memory, so the store may write them to disk directly (AlignedBuffer).
+                var current = new AlignedBuffer(CopyBufferSize);
+                var next = new AlignedBuffer(CopyBufferSize);
                 Task<int>? reading = null;
                 try
                 {
-                    var filled = await ReadChunkAsync(download, current, cached, digest, written, cancellationToken);
+                    var filled = await ReadChunkAsync(download, current.Memory, cached, digest, written, cancellationToken);
                     while (filled > 0)
                     {
                         reading = filled == CopyBufferSize
-                            ? ReadAheadAsync(download, next, cached, digest, written + filled, cancellationToken)
+                            ? ReadAheadAsync(download, next.Memory, cached, digest, written + filled, cancellationToken)
                             : Task.FromResult(0);
                         // The same buffer goes to the upload area and to the client, and is hashed while both take it:
                         // the file write runs on the thread pool and the response drains on Kestrel's socket thread.
-                        var chunk = current.AsMemory(0, filled);
+                        var chunk = current.Memory[..filled];
                         var storing = target.WriteAsync(chunk, cancellationToken).AsTask();
                         var sending = live ? Guarded(() => sink!.WriteAsync(chunk).AsTask()) : Task.FromResult(false);
                         hasher.AppendData(chunk.Span);
@@ -210,10 +210,10 @@ public sealed class PullThroughCache(
                 }
                 finally
                 {
-                    // A read still in flight (the loop failed on another step) must end before its buffer goes back to the pool.
+                    // A read still in flight (the loop failed on another step) must end before its buffer is freed.
                     if (reading is not null) await reading.ContinueWith(_ => { }, TaskScheduler.Default);
-                    ArrayPool<byte>.Shared.Return(current);
-                    ArrayPool<byte>.Shared.Return(next);
+                    ((IDisposable)current).Dispose();
+                    ((IDisposable)next).Dispose();
                 }
                 await target.FlushAsync(cancellationToken);
             }
@@ -235,15 +235,15 @@ public sealed class PullThroughCache(
     /// The next chunk, read on another thread: the socket usually holds bytes already, so a read started inline would
     /// run to its end on this thread before the current chunk is hashed and written, and nothing would overlap.
     /// </summary>
-    private static Task<int> ReadAheadAsync(UpstreamBlob download, byte[] buffer, CachedRepository cached, Digest digest, long offset, CancellationToken cancellationToken) =>
+    private static Task<int> ReadAheadAsync(UpstreamBlob download, Memory<byte> buffer, CachedRepository cached, Digest digest, long offset, CancellationToken cancellationToken) =>
         Task.Run(() => ReadChunkAsync(download, buffer, cached, digest, offset, cancellationToken), cancellationToken);
 
     /// <summary>Up to one buffer of the upstream download; a broken connection becomes an upstream error naming the blob.</summary>
-    private static async Task<int> ReadChunkAsync(UpstreamBlob download, byte[] buffer, CachedRepository cached, Digest digest, long offset, CancellationToken cancellationToken)
+    private static async Task<int> ReadChunkAsync(UpstreamBlob download, Memory<byte> buffer, CachedRepository cached, Digest digest, long offset, CancellationToken cancellationToken)
     {
         try
         {
-            return await download.Content.ReadAtLeastAsync(buffer.AsMemory(0, CopyBufferSize), CopyBufferSize, throwOnEndOfStream: false, cancellationToken);
+            return await download.Content.ReadAtLeastAsync(buffer, CopyBufferSize, throwOnEndOfStream: false, cancellationToken);
         }
         catch (Exception error) when (error is IOException or HttpRequestException)
         {

@@ -61,6 +61,39 @@ public abstract class BlobStoreContractTests<TFixture>(TFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task AlignedBuffersMixedWithUnalignedWrites_RoundTripByteForByte()
+    {
+        // The artifact cache appends from aligned native buffers (which a store may write directly to disk), and the
+        // last chunk of a blob is rarely whole blocks: every mix must keep the bytes and their order.
+        var store = Fixture.CreateStore();
+        var content = RandomBytes(3 * 65536 + 2 * 4096 + 123);
+        var id = NewUploadId();
+        await store.CreateUploadAsync(id, Ct);
+        using var block = new AlignedBuffer(2 * 65536);
+        await using (var append = await store.OpenUploadForAppendOrNullAsync(id, Ct) ?? throw new InvalidOperationException("upload missing"))
+        {
+            var offset = 0;
+            foreach (var (length, aligned) in new[] { (2 * 65536, true), (100, false), (4096, true), (65536 - 100, false), (4096 + 123, true) })
+            {
+                ReadOnlyMemory<byte> chunk = content.AsMemory(offset, length);
+                if (aligned)
+                {
+                    chunk.CopyTo(block.Memory);
+                    chunk = block.Memory[..length];
+                }
+                await append.WriteAsync(chunk, Ct);
+                offset += length;
+            }
+            Assert.Equal(content.Length, offset);
+            await append.FlushAsync(Ct);
+        }
+        var digest = Digest.Compute(content);
+        await store.CommitUploadAsync(id, digest, Ct);
+        using var blob = await store.OpenOrNullAsync(digest, Ct);
+        Assert.Equal(content, await ReadAllAsync(blob!.Stream));
+    }
+
+    [Fact]
     public async Task UploadContinuedOnAnotherNode_HoldsEveryChunkInOrder()
     {
         var (first, second) = (Fixture.CreateStore(), Fixture.CreateStore());
