@@ -29,7 +29,7 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 log() { echo "[bench-cache $(date +%H:%M:%S)] $*" >&2; }
-for tool in docker-registry curl jq sha256sum /usr/bin/time; do command -v "$tool" >/dev/null || { echo "bench: $tool is missing (bench/run.sh installs it)" >&2; exit 1; }; done
+for tool in docker-registry curl jq sha256sum skopeo /usr/bin/time; do command -v "$tool" >/dev/null || { echo "bench: $tool is missing (bench/run.sh installs it)" >&2; exit 1; }; done
 BERTH_DLL="$ROOT/src/Berth.Cli/bin/Release/net10.0/berth.dll"
 [[ $BUILD == 1 ]] && dotnet build "$ROOT/src/Berth.Cli" -c Release -nologo -v q -clp:ErrorsOnly
 [[ -f "$BERTH_DLL" ]] || { echo "bench: missing $BERTH_DLL" >&2; exit 1; }
@@ -68,12 +68,24 @@ push_layer() { # file -> digest, pushed to distribution's library/big
   curl -sf -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' -T "$1" "$upload&digest=$digest"
   echo "$digest"
 }
-log "creating $((RUNS + 1)) layers of ${SIZE_MIB} MiB (distinct digests) and a 64 MiB warm-up layer"
+# Layer 0 is pulled directly; layers 1..RUNS are first pulls with curl, RUNS+1..2*RUNS first pulls with skopeo. Each
+# layer is also an image (tag v<n>) for skopeo.
+LAYERS=$((2 * RUNS + 1))
+push_image() { # index digest: an image of the one layer, tagged v<index>
+  local config digest upload manifest
+  config="{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"$2\"]}}"
+  printf '%s' "$config" >"$WORK/config.json"
+  digest=$(push_layer "$WORK/config.json")
+  manifest="{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"$digest\",\"size\":${#config}},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"$2\",\"size\":$BYTES}]}"
+  curl -sf -o /dev/null -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary "$manifest" "http://127.0.0.1:$DIST_PORT/v2/library/big/manifests/v$1"
+}
+log "creating $LAYERS images of one ${SIZE_MIB} MiB layer each (distinct digests) and three 64 MiB warm-up layers"
 head -c $((BYTES - 4096)) /dev/urandom >"$WORK/bulk"
 DIGESTS=()
-for run in $(seq 0 "$RUNS"); do
+for index in $(seq 0 $((LAYERS - 1))); do
   { head -c 4096 /dev/urandom; cat "$WORK/bulk"; } >"$WORK/layer"
   DIGESTS+=("$(push_layer "$WORK/layer")")
+  push_image "$index" "${DIGESTS[$index]}"
 done
 rm -f "$WORK/bulk"
 DIGEST=${DIGESTS[0]}
@@ -145,8 +157,25 @@ for run in $(seq "$RUNS"); do
 done
 first=$(printf '%s\n' "${firsts[@]}" | median)
 read -r first_berth_cpu first_dist_cpu first_curl_cpu <<<"$(cpu_medians)"
+
+# The same with a real client: skopeo copies the image to a directory, verifying every digest and writing the layer to
+# disk, as a pull does; directly from distribution, then first pulls through the cache (layers it has not seen).
+skopeo_pull() { # image [user:password] -> seconds
+  local start end
+  rm -rf "$WORK/skopeo-out"
+  start=$(seconds)
+  skopeo copy -q --src-tls-verify=false ${2:+--src-creds "$2"} "docker://$1" "dir:$WORK/skopeo-out"
+  end=$(seconds)
+  rm -rf "$WORK/skopeo-out"
+  awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }'
+}
+log "skopeo: direct pulls, then first pulls through the cache"
+skopeo_pull "127.0.0.1:$DIST_PORT/library/big:v0" >/dev/null
+skopeo_direct=$(for _ in $(seq "$RUNS"); do skopeo_pull "127.0.0.1:$DIST_PORT/library/big:v0"; echo; done | median)
+skopeo_first=$(for run in $(seq "$RUNS"); do skopeo_pull "127.0.0.1:$BERTH_PORT/big:v$((RUNS + run))" "$AUTH"; echo; done | median)
+: >"$CPU_LOG"
 log "cached and normal pulls, interleaved (the cached layer also pushed to an ordinary repository)"
-LAYER=${DIGESTS[$RUNS]} # the bytes in $WORK/layer, brought in by the last first pull
+LAYER=${DIGESTS[$((LAYERS - 1))]} # the bytes in $WORK/layer, brought in by the last first pull
 upload=$(curl -sf -u "$AUTH" -D - -o /dev/null -X POST "http://127.0.0.1:$BERTH_PORT/v2/plain/big/blobs/uploads/" | awk 'tolower($1) == "location:" { print $2 }' | tr -d '\r')
 curl -sf -u "$AUTH" -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' -T "$WORK/layer" "http://127.0.0.1:$BERTH_PORT$upload$([[ $upload == *\?* ]] && echo '&' || echo '?')digest=$LAYER"
 # Both read the same stored file; one unmeasured pull each first, so both find it in the page cache.
@@ -168,6 +197,7 @@ disk=$(dd if=/dev/zero of="$WORK/disk-probe" bs=1M count=512 conv=fdatasync 2>&1
 rm -f "$WORK/disk-probe"
 growth_mib=$(( GROWTH / 1024 ))
 ratio=$(awk -v d="$direct" -v f="$first" 'BEGIN { printf "%.0f", d / f * 100 }')
+skopeo_ratio=$(awk -v d="$skopeo_direct" -v f="$skopeo_first" 'BEGIN { printf "%.0f", d / f * 100 }')
 cached_ratio=$(awk -v n="$normal" -v c="$cached" 'BEGIN { printf "%.0f", n / c * 100 }')
 mkdir -p "$ROOT/bench/results"
 out="$ROOT/bench/results/$(date -u +%Y%m%d-%H%M%S)-$(hostname -s)-artifact-cache.md"
@@ -181,8 +211,10 @@ of a layer the server had not seen, on one server warmed by three first pulls of
 
 | pull | seconds | MiB/s | against |
 |---|---|---|---|
-| direct from distribution | $direct | $(mib_per_s $BYTES "$direct") | |
-| first pull through the cache (upstream fetch, stored, streamed) | $first | $(mib_per_s $BYTES "$first") | $ratio% of direct (goal >= 80%) |
+| curl: direct from distribution (body discarded, nothing verified) | $direct | $(mib_per_s $BYTES "$direct") | |
+| curl: first pull through the cache (upstream fetch, hashed, stored, streamed) | $first | $(mib_per_s $BYTES "$first") | $ratio% of direct (goal >= 80%) |
+| skopeo: direct from distribution (image to a directory, digests verified) | $skopeo_direct | $(mib_per_s $BYTES "$skopeo_direct") | |
+| skopeo: first pull through the cache | $skopeo_first | $(mib_per_s $BYTES "$skopeo_first") | $skopeo_ratio% of direct (goal >= 80%) |
 | cached pull (rule repository, from the store) | $cached | $(mib_per_s $BYTES "$cached") | $cached_ratio% of a normal pull |
 | normal pull (ordinary repository) | $normal | $(mib_per_s $BYTES "$normal") | |
 

@@ -59,6 +59,7 @@ command -v nginx >/dev/null || need+=(nginx-light)
 command -v openssl >/dev/null || need+=(openssl)
 command -v curl >/dev/null || need+=(curl)
 command -v jq >/dev/null || need+=(jq)
+command -v skopeo >/dev/null || need+=(skopeo)
 command -v ss >/dev/null || need+=(iproute2)
 [[ -x /usr/bin/time ]] || need+=(time)
 if [[ $SCALE_OUT == 1 ]]; then
