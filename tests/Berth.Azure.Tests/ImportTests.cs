@@ -60,7 +60,7 @@ public sealed class ImportTests(ImportFixture fixture, ITestOutputHelper output)
             var refused = await az.RunAsync(["acr", "import", "-n", "myregistry", "--source", $"{distribution.Address}/{ImportFixture.SingleRepository}:v1",
                 "-t", "refused/single:v1", "-u", distribution.Username!, "-p", "wrong-password"]);
             Assert.True(refused.ExitCode != 0, refused.Describe());
-            Assert.Contains($"the source registry {distribution.Address} refused the credentials of '{distribution.Username}'", refused.Output);
+            Assert.Contains($"the source registry {distribution.Address} refused the credentials of user '{distribution.Username}'", refused.Output);
             Assert.Equal(HttpStatusCode.NotFound, await ManifestStatusAsync("refused/single", "v1"));
             Assert.DoesNotContain(distribution.Password!, Server.Output);
 

@@ -275,11 +275,18 @@ public sealed class PullThroughCache(
         }
         catch (UpstreamException error)
         {
-            Counters.Error(error.Kind);
-            if (error.Kind != UpstreamErrorKind.NotFound) await rules.RecordOutcomeAsync(cached, error, CancellationToken.None);
-            throw;
+            var reported = error.Kind == UpstreamErrorKind.Unauthorized ? WithCredentialSetHint(cached, error) : error;
+            Counters.Error(reported.Kind);
+            if (reported.Kind != UpstreamErrorKind.NotFound) await rules.RecordOutcomeAsync(cached, reported, CancellationToken.None);
+            throw reported;
         }
     }
+
+    /// <summary>A refused login, with what to change about it: the rule's credential set.</summary>
+    private static UpstreamException WithCredentialSetHint(CachedRepository cached, UpstreamException error) =>
+        new(error.Kind, error.Upstream, error.Cause + (cached.Credentials is null
+            ? " (add a credential set to the cache rule)"
+            : " (check the credential set's username and password)"), error.RetryAfter, error);
 
     /// <summary>Joins the fetch running under <paramref name="key"/>, or starts it; the fetch does not end when one waiter gives up.</summary>
     private static async Task JoinAsync(ConcurrentDictionary<string, Lazy<Task>> fetches, string key, Func<Task> start, CancellationToken cancellationToken)

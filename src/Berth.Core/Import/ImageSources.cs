@@ -1,6 +1,16 @@
 using Berth.Core.Content;
+using Berth.Core.Upstream;
 
 namespace Berth.Core.Import;
+
+/// <summary>An import that cannot be done (a source's refusal or failure, a conflict), with an ARM-style code for the operation's error.</summary>
+public sealed class ImportException(string code, string message) : Exception(message)
+{
+    public string Code { get; } = code;
+}
+
+/// <summary>A manifest as a registry served it: the exact bytes, their media type and their digest.</summary>
+public sealed record FetchedManifest(string MediaType, byte[] Content, Digest Digest);
 
 /// <summary>How a blob reached the target repository: linked to bytes the server already holds, or downloaded.</summary>
 public enum BlobTransfer { Mounted, Copied }
@@ -58,47 +68,108 @@ public sealed class LocalImageSource(Registry registry, ManifestService manifest
 }
 
 /// <summary>
-/// A registry reached over the network. Each blob streams from the source into an upload of the target repository,
-/// which hashes it on the way and commits it only when its digest matches; nothing is held in memory.
+/// A registry reached over the network, through the registry client the artifact cache uses too. Each blob streams from
+/// the source into an upload of the target repository, which hashes it on the way and commits it only when its digest
+/// matches; nothing is held in memory.
 /// </summary>
-public sealed class RemoteImageSource(SourceRegistryClient client, UploadService uploads) : IImageSource
+public sealed class RemoteImageSource(RegistryClient client, UpstreamEndpoint endpoint, UpstreamCredentials? credentials, UploadService uploads) : IImageSource
 {
-    public string Name => client.Host;
+    public string Name => endpoint.Authority;
 
-    public Task<FetchedManifest> GetManifestAsync(string repository, Reference reference, CancellationToken cancellationToken) =>
-        client.GetManifestAsync(repository, reference.ToString(), cancellationToken);
+    public async Task<FetchedManifest> GetManifestAsync(string repository, Reference reference, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var manifest = await client.GetManifestAsync(endpoint, repository, reference.ToString(), credentials, cancellationToken);
+            return new FetchedManifest(manifest.MediaType.Length > 0 ? manifest.MediaType : MediaTypes.OciManifest, manifest.Content, manifest.Digest);
+        }
+        catch (UpstreamException error) when (error.Kind == UpstreamErrorKind.NotFound)
+        {
+            throw new ImportException("NotFound", $"the source registry {Name} has no manifest {repository}{(reference.IsDigest ? "@" : ":")}{reference} ({reference} not found)");
+        }
+        catch (UpstreamException error)
+        {
+            throw ToImportException(error);
+        }
+    }
 
-    public Task<IReadOnlyList<Digest>> ListReferrersAsync(string repository, Digest subject, CancellationToken cancellationToken) =>
-        client.ListReferrersAsync(repository, subject, cancellationToken);
+    public async Task<IReadOnlyList<Digest>> ListReferrersAsync(string repository, Digest subject, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await client.ListReferrersAsync(endpoint, repository, subject, credentials, cancellationToken);
+        }
+        catch (UpstreamException error)
+        {
+            throw ToImportException(error);
+        }
+    }
 
     public async Task<BlobTransfer> TransferBlobAsync(string repository, Descriptor blob, RepositoryKey target, CancellationToken cancellationToken)
     {
-        using var response = await client.GetBlobAsync(repository, blob.Digest, cancellationToken);
-        if (response.Content.Headers.ContentLength is { } length && length != blob.Size)
-            throw SizeMismatch(repository, blob, length);
-        await using var body = new BoundedStream(await response.Content.ReadAsStreamAsync(cancellationToken), blob.Size);
-        var session = await uploads.StartAsync(target, cancellationToken);
+        UpstreamBlob download;
         try
         {
-            await uploads.AppendAsync(target, session.Id, body, default, cancellationToken);
+            download = await client.GetBlobAsync(endpoint, repository, blob.Digest, credentials, cancellationToken);
         }
-        catch
+        catch (UpstreamException error) when (error.Kind == UpstreamErrorKind.NotFound)
         {
-            await uploads.CancelAsync(target, session.Id, CancellationToken.None);
-            throw;
+            throw new ImportException("NotFound", $"the source registry {Name} has no blob {blob.Digest} in {repository}");
         }
-        CommittedBlob committed;
-        try
+        catch (UpstreamException error)
         {
-            // Finishing verifies the digest and discards the upload itself when it does not match.
-            committed = await uploads.FinishAsync(target, session.Id, blob.Digest, null, default, cancellationToken);
+            throw ToImportException(error);
         }
-        catch (OciException error) when (error.Code == OciErrorCode.DigestInvalid)
+        using (download)
         {
-            throw new ImportException("DigestMismatch", $"the source registry {Name} served blob {blob.Digest} of {repository} with other content: {error.Message}");
+            if (download.Length is { } length && length != blob.Size)
+                throw SizeMismatch(repository, blob, length);
+            await using var body = new BoundedStream(download.Content, blob.Size);
+            var session = await uploads.StartAsync(target, cancellationToken);
+            try
+            {
+                await uploads.AppendAsync(target, session.Id, body, default, cancellationToken);
+            }
+            catch (Exception error) when (error is IOException or HttpRequestException)
+            {
+                await uploads.CancelAsync(target, session.Id, CancellationToken.None);
+                throw new ImportException("SourceUnreachable", $"the source registry {Name} broke off the download of blob {blob.Digest}: {error.Message}");
+            }
+            catch
+            {
+                await uploads.CancelAsync(target, session.Id, CancellationToken.None);
+                throw;
+            }
+            CommittedBlob committed;
+            try
+            {
+                // Finishing verifies the digest and discards the upload itself when it does not match.
+                committed = await uploads.FinishAsync(target, session.Id, blob.Digest, null, default, cancellationToken);
+            }
+            catch (OciException error) when (error.Code == OciErrorCode.DigestInvalid)
+            {
+                throw new ImportException("DigestMismatch", $"the source registry {Name} served blob {blob.Digest} of {repository} with other content: {error.Message}");
+            }
+            if (committed.Size != blob.Size) throw SizeMismatch(repository, blob, committed.Size);
+            return BlobTransfer.Copied;
         }
-        if (committed.Size != blob.Size) throw SizeMismatch(repository, blob, committed.Size);
-        return BlobTransfer.Copied;
+    }
+
+    /// <summary>An upstream failure as an import's error: the operation's code, and the message naming the source.</summary>
+    public static ImportException ToImportException(UpstreamException error)
+    {
+        var code = error.Kind switch
+        {
+            UpstreamErrorKind.NotFound => "NotFound",
+            UpstreamErrorKind.Unauthorized => "Unauthorized",
+            UpstreamErrorKind.Refused => "SourceNotAllowed",
+            UpstreamErrorKind.Unreachable => "SourceUnreachable",
+            _ => "SourceRegistryError",
+        };
+        var cause = error.Kind == UpstreamErrorKind.Unauthorized && error.Cause.StartsWith("requires credentials", StringComparison.Ordinal)
+            ? error.Cause + "; give a username and password"
+            : error.Cause;
+        return new ImportException(code, $"the source registry {error.Upstream} {cause}");
     }
 
     private ImportException SizeMismatch(string repository, Descriptor blob, long actual) =>

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text.Json;
 using Berth.Core.ArtifactCache;
+using Berth.Core.Outbound;
 
 namespace Berth.Core.Upstream;
 
@@ -32,8 +33,9 @@ public sealed class UpstreamBlob(HttpResponseMessage response, Stream content) :
 /// the Docker/OCI token flow (a 401 challenge names a token service, which hands out a bearer token for the repository's
 /// pull scope). Tokens are kept for their lifetime. An upstream that answers 429 is left alone until its
 /// <c>Retry-After</c> has passed: requests fail at once meanwhile, so a crowd of pulls never becomes a retry storm.
-/// Every request, redirects and token services included, goes only where <see cref="ArtifactCacheOptions.AllowHttpUpstreams"/>
-/// allows: HTTPS on public addresses, or listed <c>host:port</c> entries over plain HTTP.
+/// Every connection, redirects and token services included, goes through a <see cref="DestinationGuard"/>: the artifact
+/// cache's allows HTTPS on public addresses and listed <c>host:port</c> entries over plain HTTP; import's also the sources
+/// listed in <c>Berth:Import:AllowedSources</c>. Used by the artifact cache and by import.
 /// </summary>
 public sealed class RegistryClient : IDisposable
 {
@@ -47,36 +49,66 @@ public sealed class RegistryClient : IDisposable
     private static readonly TimeSpan TokenSafetyMargin = TimeSpan.FromSeconds(10);
 
     private readonly HttpClient _http;
+    private readonly DestinationGuard _guard;
     private readonly ArtifactCacheOptions _options;
     private readonly TimeProvider _time;
-    private readonly HashSet<string> _listed;
     private readonly ConcurrentDictionary<(string Authority, string Repository, string? User), (string Header, DateTimeOffset Expires)> _authorizations = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _backOffUntil = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>The artifact cache's client: upstreams on restricted addresses, and plain HTTP, only when listed in <see cref="ArtifactCacheOptions.AllowHttpUpstreams"/>.</summary>
     public RegistryClient(IOptions<ArtifactCacheOptions> options, TimeProvider time)
+        : this(new DestinationGuard(options.Value.AllowHttpUpstreams, options.Value.AllowHttpUpstreams, DestinationGuard.AllowHttpUpstreamsSetting), options.Value, time,
+            "Berth-ArtifactCache/1.0")
     {
-        _options = options.Value;
-        _time = time;
-        _listed = new HashSet<string>(_options.AllowHttpUpstreams.Select(Normalize), StringComparer.OrdinalIgnoreCase);
-        var handler = new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            ConnectCallback = ConnectAsync,
-        };
-        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-        _http.DefaultRequestHeaders.UserAgent.ParseAdd("Berth-ArtifactCache/1.0");
     }
 
-    /// <summary>Whether <paramref name="authority"/> (<c>host:port</c>) is listed, and so reached over plain HTTP.</summary>
-    public bool IsListed(string authority) => _listed.Contains(Normalize(authority));
-
-    /// <summary>The endpoint for a login server: plain HTTP when listed, HTTPS otherwise.</summary>
-    public UpstreamEndpoint EndpointFor(string loginServer)
+    /// <summary>
+    /// A client whose every connection goes through <paramref name="guard"/> (import has its own list of allowed sources);
+    /// <paramref name="userAgent"/> tells an upstream's operator which feature of Berth is asking.
+    /// </summary>
+    internal RegistryClient(DestinationGuard guard, ArtifactCacheOptions options, TimeProvider time, string userAgent)
     {
-        var authority = UpstreamEndpoint.ApiAuthority(loginServer);
-        return new UpstreamEndpoint(authority, IsListed(authority));
+        _guard = guard;
+        _options = options;
+        _time = time;
+        // Redirects are followed here, not by the handler, so that credentials stay behind when one leaves the registry's host.
+        _http = new HttpClient(guard.CreateHandler(followRedirects: false)) { Timeout = Timeout.InfiniteTimeSpan };
+        _http.DefaultRequestHeaders.UserAgent.ParseAdd(userAgent);
+    }
+
+    /// <summary>
+    /// The endpoint for a registry as users name it: <c>host[:port]</c> (HTTPS, or plain HTTP when the guard allows it for
+    /// the host) or a URL with an explicit <c>http://</c> or <c>https://</c>. Docker Hub's name maps to its API host.
+    /// </summary>
+    /// <exception cref="FormatException">The value is not a registry's login server.</exception>
+    public UpstreamEndpoint EndpointFor(string registry)
+    {
+        var value = registry.Trim().TrimEnd('/');
+        var schemeGiven = value.Contains("://", StringComparison.Ordinal);
+        if (!Uri.TryCreate(schemeGiven ? value : "https://" + value, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http")
+            || uri.AbsolutePath != "/" || uri.UserInfo.Length > 0 || uri.Query.Length > 0 || uri.Fragment.Length > 0)
+            throw new FormatException($"'{registry}' is not a registry login server (host or host:port)");
+        var authority = UpstreamEndpoint.ApiAuthority(uri.IsDefaultPort ? uri.Host : $"{uri.Host}:{uri.Port}");
+        var plainHttp = schemeGiven ? uri.Scheme == Uri.UriSchemeHttp : _guard.AllowsHttp(uri.Host, uri.Port == -1 ? 443 : uri.Port);
+        return new UpstreamEndpoint(authority, plainHttp);
+    }
+
+    /// <summary>Checks now whether the guard lets requests reach <paramref name="endpoint"/>, for a clear error before any work starts.</summary>
+    public async Task EnsureReachableAsync(UpstreamEndpoint endpoint, CancellationToken cancellationToken)
+    {
+        var uri = endpoint.BaseUri;
+        try
+        {
+            await _guard.ResolveAsync(uri.Scheme, uri.IdnHost, uri.Port, cancellationToken);
+        }
+        catch (OutboundRequestRefusedException refused)
+        {
+            throw new UpstreamException(UpstreamErrorKind.Refused, endpoint.Authority, refused.Message);
+        }
+        catch (SocketException error)
+        {
+            throw new UpstreamException(UpstreamErrorKind.Unreachable, endpoint.Authority, $"unreachable ({error.Message})");
+        }
     }
 
     /// <summary>The manifest's digest and media type by HEAD, or null when the upstream does not have it.</summary>
@@ -139,6 +171,25 @@ public sealed class RegistryClient : IDisposable
         }
     }
 
+    /// <summary>The digests of the manifests that refer to <paramref name="subject"/>; empty when the registry does not serve the referrers API.</summary>
+    public async Task<IReadOnlyList<Digest>> ListReferrersAsync(UpstreamEndpoint endpoint, string repository, Digest subject, UpstreamCredentials? credentials,
+        CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(endpoint, repository, HttpMethod.Get, $"v2/{repository}/referrers/{subject}", [MediaTypes.OciIndex], credentials, cancellationToken);
+        // Registries without the API answer 404 (distribution 2.x), 405 or 400; the spec's fallback tag schema is not read.
+        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed or HttpStatusCode.BadRequest) return [];
+        EnsureSuccess(endpoint, response, $"the referrers of {repository}@{subject}");
+        var content = await ReadLimitedAsync(endpoint, response, cancellationToken);
+        try
+        {
+            return ManifestParser.Parse(content, MediaTypes.OciIndex).Manifests.Select(m => m.Digest).ToList();
+        }
+        catch (OciException error)
+        {
+            throw new UpstreamException(UpstreamErrorKind.BadResponse, endpoint.Authority, $"answered the referrers API with an invalid index: {error.Message}");
+        }
+    }
+
     /// <summary>
     /// One request with authentication, redirects and the destination rules. Answers 404 and 2xx to the caller; a refusal
     /// of the credentials, a 429 or an unreachable upstream become <see cref="UpstreamException"/>s.
@@ -168,8 +219,8 @@ public sealed class RegistryClient : IDisposable
                 response.Dispose();
                 _authorizations.TryRemove(key, out _);
                 throw new UpstreamException(UpstreamErrorKind.Unauthorized, upstream, credentials is null
-                    ? $"requires credentials for {repository} (add a credential set to the cache rule)"
-                    : $"refused the credentials of user '{credentials.Username}' for {repository} (check the credential set's username and password)");
+                    ? $"requires credentials for {repository}"
+                    : $"refused the credentials of user '{credentials.Username}' for {repository}");
             }
         }
         if (response.StatusCode == HttpStatusCode.Forbidden)
@@ -198,7 +249,6 @@ public sealed class RegistryClient : IDisposable
     {
         for (var hop = 0; ; hop++)
         {
-            EnsureAllowed(upstream, uri);
             using var request = new HttpRequestMessage(method, uri);
             foreach (var type in accept ?? []) request.Headers.Accept.ParseAdd(type);
             if (authorization is not null) request.Headers.TryAddWithoutValidation("Authorization", authorization);
@@ -213,7 +263,10 @@ public sealed class RegistryClient : IDisposable
                 catch (Exception error) when (error is HttpRequestException or IOException or SocketException
                     || (error is OperationCanceledException && !cancellationToken.IsCancellationRequested))
                 {
-                    if (error.InnerException is UpstreamException refused) throw refused;
+                    for (var inner = error.InnerException; inner is not null; inner = inner.InnerException)
+                    {
+                        if (inner is OutboundRequestRefusedException refused) throw new UpstreamException(UpstreamErrorKind.Refused, upstream, refused.Message);
+                    }
                     throw new UpstreamException(UpstreamErrorKind.Unreachable, upstream,
                         error is OperationCanceledException ? $"no answer within {_options.UpstreamTimeout}" : Describe(error), inner: error);
                 }
@@ -243,7 +296,7 @@ public sealed class RegistryClient : IDisposable
         if (string.Equals(challenge.Scheme, "Basic", StringComparison.OrdinalIgnoreCase))
         {
             return basic is null
-                ? throw new UpstreamException(UpstreamErrorKind.Unauthorized, upstream, $"requires credentials for {repository} (add a credential set to the cache rule)")
+                ? throw new UpstreamException(UpstreamErrorKind.Unauthorized, upstream, $"requires credentials for {repository}")
                 : (basic, DateTimeOffset.MaxValue);
         }
         if (!string.Equals(challenge.Scheme, "Bearer", StringComparison.OrdinalIgnoreCase))
@@ -261,8 +314,8 @@ public sealed class RegistryClient : IDisposable
         if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
         {
             throw new UpstreamException(UpstreamErrorKind.Unauthorized, upstream, credentials is null
-                ? $"its token service {realmUri.Authority} requires credentials for {repository} (add a credential set to the cache rule)"
-                : $"its token service {realmUri.Authority} refused the credentials of user '{credentials.Username}' (check the credential set's username and password)");
+                ? $"its token service {realmUri.Authority} requires credentials for {repository}"
+                : $"its token service {realmUri.Authority} refused the credentials of user '{credentials.Username}' for {repository}");
         }
         if (response.StatusCode == HttpStatusCode.TooManyRequests)
         {
@@ -286,43 +339,6 @@ public sealed class RegistryClient : IDisposable
         catch (JsonException error)
         {
             throw new UpstreamException(UpstreamErrorKind.BadResponse, upstream, $"its token service {realmUri.Authority} sent an unreadable answer: {error.Message}");
-        }
-    }
-
-    /// <summary>Plain HTTP only to listed upstreams; the addresses themselves are checked when connecting (<see cref="ConnectAsync"/>).</summary>
-    private void EnsureAllowed(string upstream, Uri uri)
-    {
-        if (uri.Scheme == Uri.UriSchemeHttps) return;
-        if (uri.Scheme == Uri.UriSchemeHttp && IsListed(uri.Authority)) return;
-        throw new UpstreamException(UpstreamErrorKind.Refused, upstream,
-            $"{uri.Scheme}://{uri.Authority} is not allowed: plain HTTP only to upstreams listed in Berth:ArtifactCache:AllowHttpUpstreams");
-    }
-
-    /// <summary>
-    /// Connects only to public addresses, unless the <c>host:port</c> is listed. Checked on the resolved addresses at
-    /// connect time, so a name that resolves to a private address (or is re-pointed there) is refused too.
-    /// </summary>
-    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
-    {
-        var endpoint = context.DnsEndPoint;
-        var listed = IsListed($"{endpoint.Host}:{endpoint.Port}");
-        var addresses = IPAddress.TryParse(endpoint.Host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(endpoint.Host, cancellationToken);
-        var allowed = addresses.Where(a => listed || UpstreamEndpoint.IsPublic(a)).ToArray();
-        if (allowed.Length == 0)
-        {
-            throw new UpstreamException(UpstreamErrorKind.Refused, $"{endpoint.Host}:{endpoint.Port}",
-                $"resolves to {string.Join(", ", addresses.Select(a => a.ToString()))}, a loopback, private or link-local address; list it in Berth:ArtifactCache:AllowHttpUpstreams to allow it");
-        }
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(allowed, endpoint.Port, cancellationToken);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
         }
     }
 
@@ -403,8 +419,6 @@ public sealed class RegistryClient : IDisposable
         }
         return result;
     }
-
-    private static string Normalize(string authority) => authority.Trim().ToLowerInvariant();
 
     public void Dispose() => _http.Dispose();
 }

@@ -21,6 +21,9 @@ public enum UpstreamErrorKind
 public sealed class UpstreamException(UpstreamErrorKind kind, string upstream, string cause, TimeSpan? retryAfter = null, Exception? inner = null)
     : Exception($"upstream {upstream}: {cause}", inner)
 {
+    /// <summary>What went wrong, without the upstream's name (the message is "upstream NAME: CAUSE").</summary>
+    public string Cause { get; } = cause;
+
     public UpstreamErrorKind Kind { get; } = kind;
 
     public string Upstream { get; } = upstream;

@@ -28,7 +28,7 @@ public sealed partial class WebhookDispatcher : IDisposable
     private readonly HttpClient _client;
     private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
 
-    public WebhookDispatcher(IWebhookStore store, WebhookService webhooks, WebhookDestinationGuard guard, IOptions<WebhookOptions> options,
+    public WebhookDispatcher(IWebhookStore store, WebhookService webhooks, IOptions<WebhookOptions> options,
         TimeProvider time, ILogger<WebhookDispatcher> logger)
     {
         _store = store;
@@ -36,14 +36,8 @@ public sealed partial class WebhookDispatcher : IDisposable
         _options = options.Value;
         _time = time;
         _logger = logger;
-        _client = new HttpClient(new SocketsHttpHandler
-        {
-            // A receiver's redirect would be a request to a destination nobody checked; a proxy would hide the destination.
-            AllowAutoRedirect = false,
-            UseProxy = false,
-            UseCookies = false,
-            ConnectCallback = (context, cancellationToken) => ConnectCheckedAsync(guard, context, cancellationToken),
-        })
+        // A receiver's redirect would be a request to a destination nobody checked, so none is followed.
+        _client = new HttpClient(_options.CreateDestinationGuard().CreateHandler(followRedirects: false))
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
@@ -144,24 +138,6 @@ public sealed partial class WebhookDispatcher : IDisposable
         var buffer = new char[MaxResponseChars];
         var read = await reader.ReadBlockAsync(buffer, cancellationToken);
         return new string(buffer, 0, read);
-    }
-
-    /// <summary>Resolves the name now, refuses it unless every address is allowed, and connects to one of those addresses.</summary>
-    private static async ValueTask<Stream> ConnectCheckedAsync(WebhookDestinationGuard guard, SocketsHttpConnectionContext context, CancellationToken cancellationToken)
-    {
-        var endpoint = context.DnsEndPoint;
-        var addresses = await guard.ResolveAllowedAsync(endpoint.Host, endpoint.Port, cancellationToken);
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(addresses, endpoint.Port, cancellationToken);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
     }
 
     public void Dispose() => _client.Dispose();

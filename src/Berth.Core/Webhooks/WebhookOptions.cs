@@ -1,3 +1,4 @@
+using Berth.Core.Outbound;
 namespace Berth.Core.Webhooks;
 
 /// <summary>The <c>Berth:Webhooks</c> configuration section.</summary>
@@ -31,11 +32,25 @@ public sealed class WebhookOptions
     /// <summary>Deliveries a node has in flight at once, so one hanging receiver does not hold up the others.</summary>
     public int Concurrency { get; set; } = 16;
 
+    /// <summary>The guard every webhook request goes through: plain HTTP is allowed, restricted addresses only when listed.</summary>
+    public DestinationGuard CreateDestinationGuard() => new(AllowedDestinations, null, $"{Section}:AllowedDestinations");
+
+    /// <summary><c>host:port</c> or <c>[v6]:port</c>, as an <see cref="AllowedDestinations"/> entry must be.</summary>
+    public static bool TryParseDestination(string entry, out string host, out int port)
+    {
+        host = "";
+        port = 0;
+        var colon = entry.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(entry.AsSpan(colon + 1), out port) || port is < 1 or > 65535) return false;
+        host = entry[..colon].Trim('[', ']').ToLowerInvariant();
+        return host.Length > 0 && Uri.CheckHostName(host) != UriHostNameType.Unknown;
+    }
+
     internal void Validate()
     {
         foreach (var entry in AllowedDestinations)
         {
-            if (!WebhookDestinationGuard.TryParseDestination(entry, out _, out _))
+            if (!TryParseDestination(entry, out _, out _))
                 throw new InvalidOperationException($"{Section}:AllowedDestinations entry \"{entry}\" must be host:port (for example 127.0.0.1:8080 or [::1]:8080).");
         }
         if (Timeout <= TimeSpan.Zero || Timeout > TimeSpan.FromMinutes(5))

@@ -1,4 +1,6 @@
+using System.Net.Sockets;
 using System.Text.Json;
+using Berth.Core.Outbound;
 using Berth.Core.Identity.Credentials;
 
 namespace Berth.Core.Webhooks;
@@ -26,8 +28,10 @@ public sealed record WebhookPatch(
 /// Registries' webhooks: ACR's rules for names, actions, scopes and per-tier limits, the callback kept encrypted at rest
 /// like the admin passwords, the destination guard, pings and the attempts <c>listEvents</c> shows.
 /// </summary>
-public sealed class WebhookService(IWebhookStore store, SecretProtector secrets, WebhookDestinationGuard guard, TimeProvider time)
+public sealed class WebhookService(IWebhookStore store, SecretProtector secrets, IOptions<WebhookOptions> options, TimeProvider time)
 {
+    private readonly DestinationGuard _destinations = options.Value.CreateDestinationGuard();
+
     /// <summary>ACR's webhooks per registry: Basic 2, Standard 10, Premium 500.</summary>
     public static int LimitFor(RegistrySku sku) => sku switch
     {
@@ -128,7 +132,18 @@ public sealed class WebhookService(IWebhookStore store, SecretProtector secrets,
             if (name.Length == 0 || !name.All(c => c > 32 && c < 127 && c != ':') || value.Any(c => c is '\r' or '\n'))
                 throw Invalid($"The custom header '{name}' is not a valid HTTP header.");
         }
-        await guard.EnsureAllowedAsync(uri, cancellationToken);
+        try
+        {
+            await _destinations.ResolveAsync(uri.Scheme, uri.Host, uri.Port, cancellationToken);
+        }
+        catch (SocketException)
+        {
+            // A name that does not resolve yet is accepted: each delivery resolves and checks it again.
+        }
+        catch (OutboundRequestRefusedException refused)
+        {
+            throw new WebhookException(WebhookErrorCode.DestinationRefused, $"The webhook destination is refused: {refused.Message}");
+        }
         return new WebhookCallback(uri, headers);
     }
 

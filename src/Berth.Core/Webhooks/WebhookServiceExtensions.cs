@@ -8,5 +8,5 @@ public static class WebhookServiceExtensions
     /// </summary>
     public static IServiceCollection AddBerthWebhooks(this IServiceCollection services, Action<WebhookOptions>? configure = null) => services
         .AddOptionsValidatedOnStart(configure, options => options.Validate())
-        .TryAddSingletonsAndClock(typeof(WebhookDestinationGuard), typeof(WebhookService), typeof(WebhookDispatcher));
+        .TryAddSingletonsAndClock(typeof(WebhookService), typeof(WebhookDispatcher));
 }

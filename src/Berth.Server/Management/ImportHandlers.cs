@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Berth.Core.Import;
+using Berth.Core.Upstream;
 
 namespace Berth.Server.Management;
 
@@ -167,12 +168,12 @@ internal static partial class ImportHandlers
         var resourceId = ArmRequest.GetString(source, "resourceId");
         var registryUri = ArmRequest.GetString(source, "registryUri");
         var credentialsObject = ArmRequest.GetObject(source, "credentials");
-        SourceCredentials? credentials = null;
+        UpstreamCredentials? credentials = null;
         if (credentialsObject is not null)
         {
             var password = ArmRequest.GetString(credentialsObject, "password");
             if (string.IsNullOrEmpty(password)) throw ArmException.InvalidParameter("The property 'source.credentials.password' is required when credentials are given.");
-            credentials = new SourceCredentials(ArmRequest.GetString(credentialsObject, "username") ?? "", password);
+            credentials = new UpstreamCredentials(ArmRequest.GetString(credentialsObject, "username") ?? "", password);
         }
 
         if (!string.IsNullOrWhiteSpace(resourceId))
@@ -187,19 +188,19 @@ internal static partial class ImportHandlers
         if (string.IsNullOrWhiteSpace(registryUri))
             throw ArmException.InvalidParameter("The source needs 'resourceId' or 'registryUri'.");
 
-        Uri baseUri;
-        try { baseUri = SourceRegistryClient.BaseUriFor(registryUri, sources.Guard); }
+        UpstreamEndpoint endpoint;
+        try { endpoint = sources.EndpointFor(registryUri); }
         catch (ImportException error) { throw ArmException.InvalidParameter(error.Message); }
         // The management caller owns every registry of this server, so a local source needs no credentials of its own.
-        if (await directory.FindByLoginServerOrNullAsync(baseUri.Authority, context.RequestAborted) is { } local) return sources.Local(local);
+        if (await directory.FindByLoginServerOrNullAsync(endpoint.Authority, context.RequestAborted) is { } local) return sources.Local(local);
         try
         {
-            await sources.Guard.ResolveAsync(baseUri.Scheme, baseUri.IdnHost, baseUri.Port, context.RequestAborted);
+            await sources.EnsureAllowedAsync(endpoint, context.RequestAborted);
         }
-        catch (OutboundRequestRefusedException refused)
+        catch (ImportException refused)
         {
-            throw ArmException.BadRequest($"The import source is refused: {refused.Message}.", "SourceNotAllowed");
+            throw ArmException.BadRequest($"The import source is refused: {refused.Message}.", refused.Code);
         }
-        return sources.Remote(baseUri, credentials);
+        return sources.Remote(endpoint, credentials);
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Berth.Core.Import;
+using Berth.Core.Upstream;
 
 namespace Berth.Server.Management;
 
@@ -61,12 +62,12 @@ internal sealed partial class ImportOperations(IHostApplicationLifetime lifetime
             ImportSucceeded(logger, operation.Id, operation.Registry, result.Digest.ToString(), result.BlobsCopied, result.BlobsMounted);
             operation.Finish(time.GetUtcNow(), result, null);
         }
-        catch (Exception error)
+        catch (Exception thrown)
         {
+            var error = thrown is UpstreamException upstream ? RemoteImageSource.ToImportException(upstream) : thrown;
             var (code, message) = error switch
             {
                 ImportException failure => (failure.Code, failure.Message),
-                OutboundRequestRefusedException refused => ("SourceNotAllowed", refused.Message),
                 OciException oci => (oci.Code.ToString(), oci.Message),
                 OperationCanceledException when lifetime.ApplicationStopping.IsCancellationRequested => ("OperationCanceled", "the server stopped before the import finished; nothing of it was kept"),
                 _ => ("InternalServerError", "the import failed unexpectedly; the server log has the details"),

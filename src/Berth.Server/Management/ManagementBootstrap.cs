@@ -1,5 +1,6 @@
 using Berth.Core.Files;
 using Berth.Core.Import;
+using Berth.Core.Outbound;
 using Berth.Server.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -149,8 +150,8 @@ public static class ManagementHostingExtensions
         });
         services.AddHostedService<ManagementBootstrap>();
         services.AddHostedService<SignIn.AzureCliSetup>();
-        services.AddSingleton(new OutboundRequestGuard(options.Import.AllowedSources, options.ArtifactCache.AllowHttpUpstreams));
-        services.AddSingleton<ImageSourceFactory>();
+        services.AddSingleton(provider => ActivatorUtilities.CreateInstance<ImageSourceFactory>(provider,
+            new DestinationGuard(options.Import.AllowedSources, options.ArtifactCache.AllowHttpUpstreams, ImageSourceFactory.AllowedSourcesSetting)));
         services.AddSingleton<ImageImporter>();
         services.AddSingleton<ImportOperations>();
         return services;
