@@ -24,8 +24,10 @@ internal sealed class SqlArtifactCacheStore(SqlDatabase database) : IArtifactCac
     public async Task<bool> PutRuleAsync(string registry, CacheRule rule, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        // Registry-wide: two rules PUT at once must not both take the same target.
-        await using var transaction = await _dialect.BeginWriteAsync(connection, null, cancellationToken);
+        // The registry's whole-content lock (no repository has an empty name): two rules PUT at once must not both take
+        // the same target, nor both insert one new name. SQLite serialises writers anyway; PostgreSQL would instead fail
+        // the second with a unique violation.
+        await using var transaction = await _dialect.BeginWriteAsync(connection, new RepositoryKey(registry, ""), cancellationToken);
         var taken = await ScalarAsync(connection,
             $"SELECT 1 FROM cache_rules WHERE registry=@r AND target_repository=@t AND NOT ({_dialect.SameName("name", "@n")});", cancellationToken,
             ("r", registry), ("t", rule.TargetRepository), ("n", rule.Name));
@@ -59,7 +61,8 @@ internal sealed class SqlArtifactCacheStore(SqlDatabase database) : IArtifactCac
     public async Task PutCredentialSetAsync(string registry, CredentialSet set, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await _dialect.BeginWriteAsync(connection, null, cancellationToken);
+        // As for rules: two PUTs of one new name must replace in turn, not collide on the name's unique index.
+        await using var transaction = await _dialect.BeginWriteAsync(connection, new RepositoryKey(registry, ""), cancellationToken);
         await ExecuteAsync(connection, $"DELETE FROM credential_sets WHERE registry=@r AND {_dialect.SameName("name", "@n")};", cancellationToken,
             ("r", registry), ("n", set.Name));
         await ExecuteAsync(connection,
