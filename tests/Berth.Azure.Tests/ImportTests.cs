@@ -156,7 +156,7 @@ public sealed class ImportTests(ImportFixture fixture, ITestOutputHelper output)
 
             var privateNetwork = await az.RunAsync("acr", "import", "-n", "myregistry", "--source", "10.255.255.1:5000/library/app:v1", "-u", "someone", "-p", "secret");
             Assert.True(privateNetwork.ExitCode != 0, privateNetwork.Describe());
-            Assert.Contains("10.255.255.1:5000 resolves to 10.255.255.1, a loopback, private or link-local destination, which is refused", privateNetwork.Output);
+            Assert.Contains("10.255.255.1:5000 is a private address: Berth refuses loopback, private and link-local destinations", privateNetwork.Output);
 
             // Allowed as a source, but it speaks plain HTTP and is not listed for that: HTTPS fails, and the error says why.
             var plain = await az.RunAsync("acr", "import", "-n", "myregistry", "--source", $"{fixture.PlainDistribution.Address}/{ImportFixture.SingleRepository}:v1");

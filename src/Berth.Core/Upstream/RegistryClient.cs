@@ -52,7 +52,11 @@ public sealed class RegistryClient : IDisposable
     private readonly DestinationGuard _guard;
     private readonly ArtifactCacheOptions _options;
     private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<(string Authority, string Repository, string? User), (string Header, DateTimeOffset Expires)> _authorizations = new();
+    /// <summary>
+    /// Authorizations by upstream, repository and login: the login is a hash of the username and the password, so a token
+    /// obtained with one password is never reused for a request made with another (a wrong password must fail).
+    /// </summary>
+    private readonly ConcurrentDictionary<(string Authority, string Repository, string? Login), (string Header, DateTimeOffset Expires)> _authorizations = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _backOffUntil = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The artifact cache's client: upstreams on restricted addresses, and plain HTTP, only when listed in <see cref="ArtifactCacheOptions.AllowHttpUpstreams"/>.</summary>
@@ -201,7 +205,7 @@ public sealed class RegistryClient : IDisposable
         if (_backOffUntil.TryGetValue(upstream, out var until) && until > _time.GetUtcNow())
             throw Throttled(upstream, until - _time.GetUtcNow());
 
-        var key = (upstream, repository, credentials?.Username);
+        var key = (upstream, repository, LoginKey(credentials));
         var uri = new Uri(endpoint.BaseUri, path);
         var authorization = _authorizations.TryGetValue(key, out var cached) && cached.Expires > _time.GetUtcNow() ? cached.Header : null;
         var response = await SendFollowingRedirectsAsync(upstream, method, uri, accept, authorization, cancellationToken);
@@ -365,6 +369,9 @@ public sealed class RegistryClient : IDisposable
         }
         return buffer.ToArray();
     }
+
+    private static string? LoginKey(UpstreamCredentials? credentials) => credentials is null ? null
+        : Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{credentials.Username}\0{credentials.Password}")));
 
     private static TimeSpan? RetryAfter(HttpResponseMessage response)
     {

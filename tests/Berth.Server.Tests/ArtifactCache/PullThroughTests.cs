@@ -153,6 +153,23 @@ public sealed class PullThroughTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ACredentialSetChangedToAWrongPassword_IsRefusedAtOnce_NotCoveredByTheOldLogin()
+    {
+        // Upstream logins are kept per password: a login that worked must not let a wrong password through afterwards.
+        await PushUpstreamAsync(new TestImage(), "library/rotate", "1");
+        await _berth.CreateCredentialSetAsync("rotate-login", _upstream.Host, DistributionRegistry.User, DistributionRegistry.Password);
+        await _berth.CreateRuleAsync("rotate-rule", $"{_upstream.Host}/library/rotate", "rotate", "rotate-login");
+        using (var first = await _berth.GetManifestAsync("rotate", "1"))
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+
+        await _berth.CreateCredentialSetAsync("rotate-login", _upstream.Host, DistributionRegistry.User, "not-the-password");
+        await PushUpstreamAsync(new TestImage(), "library/rotate", "2");
+        using var refused = await _berth.GetManifestAsync("rotate", "2");
+        Assert.Equal(HttpStatusCode.BadGateway, refused.StatusCode);
+        Assert.Contains($"refused the credentials of user '{DistributionRegistry.User}'", await refused.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task NoCredentialSet_AgainstAnAuthenticatedUpstream_SaysCredentialsAreNeeded()
     {
         await PushUpstreamAsync(new TestImage(), "library/anon", "1");
