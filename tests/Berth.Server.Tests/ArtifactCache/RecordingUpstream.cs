@@ -31,6 +31,7 @@ public sealed class RecordingUpstream : IAsyncDisposable
     private readonly ConcurrentDictionary<string, DateTimeOffset> _issuedTokens = new();
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
     private int _tokenCounter;
+    private int _connections;
 
     private RecordingUpstream(WebApplication app) => _app = app;
 
@@ -57,6 +58,9 @@ public sealed class RecordingUpstream : IAsyncDisposable
     /// <summary>Requests a bearer token arrived with that had already expired (by this upstream's clock).</summary>
     public int ExpiredTokensPresented;
 
+    /// <summary>TCP connections accepted, whether or not a request followed.</summary>
+    public int Connections => Volatile.Read(ref _connections);
+
     public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
 
     public IReadOnlyList<RecordedRequest> RegistryRequests => [.. _requests.Where(r => r.Path.StartsWith("/v2/", StringComparison.Ordinal))];
@@ -66,10 +70,16 @@ public sealed class RecordingUpstream : IAsyncDisposable
     public static async Task<RecordingUpstream> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
+        RecordingUpstream? upstream = null;
+        // Connections are counted before any bytes are read, so a TLS attempt on this plain socket counts too.
+        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0, listen => listen.Use(next => connection =>
+        {
+            Interlocked.Increment(ref upstream!._connections);
+            return next(connection);
+        })));
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var upstream = new RecordingUpstream(app);
+        upstream = new RecordingUpstream(app);
         app.Run(upstream.HandleAsync);
         await app.StartAsync();
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
