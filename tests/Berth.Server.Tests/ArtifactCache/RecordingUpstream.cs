@@ -40,8 +40,13 @@ public sealed class RecordingUpstream : IAsyncDisposable
     /// <summary><c>127.0.0.1:port</c>.</summary>
     public string Host => $"127.0.0.1:{Port}";
 
-    /// <summary>When set, every registry request (not the token endpoint) is answered 429 with this <c>Retry-After</c> (seconds).</summary>
-    public int? ThrottleRetryAfterSeconds { get; set; }
+    /// <summary>
+    /// When set, every registry request is answered 429 with this <c>Retry-After</c> value (seconds or an HTTP date; an
+    /// empty value sends none); with <see cref="ThrottleTokenServiceInstead"/> the token endpoint's requests are, instead.
+    /// </summary>
+    public string? ThrottleRetryAfter { get; set; }
+
+    public bool ThrottleTokenServiceInstead { get; set; }
 
     /// <summary>When set, registry requests need a bearer token issued by <c>/token</c> and still valid; the 401 names this realm.</summary>
     public string? BearerRealm { get; set; }
@@ -104,6 +109,13 @@ public sealed class RecordingUpstream : IAsyncDisposable
         var response = context.Response;
         var path = request.Path.Value ?? "";
 
+        if (ThrottleRetryAfter is { } retryAfter && (ThrottleTokenServiceInstead ? path == "/token" : path.StartsWith("/v2/", StringComparison.Ordinal)))
+        {
+            response.StatusCode = StatusCodes.Status429TooManyRequests;
+            if (retryAfter.Length > 0) response.Headers.RetryAfter = retryAfter;
+            await WriteErrorAsync(response, "TOOMANYREQUESTS", "slow down");
+            return;
+        }
         if (path == "/token")
         {
             await IssueTokenAsync(context, now);
@@ -112,13 +124,6 @@ public sealed class RecordingUpstream : IAsyncDisposable
         if (!path.StartsWith("/v2/", StringComparison.Ordinal))
         {
             response.StatusCode = StatusCodes.Status404NotFound;
-            return;
-        }
-        if (ThrottleRetryAfterSeconds is { } wait)
-        {
-            response.StatusCode = StatusCodes.Status429TooManyRequests;
-            response.Headers.RetryAfter = wait.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await WriteErrorAsync(response, "TOOMANYREQUESTS", "slow down");
             return;
         }
         if (BearerRealm is { } realm && !HasValidToken(request, now))

@@ -105,7 +105,7 @@ public sealed class UpstreamProtocolTests : IAsyncLifetime
         await berth.CreateRuleAsync("throttled-b", $"{upstream.Host}/library/b", "throttled-b", null);
         await AssertPulledAsync(berth, "throttled-a", "cached", cached);
 
-        upstream.ThrottleRetryAfterSeconds = 30;
+        upstream.ThrottleRetryAfter = "30";
         var askedBefore = upstream.RegistryRequests.Count;
         using (var first = await berth.GetManifestAsync("throttled-a", "1"))
             Assert.Equal(30, await AssertThrottledAsync(first, upstream.Host, 30));
@@ -149,11 +149,11 @@ public sealed class UpstreamProtocolTests : IAsyncLifetime
         var berth = await StartBerthAsync(upstream.Host);
         await berth.CreateRuleAsync("recovering", $"{upstream.Host}/library/r", "recovering", null);
 
-        upstream.ThrottleRetryAfterSeconds = retryAfter;
+        upstream.ThrottleRetryAfter = $"{retryAfter}";
         using (var first = await berth.GetManifestAsync("recovering", "1"))
             Assert.Equal(retryAfter, await AssertThrottledAsync(first, upstream.Host, retryAfter));
         var throttledAt = Assert.Single(upstream.RegistryRequests).At;
-        upstream.ThrottleRetryAfterSeconds = null;
+        upstream.ThrottleRetryAfter = null;
 
         // Pull until served (bounded): until the back-off is over the pulls are answered 429 without asking upstream.
         var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
@@ -168,6 +168,56 @@ public sealed class UpstreamProtocolTests : IAsyncLifetime
         Assert.All(upstream.RegistryRequests.Skip(1), request =>
             Assert.True(request.At >= throttledAt.AddSeconds(retryAfter), $"{request.Method} {request.Path} reached the upstream {(request.At - throttledAt).TotalSeconds:0.000} s after its 429"));
         await AssertPulledAsync(berth, "recovering", "1", image);
+    }
+
+    [Theory]
+    [InlineData("date", 15, 20)]
+    [InlineData("none", 30, 30)]
+    public async Task A429WithADateOrNoRetryAfter_StillBacksOff_AndSaysForHowLong(string form, int least, int most)
+    {
+        var upstream = await StartUpstreamAsync();
+        upstream.Add("library/d", "1", new TestImage());
+        upstream.Add("library/d", "2", new TestImage());
+        var berth = await StartBerthAsync(upstream.Host);
+        await berth.CreateRuleAsync("dated", $"{upstream.Host}/library/d", "dated", null);
+
+        // An HTTP date 20 s ahead (to the second); without a header Berth waits its own ThrottledBackOff (30 s by default).
+        upstream.ThrottleRetryAfter = form == "date" ? DateTimeOffset.UtcNow.AddSeconds(20).ToString("R") : "";
+        using (var first = await berth.GetManifestAsync("dated", "1"))
+            Assert.InRange(await AssertThrottledAsync(first, upstream.Host, most), least, most);
+        upstream.ThrottleRetryAfter = null;
+        foreach (var tag in new[] { "1", "2", "1" })
+        {
+            using var again = await berth.GetManifestAsync("dated", tag);
+            await AssertThrottledAsync(again, upstream.Host, 30);
+        }
+        Assert.Single(upstream.RegistryRequests);
+    }
+
+    [Fact]
+    public async Task A429FromTheTokenService_BacksOffTheUpstream_AndIsSurfaced()
+    {
+        var upstream = await StartUpstreamAsync();
+        upstream.BearerRealm = $"http://{upstream.Host}/token";
+        upstream.Add("library/t", "1", new TestImage());
+        upstream.Add("library/t", "2", new TestImage());
+        var berth = await StartBerthAsync(upstream.Host);
+        await berth.CreateRuleAsync("token-throttled", $"{upstream.Host}/library/t", "token-throttled", null);
+
+        upstream.ThrottleRetryAfter = "30";
+        upstream.ThrottleTokenServiceInstead = true;
+        using (var first = await berth.GetManifestAsync("token-throttled", "1"))
+            Assert.Equal(30, await AssertThrottledAsync(first, upstream.Host, 30));
+        var asked = upstream.Requests.Count;
+        Assert.Single(upstream.TokenRequests);
+
+        upstream.ThrottleRetryAfter = null;
+        foreach (var tag in new[] { "1", "2" })
+        {
+            using var again = await berth.GetManifestAsync("token-throttled", tag);
+            await AssertThrottledAsync(again, upstream.Host, 30);
+        }
+        Assert.Equal(asked, upstream.Requests.Count);
     }
 
     [Fact]
