@@ -257,6 +257,41 @@ public sealed class UpstreamProtocolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ConcurrentFirstPulls_ShareOneBearerToken()
+    {
+        var upstream = await StartUpstreamAsync();
+        upstream.BearerRealm = $"http://{upstream.Host}/token";
+        var images = Enumerable.Range(0, 4).Select(_ => new TestImage()).ToArray();
+        for (var i = 0; i < images.Length; i++) upstream.Add("library/crowd", $"{i}", images[i]);
+        var berth = await StartBerthAsync(upstream.Host);
+        await berth.CreateRuleAsync("crowd", $"{upstream.Host}/library/crowd", "crowd", null);
+
+        // Four clients at once, each pulling a different image: eight manifest and blob fetches start together, as
+        // container tools fetch a manifest's blobs in parallel.
+        await Task.WhenAll(images.Select((image, i) => AssertPulledAsync(berth, "crowd", $"{i}", image)));
+        Assert.Single(upstream.TokenRequests);
+    }
+
+    [Fact]
+    public async Task ABlobRedirectToAnotherListedHost_IsFollowed_WithoutTheRegistrysCredentials()
+    {
+        var registry = await StartUpstreamAsync();
+        var storage = await StartUpstreamAsync();
+        registry.BearerRealm = $"http://{registry.Host}/token";
+        var image = new TestImage(payloadSize: 50_000);
+        registry.Add("library/signed", "1", image);
+        storage.Add("library/signed", "1", image);
+        registry.RedirectBlobsTo = $"http://{storage.Host}";
+        var berth = await StartBerthAsync(registry.Host, storage.Host);
+        await berth.CreateRuleAsync("signed", $"{registry.Host}/library/signed", "signed", null);
+
+        await AssertPulledAsync(berth, "signed", "1", image);
+        Assert.Equal(2, storage.RegistryRequests.Count(r => r.Method == "GET" && r.Path.Contains("/blobs/", StringComparison.Ordinal)));
+        Assert.All(storage.Requests, r => Assert.Null(r.Authorization));
+        Assert.Contains(registry.RegistryRequests, r => r.Path.Contains("/blobs/", StringComparison.Ordinal) && r.Authorization?.StartsWith("Bearer ", StringComparison.Ordinal) == true);
+    }
+
+    [Fact]
     public async Task AnUpstreamNamedLocalhost_IsRefusedUnlessListed_AndWorksOnceListed()
     {
         var upstream = await StartUpstreamAsync();
