@@ -57,6 +57,7 @@ public sealed class RegistryClient : IDisposable
     /// obtained with one password is never reused for a request made with another (a wrong password must fail).
     /// </summary>
     private readonly ConcurrentDictionary<(string Authority, string Repository, string? Login), (string Header, DateTimeOffset Expires)> _authorizations = new();
+    private readonly ConcurrentDictionary<(string Authority, string Repository, string? Login), Lazy<Task<(string Header, DateTimeOffset Expires)>>> _logins = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _backOffUntil = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The artifact cache's client: upstreams on restricted addresses, and plain HTTP, only when listed in <see cref="ArtifactCacheOptions.AllowHttpUpstreams"/>.</summary>
@@ -215,8 +216,7 @@ public sealed class RegistryClient : IDisposable
             response.Dispose();
             if (challenge is null)
                 throw new UpstreamException(UpstreamErrorKind.Unauthorized, upstream, "answered 401 without a challenge");
-            var (header, expires) = await AuthorizeAsync(upstream, repository, challenge, credentials, cancellationToken);
-            _authorizations[key] = (header, expires);
+            var (header, _) = await LogInOnceAsync(key, () => AuthorizeAsync(upstream, repository, challenge, credentials), cancellationToken);
             response = await SendFollowingRedirectsAsync(upstream, method, uri, accept, header, cancellationToken);
             if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
             {
@@ -248,6 +248,29 @@ public sealed class RegistryClient : IDisposable
         return response;
     }
 
+    /// <summary>
+    /// One login per upstream, repository and login at a time: requests that meet the same challenge together (a client
+    /// fetching layers in parallel) share one token request, and the authorization is kept for its lifetime.
+    /// </summary>
+    private async Task<(string Header, DateTimeOffset Expires)> LogInOnceAsync((string, string, string?) key,
+        Func<Task<(string Header, DateTimeOffset Expires)>> logIn, CancellationToken cancellationToken)
+    {
+        var login = _logins.GetOrAdd(key, _ => new Lazy<Task<(string, DateTimeOffset)>>(async () =>
+        {
+            var authorization = await logIn();
+            _authorizations[key] = authorization;
+            return authorization;
+        }));
+        try
+        {
+            return await login.Value.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            if (login.Value.IsCompleted) _logins.TryRemove(KeyValuePair.Create(key, login));
+        }
+    }
+
     private async Task<HttpResponseMessage> SendFollowingRedirectsAsync(string upstream, HttpMethod method, Uri uri, string[]? accept, string? authorization,
         CancellationToken cancellationToken)
     {
@@ -272,7 +295,7 @@ public sealed class RegistryClient : IDisposable
                         if (inner is OutboundRequestRefusedException refused) throw new UpstreamException(UpstreamErrorKind.Refused, upstream, refused.Message);
                     }
                     throw new UpstreamException(UpstreamErrorKind.Unreachable, upstream,
-                        error is OperationCanceledException ? $"no answer within {_options.UpstreamTimeout}" : Describe(error), inner: error);
+                        error is OperationCanceledException ? $"no answer within {_options.UpstreamTimeout}" : Describe(error, uri), inner: error);
                 }
             }
             if ((int)response.StatusCode is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is null) return response;
@@ -294,8 +317,11 @@ public sealed class RegistryClient : IDisposable
     /// repository's pull scope, logging in with the credentials when there are some (anonymously otherwise).
     /// </summary>
     private async Task<(string Header, DateTimeOffset Expires)> AuthorizeAsync(string upstream, string repository, AuthenticationHeaderValue challenge,
-        UpstreamCredentials? credentials, CancellationToken cancellationToken)
+        UpstreamCredentials? credentials)
     {
+        // Shared by every request waiting for this login (LogInOnceAsync), so no one request's cancellation ends it.
+        using var timeout = new CancellationTokenSource(_options.UpstreamTimeout * 2);
+        var cancellationToken = timeout.Token;
         var basic = credentials is null ? null : "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credentials.Username}:{credentials.Password}"));
         if (string.Equals(challenge.Scheme, "Basic", StringComparison.OrdinalIgnoreCase))
         {
@@ -338,7 +364,9 @@ public sealed class RegistryClient : IDisposable
             if (string.IsNullOrEmpty(token)) throw new JsonException("no token in the answer");
             // The distribution token spec's default lifetime is 60 seconds.
             var lifetime = root.TryGetProperty("expires_in", out var e) && e.TryGetInt32(out var seconds) && seconds > 0 ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromSeconds(60);
-            return ($"Bearer {token}", _time.GetUtcNow() + lifetime - TokenSafetyMargin);
+            // Renewed a little before it runs out (a request must not reach the upstream with a token just expired).
+            var margin = TimeSpan.FromTicks(Math.Min(TokenSafetyMargin.Ticks, lifetime.Ticks / 4));
+            return ($"Bearer {token}", _time.GetUtcNow() + lifetime - margin);
         }
         catch (JsonException error)
         {
@@ -373,22 +401,26 @@ public sealed class RegistryClient : IDisposable
     private static string? LoginKey(UpstreamCredentials? credentials) => credentials is null ? null
         : Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{credentials.Username}\0{credentials.Password}")));
 
-    private static TimeSpan? RetryAfter(HttpResponseMessage response)
+    private TimeSpan? RetryAfter(HttpResponseMessage response)
     {
         var header = response.Headers.RetryAfter;
         if (header?.Delta is { } delta) return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
-        if (header?.Date is { } date) return date - DateTimeOffset.UtcNow is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        if (header?.Date is { } date) return date - _time.GetUtcNow() is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
         return null;
     }
 
     private static UpstreamException Throttled(string upstream, TimeSpan wait) =>
         new(UpstreamErrorKind.Throttled, upstream, $"is throttling requests (429); not asked again for {Math.Ceiling(wait.TotalSeconds)} s", wait);
 
-    private static string Describe(Exception error)
+    private static string Describe(Exception error, Uri uri)
     {
         var message = error.Message;
         for (var inner = error.InnerException; inner is not null; inner = inner.InnerException) message = inner.Message;
-        return $"unreachable ({message})";
+        // A registry that speaks plain HTTP fails the TLS handshake: say what would let Berth use HTTP for it.
+        var hint = uri.Scheme == Uri.UriSchemeHttps && error is HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError }
+            ? $"; a registry served over plain HTTP must be listed in {DestinationGuard.AllowHttpUpstreamsSetting}"
+            : "";
+        return $"unreachable ({message}){hint}";
     }
 
     /// <summary><c>realm="...",service="...",scope="..."</c> (RFC 7235 auth-params; values quoted or bare).</summary>
