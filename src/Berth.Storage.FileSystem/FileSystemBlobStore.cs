@@ -86,7 +86,12 @@ internal sealed class FileSystemBlobStore : IBlobStore
     {
         try
         {
-            return Task.FromResult<Stream?>(new FileStream(UploadPath(uploadId), FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.SequentialScan));
+            if (OperatingSystem.IsWindows())
+                return Task.FromResult<Stream?>(new FileStream(UploadPath(uploadId), FileMode.Open, FileAccess.Read, FileShare.ReadWrite, BufferSize, FileOptions.SequentialScan));
+            // Read while the upload is being appended to (the artifact cache's other clients follow a fetch this way):
+            // .NET's own open would take a shared advisory lock, which the appending handle's exclusive one refuses.
+            var fd = UnixFiles.OpenForReadingWithoutLock(UploadPath(uploadId));
+            return Task.FromResult<Stream?>(fd is null ? null : new FileStream(fd, FileAccess.Read, BufferSize));
         }
         catch (FileNotFoundException)
         {

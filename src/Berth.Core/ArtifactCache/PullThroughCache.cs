@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using Berth.Core.Content;
 using Berth.Core.Upstream;
@@ -36,12 +37,13 @@ public sealed class PullThroughCache(
     ILogger<PullThroughCache> logger)
 {
     private const int CopyBufferSize = 8 << 20;
+    private const int FollowBufferSize = 1 << 20;
 
     /// <summary>A fetch outlives the request that started it (others may be waiting), but not this long.</summary>
     private static readonly TimeSpan FetchLifetime = TimeSpan.FromHours(2);
 
     private readonly ConcurrentDictionary<string, Lazy<Task>> _manifestFetches = new();
-    private readonly ConcurrentDictionary<Digest, Lazy<Task>> _blobFetches = new();
+    private readonly ConcurrentDictionary<Digest, BlobFetch> _blobFetches = new();
     private readonly ConcurrentDictionary<(RepositoryKey Repository, string Tag), DateTimeOffset> _tagCheckedAt = new();
 
     /// <summary>Counters for metrics: cache hits, misses, bytes fetched upstream, upstream errors by kind, tag checks.</summary>
@@ -108,16 +110,20 @@ public sealed class PullThroughCache(
             return false;
         }
         Counters.Miss();
-        var mine = new Lazy<Task>(() => RunDetached(() => FetchBlobAsync(cached, repository, digest, sink)));
+        var mine = new BlobFetch();
+        mine.Run = new Lazy<Task>(() => RunDetached(() => FetchBlobAsync(cached, repository, digest, sink, mine)));
         var fetch = _blobFetches.GetOrAdd(digest, mine);
         var started = ReferenceEquals(fetch, mine);
+        var followed = false;
         try
         {
-            await fetch.Value.WaitAsync(cancellationToken);
+            // A request that joins a running fetch streams along with it rather than waiting for the whole blob.
+            if (!started && sink is not null) followed = await FollowAsync(fetch, digest, sink, cancellationToken);
+            await fetch.Run.Value.WaitAsync(cancellationToken);
         }
         finally
         {
-            if (fetch.Value.IsCompleted) _blobFetches.TryRemove(KeyValuePair.Create(digest, fetch));
+            if (fetch.Run.Value.IsCompleted) _blobFetches.TryRemove(KeyValuePair.Create(digest, fetch));
         }
         // Another request's fetch stored the bytes; this repository may still need its own link.
         if (!started && await metadata.GetLinkedBlobSizeOrNullAsync(repository, digest, cancellationToken) is null
@@ -125,7 +131,90 @@ public sealed class PullThroughCache(
         {
             await BlobLinking.TryLinkAsync(metadata, blobs, repository, digest, fetched, cancellationToken);
         }
-        return started && sink is not null;
+        return (started && sink is not null) || followed;
+    }
+
+    /// <summary>
+    /// Streams a blob another request is fetching to <paramref name="sink"/>: what the upload area holds, following it as
+    /// each chunk is stored, and the rest from the committed blob once the fetch is done. False when the fetch ended before
+    /// it began storing (the caller then serves the stored blob, or reports the fetch's failure). A fetch that fails
+    /// midway throws, which breaks the response off, as it does for the first client: a client never gets a wrong blob
+    /// as a whole one.
+    /// </summary>
+    private async Task<bool> FollowAsync(BlobFetch fetch, Digest digest, IBlobSink sink, CancellationToken cancellationToken)
+    {
+        await fetch.WhenStoringOrEnded.WaitAsync(cancellationToken);
+        if (fetch.Run.Value.IsCompleted || fetch.UploadId is not { } uploadId) return false;
+        fetch.AddFollower();
+        if (!await StartGuardedAsync(sink, fetch.Length)) return true;
+        var buffer = ArrayPool<byte>.Shared.Rent(FollowBufferSize);
+        Stream? source = null;
+        try
+        {
+            long sent = 0;
+            while (!fetch.Run.Value.IsCompleted)
+            {
+                var stored = fetch.Stored;
+                if (sent < stored)
+                {
+                    source ??= await OpenAtAsync(await blobs.OpenUploadForReadOrNullAsync(uploadId, cancellationToken), sent, cancellationToken);
+                    var read = source is null ? 0 : await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, stored - sent)), cancellationToken);
+                    if (read > 0)
+                    {
+                        if (!await Guarded(() => sink.WriteAsync(buffer.AsMemory(0, read)).AsTask())) return true;
+                        sent += read;
+                        continue;
+                    }
+                    // The upload area is gone (just committed), or the store shows the bytes only from the next flush.
+                    source?.Dispose();
+                    source = null;
+                }
+                await fetch.WhenStoredBeyond(stored).WaitAsync(cancellationToken);
+            }
+            source?.Dispose();
+            source = null;
+            await fetch.Run.Value.WaitAsync(cancellationToken);
+            using var blob = await blobs.OpenOrNullAsync(digest, cancellationToken)
+                ?? throw new InvalidOperationException($"blob {digest} vanished right after it was stored");
+            source = await OpenAtAsync(blob.Stream, sent, cancellationToken);
+            int rest;
+            while ((rest = await source!.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                if (!await Guarded(() => sink.WriteAsync(buffer.AsMemory(0, rest)).AsTask())) return true;
+            }
+            return true;
+        }
+        finally
+        {
+            source?.Dispose();
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary><paramref name="stream"/> positioned at <paramref name="offset"/>, by seeking or, where it cannot, by reading past the start.</summary>
+    private static async Task<Stream?> OpenAtAsync(Stream? stream, long offset, CancellationToken cancellationToken)
+    {
+        if (stream is null || offset == 0) return stream;
+        if (stream.CanSeek)
+        {
+            stream.Seek(offset, SeekOrigin.Begin);
+            return stream;
+        }
+        var skip = ArrayPool<byte>.Shared.Rent(FollowBufferSize);
+        try
+        {
+            for (long left = offset; left > 0;)
+            {
+                var read = await stream.ReadAsync(skip.AsMemory(0, (int)Math.Min(skip.Length, left)), cancellationToken);
+                if (read == 0) break;
+                left -= read;
+            }
+            return stream;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(skip);
+        }
     }
 
     /// <summary>The upstream's size of a blob not yet here, for a HEAD (which fetches nothing).</summary>
@@ -161,16 +250,17 @@ public sealed class PullThroughCache(
         await manifests.StoreFromUpstreamAsync(repository, tag, manifest.MediaType, manifest.Content, cancellationToken);
     }
 
-    private async Task FetchBlobAsync(CachedRepository cached, RepositoryKey repository, Digest digest, IBlobSink? sink)
+    private async Task FetchBlobAsync(CachedRepository cached, RepositoryKey repository, Digest digest, IBlobSink? sink, BlobFetch progress)
     {
         using var lifetime = new CancellationTokenSource(FetchLifetime);
         var cancellationToken = lifetime.Token;
         using var download = await CallAsync(cached, ct => upstream.GetBlobAsync(cached.Upstream, cached.UpstreamRepository, digest, cached.Credentials, ct), cancellationToken);
         var live = sink is not null;
-        if (sink is not null) live = await Guarded(() => sink.StartAsync(download.Length).AsTask().ContinueWith(t => t.IsCompletedSuccessfully, TaskScheduler.Default));
+        if (sink is not null) live = await StartGuardedAsync(sink, download.Length);
 
         var uploadId = Guid.NewGuid().ToString("N");
         await blobs.CreateUploadAsync(uploadId, cancellationToken);
+        progress.StartStoring(uploadId, download.Length);
         var committed = false;
         try
         {
@@ -199,9 +289,13 @@ public sealed class PullThroughCache(
                         var storing = target.WriteAsync(chunk, cancellationToken).AsTask();
                         var sending = live ? Guarded(() => sink!.WriteAsync(chunk).AsTask()) : Task.FromResult(false);
                         hasher.AppendData(chunk.Span);
-                        live = await sending;
                         await storing;
+                        // A store that shows appended bytes only once flushed (Azure Blob) flushes each chunk while others
+                        // follow; they get it before this chunk has reached the first client, however slow that one is.
+                        if (progress.HasFollowers) await target.FlushAsync(cancellationToken);
                         written += filled;
+                        progress.RecordStored(written);
+                        live = await sending;
                         Counters.UpstreamBytes(filled);
                         filled = await reading;
                         reading = null;
@@ -250,6 +344,14 @@ public sealed class PullThroughCache(
             throw new UpstreamException(UpstreamErrorKind.Unreachable, cached.Upstream.Authority, $"the download of blob {digest} broke off after {offset} bytes", inner: error);
         }
     }
+
+    /// <summary>Starts the client's response; false when the client has gone.</summary>
+    private static Task<bool> StartGuardedAsync(IBlobSink sink, long? length) =>
+        Guarded(async () =>
+        {
+            await sink.StartAsync(length);
+            return true;
+        });
 
     /// <summary>A client that has gone away ends only its own stream: the fetch goes on for the cache and for whoever waits.</summary>
     private static async Task<bool> Guarded(Func<Task<bool>> write)
@@ -303,6 +405,58 @@ public sealed class PullThroughCache(
     }
 
     private static Task RunDetached(Func<Task> start) => Task.Run(start);
+}
+
+/// <summary>
+/// A blob fetch running on this node, and how far it has got: the upload area it stores into and the bytes stored so
+/// far, for the requests that join it and stream along (<see cref="PullThroughCache"/>).
+/// </summary>
+internal sealed class BlobFetch
+{
+    private readonly TaskCompletionSource _storing = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _stored;
+    private int _followers;
+
+    /// <summary>The fetch itself, started by the request that created this (only once, however many join).</summary>
+    public Lazy<Task> Run { get; set; } = null!;
+
+    public string? UploadId { get; private set; }
+
+    /// <summary>The blob's length as the upstream declared it, if it did.</summary>
+    public long? Length { get; private set; }
+
+    /// <summary>Bytes stored in the upload area so far, readable by a request that opens it.</summary>
+    public long Stored => Interlocked.Read(ref _stored);
+
+    public bool HasFollowers => Volatile.Read(ref _followers) > 0;
+
+    /// <summary>Completes once the upload area exists (followers may open it), or once the fetch has ended.</summary>
+    public Task WhenStoringOrEnded => Task.WhenAny(_storing.Task, Run.Value);
+
+    public void StartStoring(string uploadId, long? length)
+    {
+        UploadId = uploadId;
+        Length = length;
+        _storing.TrySetResult();
+    }
+
+    public void AddFollower() => Interlocked.Increment(ref _followers);
+
+    /// <summary>Records that <paramref name="total"/> bytes are stored, and wakes the followers.</summary>
+    public void RecordStored(long total)
+    {
+        Interlocked.Exchange(ref _stored, total);
+        Interlocked.Exchange(ref _progress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+
+    /// <summary>Completes when more than <paramref name="seen"/> bytes are stored, or the fetch has ended.</summary>
+    public Task WhenStoredBeyond(long seen)
+    {
+        // The signal is read before the count: a chunk recorded in between completes this signal, or shows in the count.
+        var progress = Volatile.Read(ref _progress);
+        return Stored > seen || Run.Value.IsCompleted ? Task.CompletedTask : Task.WhenAny(progress.Task, Run.Value);
+    }
 }
 
 /// <summary>The artifact cache's counters, read by the metrics endpoint.</summary>

@@ -60,6 +60,17 @@ public sealed class RecordingUpstream : IAsyncDisposable
     /// <summary>When set, blob GETs are answered 307 to this base address plus the request's path.</summary>
     public string? RedirectBlobsTo { get; set; }
 
+    /// <summary>When set, blob GETs send this many bytes, then wait for <see cref="ReleaseBlobs"/> before sending the rest.</summary>
+    public long? PauseBlobsAfter { get; set; }
+
+    /// <summary>Completed to let paused blob downloads go on.</summary>
+    public TaskCompletionSource ReleaseBlobs { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Blob downloads that reached the pause.</summary>
+    public int PausedBlobs => Volatile.Read(ref _pausedBlobs);
+
+    private int _pausedBlobs;
+
     /// <summary>Requests a bearer token arrived with that had already expired (by this upstream's clock).</summary>
     public int ExpiredTokensPresented;
 
@@ -193,7 +204,17 @@ public sealed class RecordingUpstream : IAsyncDisposable
             response.ContentType = "application/octet-stream";
             response.ContentLength = blob.Length;
             response.Headers["Docker-Content-Digest"] = TestImage.DigestOf(blob);
-            if (!head) await response.Body.WriteAsync(blob);
+            if (head) return;
+            if (PauseBlobsAfter is { } pause && pause < blob.Length)
+            {
+                await response.Body.WriteAsync(blob.AsMemory(0, (int)pause));
+                await response.Body.FlushAsync();
+                Interlocked.Increment(ref _pausedBlobs);
+                await ReleaseBlobs.Task;
+                await response.Body.WriteAsync(blob.AsMemory((int)pause));
+                return;
+            }
+            await response.Body.WriteAsync(blob);
             return;
         }
         response.StatusCode = StatusCodes.Status404NotFound;

@@ -90,6 +90,55 @@ public sealed class UpstreamProtocolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ConcurrentFirstPulls_AllStreamWhileTheOneUpstreamFetchIsStillRunning_AndGetIdenticalBytes()
+    {
+        // The upstream sends the first 20 MiB of a 24 MiB layer and then holds the rest back: every client, the one that
+        // started the fetch and those that joined it, must get bytes meanwhile, not wait for the whole blob.
+        var upstream = await StartUpstreamAsync();
+        var image = new TestImage(payloadSize: 24 << 20);
+        upstream.Add("library/big", "1", image);
+        upstream.PauseBlobsAfter = 20 << 20;
+        var berth = await StartBerthAsync(upstream.Host);
+        await berth.CreateRuleAsync("follow-rule", $"{upstream.Host}/library/big", "follow", null);
+
+        var received = new long[4];
+        async Task<byte[]> PullAsync(int client)
+        {
+            using var response = await berth.Client.GetAsync($"v2/follow/blobs/{image.LayerDigest}", HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(image.Layer.Length, response.Content.Headers.ContentLength);
+            await using var body = await response.Content.ReadAsStreamAsync();
+            using var bytes = new MemoryStream();
+            var buffer = new byte[1 << 20];
+            int read;
+            while ((read = await body.ReadAsync(buffer)) > 0)
+            {
+                bytes.Write(buffer, 0, read);
+                Interlocked.Add(ref received[client], read);
+            }
+            return bytes.ToArray();
+        }
+        var pulls = Enumerable.Range(0, 4).Select(PullAsync).ToArray();
+        try
+        {
+            // While the upstream holds the rest back, every client receives at least the first stored chunk (bounded wait).
+            for (var waited = 0; waited < 600 && received.Any(r => Interlocked.Read(ref r) < 4 << 20); waited++) await Task.Delay(100);
+            Assert.All(received, r => Assert.True(r >= 4 << 20, $"a client got only {r} bytes while the upstream held the blob back: {string.Join(", ", received)}"));
+            Assert.Equal(1, upstream.PausedBlobs);
+            Assert.All(pulls, pull => Assert.False(pull.IsCompleted));
+        }
+        finally
+        {
+            upstream.ReleaseBlobs.TrySetResult();
+        }
+        foreach (var bytes in await Task.WhenAll(pulls).WaitAsync(TimeSpan.FromSeconds(120))) Assert.Equal(image.Layer, bytes);
+        Assert.Single(upstream.RegistryRequests, r => r.Method == "GET" && r.Path.EndsWith(image.LayerDigest, StringComparison.Ordinal));
+        // Stored once, whole, and served from the store from now on.
+        using var again = await GetBlobAsync(berth, "follow", image.LayerDigest);
+        Assert.Equal(image.Layer, await again.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
     public async Task Upstream429_IsSurfacedWithRetryAfter_NotAskedAgainWithinIt_AndCachedContentStaysServed()
     {
         var upstream = await StartUpstreamAsync();

@@ -61,6 +61,25 @@ public abstract class BlobStoreContractTests<TFixture>(TFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task AnUploadBeingAppendedTo_CanBeReadMeanwhile_UpToWhatWasFlushed()
+    {
+        // The artifact cache's other clients follow a fetch by reading its upload area while it is still written.
+        var store = Fixture.CreateStore();
+        var content = RandomBytes(3 * 65536);
+        var id = NewUploadId();
+        await store.CreateUploadAsync(id, Ct);
+        await using var append = await store.OpenUploadForAppendOrNullAsync(id, Ct) ?? throw new InvalidOperationException("upload missing");
+        await append.WriteAsync(content.AsMemory(0, 65536), Ct);
+        await append.FlushAsync(Ct);
+        await using (var reader = await store.OpenUploadForReadOrNullAsync(id, Ct))
+            Assert.Equal(content[..65536], await ReadAllAsync(reader!));
+        await append.WriteAsync(content.AsMemory(65536), Ct);
+        await append.FlushAsync(Ct);
+        await using (var reader = await store.OpenUploadForReadOrNullAsync(id, Ct))
+            Assert.Equal(content, await ReadAllAsync(reader!));
+    }
+
+    [Fact]
     public async Task AlignedBuffersMixedWithUnalignedWrites_RoundTripByteForByte()
     {
         // The artifact cache appends from aligned native buffers (which a store may write directly to disk), and the
