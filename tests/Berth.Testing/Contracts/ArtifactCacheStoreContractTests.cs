@@ -292,16 +292,20 @@ public abstract class ArtifactCacheStoreContractTests : IAsyncLifetime
         Assert.True(await PutRuleAsync(Registry, Rule("hub", "library/ubuntu"), default));
     }
 
-    /// <summary>Runs every writer at once, released together, and returns what each returned (or threw).</summary>
+    /// <summary>
+    /// Runs every writer at once, released together, and returns what each returned (or threw). Each starts on a thread
+    /// of its own: on the thread pool of a small machine they would often run one after the other, and a store whose
+    /// calls complete synchronously (SQLite's) would never be raced at all.
+    /// </summary>
     private static async Task<T[]> RaceAsync<T>(int writers, Func<int, Task<T>> write)
     {
-        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var tasks = Enumerable.Range(0, writers).Select(i => Task.Run(async () =>
+        using var start = new ManualResetEventSlim();
+        var tasks = Enumerable.Range(0, writers).Select(i => Task.Factory.StartNew(() =>
         {
-            await start.Task;
-            return await write(i);
-        })).ToArray();
-        start.SetResult();
+            start.Wait();
+            return write(i);
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap()).ToArray();
+        start.Set();
         return await Task.WhenAll(tasks);
     }
 
@@ -394,12 +398,22 @@ public abstract class ArtifactCacheStoreContractTests : IAsyncLifetime
         Assert.Equal([Set("hub-login")], await Store.ListCredentialSetsAsync(Registry, default));
     }
 
-    /// <summary>A PUT whose check refuses what <paramref name="refuse"/> names (any other rule counts, not the one being replaced); false when refused.</summary>
+    /// <summary>
+    /// Spends a moment inside a racing write's check, after its reads: the other writers then surely reach the store
+    /// meanwhile, and wait for the lock (or, were the state read outside it, read what this write is about to change).
+    /// </summary>
+    private static void HoldTheWrite() => Thread.Sleep(20);
+
+    /// <summary>A PUT whose check refuses when <paramref name="refuse"/> says so; false when refused.</summary>
     private async Task<bool> PutRuleCheckedAsync(CacheRule rule, Func<ArtifactCacheState, bool> refuse)
     {
         try
         {
-            return await Store.PutRuleAsync(Registry, state => refuse(state) ? throw new RefusedException("refused") : rule, default);
+            return await Store.PutRuleAsync(Registry, state =>
+            {
+                HoldTheWrite();
+                return refuse(state) ? throw new RefusedException("refused") : rule;
+            }, default);
         }
         catch (RefusedException)
         {
@@ -461,6 +475,7 @@ public abstract class ArtifactCacheStoreContractTests : IAsyncLifetime
                 {
                     return await Store.DeleteCredentialSetAsync(Registry, set, state =>
                     {
+                        HoldTheWrite();
                         if (state.Rules.Any(r => string.Equals(r.CredentialSet, set, StringComparison.OrdinalIgnoreCase))) throw new RefusedException("in use");
                     }, default);
                 }
