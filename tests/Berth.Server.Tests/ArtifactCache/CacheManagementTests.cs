@@ -149,31 +149,35 @@ public sealed class CacheManagementTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ConcurrentRulePutNamingACredentialSet_AndDeleteOfTheSet_NeverBothSucceed()
+    public async Task ConcurrentRulePutsNamingCredentialSets_AndDeletesOfTheSets_NeverBothSucceed()
     {
-        for (var round = 0; round < 3; round++)
+        for (var round = 0; round < 5; round++)
         {
-            var set = $"login-{round}";
-            await _berth.CreateCredentialSetAsync(set, "docker.io", "u", "p");
-            var outcomes = await RaceAsync(2, i => i == 0
-                ? _berth.PutRuleAsync($"rule-{round}", $"docker.io/library/app{round}", $"app{round}", set)
-                : _berth.SendAsync(HttpMethod.Delete, $"credentialSets/{set}"));
+            // Four sets a round, each raced by a rule that names it and by its delete.
+            var sets = Enumerable.Range(0, 4).Select(k => $"login-{round}-{k}").ToArray();
+            foreach (var set in sets) await _berth.CreateCredentialSetAsync(set, "docker.io", "u", "p");
+            var outcomes = await RaceAsync(2 * sets.Length, i => i % 2 == 0
+                ? _berth.PutRuleAsync($"rule-{sets[i / 2]}", $"docker.io/library/{sets[i / 2]}", sets[i / 2], sets[i / 2])
+                : _berth.SendAsync(HttpMethod.Delete, $"credentialSets/{sets[i / 2]}"));
 
-            var (rule, delete) = (outcomes[0], outcomes[1]);
-            // Either the rule came first and the delete found the set in use, or the delete came first and the rule found no set.
-            if (rule.Status == HttpStatusCode.Created)
+            for (var k = 0; k < sets.Length; k++)
             {
-                Assert.Equal(HttpStatusCode.Conflict, delete.Status);
-                Assert.Contains($"is used by cache rule 'rule-{round}'", ErrorMessage(delete.Body));
+                var (set, rule, delete) = (sets[k], outcomes[2 * k], outcomes[2 * k + 1]);
+                // Either the rule came first and the delete found the set in use, or the delete came first and the rule found no set.
+                if (rule.Status == HttpStatusCode.Created)
+                {
+                    Assert.Equal(HttpStatusCode.Conflict, delete.Status);
+                    Assert.Contains($"is used by cache rule 'rule-{set}'", ErrorMessage(delete.Body));
+                }
+                else
+                {
+                    Assert.Equal((HttpStatusCode.NotFound, HttpStatusCode.OK), (rule.Status, delete.Status));
+                    Assert.Contains($"The credential set '{set}' does not exist", ErrorMessage(rule.Body));
+                }
+                using var storedSet = await _berth.SendAsync(HttpMethod.Get, $"credentialSets/{set}");
+                using var storedRule = await _berth.SendAsync(HttpMethod.Get, $"cacheRules/rule-{set}");
+                Assert.Equal(storedRule.StatusCode, storedSet.StatusCode);
             }
-            else
-            {
-                Assert.Equal((HttpStatusCode.NotFound, HttpStatusCode.OK), (rule.Status, delete.Status));
-                Assert.Contains($"The credential set '{set}' does not exist", ErrorMessage(rule.Body));
-            }
-            using var storedSet = await _berth.SendAsync(HttpMethod.Get, $"credentialSets/{set}");
-            using var storedRule = await _berth.SendAsync(HttpMethod.Get, $"cacheRules/rule-{round}");
-            Assert.Equal(storedRule.StatusCode, storedSet.StatusCode);
         }
     }
 }
