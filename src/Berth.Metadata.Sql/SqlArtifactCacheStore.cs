@@ -13,21 +13,21 @@ internal sealed class SqlArtifactCacheStore(SqlDatabase database) : IArtifactCac
 
     private readonly SqlDialect _dialect = database.Dialect;
 
+    private string ListRulesSql => $"SELECT {RuleColumns} FROM cache_rules WHERE registry=@r ORDER BY {_dialect.CaseInsensitive("name")};";
+    private string ListSetsSql => $"SELECT {SetColumns} FROM credential_sets WHERE registry=@r ORDER BY {_dialect.CaseInsensitive("name")};";
+
     public async Task<IReadOnlyList<CacheRule>> ListRulesAsync(string registry, CancellationToken cancellationToken) =>
-        await database.ListAsync($"SELECT {RuleColumns} FROM cache_rules WHERE registry=@r ORDER BY {_dialect.CaseInsensitive("name")};", ReadRule, cancellationToken,
-            ("r", registry));
+        await database.ListAsync(ListRulesSql, ReadRule, cancellationToken, ("r", registry));
 
     public async Task<CacheRule?> GetRuleOrNullAsync(string registry, string name, CancellationToken cancellationToken) =>
         (await database.ListAsync($"SELECT {RuleColumns} FROM cache_rules WHERE registry=@r AND {_dialect.SameName("name", "@n")};", ReadRule, cancellationToken,
             ("r", registry), ("n", name))).FirstOrDefault();
 
-    public async Task<bool> PutRuleAsync(string registry, CacheRule rule, CancellationToken cancellationToken)
+    public async Task<bool> PutRuleAsync(string registry, Func<ArtifactCacheState, CacheRule> decide, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        // The registry's whole-content lock (no repository has an empty name): two rules PUT at once must not both take
-        // the same target, nor both insert one new name. SQLite serialises writers anyway; PostgreSQL would instead fail
-        // the second with a unique violation.
-        await using var transaction = await _dialect.BeginWriteAsync(connection, new RepositoryKey(registry, ""), cancellationToken);
+        await using var transaction = await BeginRegistryWriteAsync(connection, registry, cancellationToken);
+        var rule = decide(await ReadStateAsync(connection, registry, cancellationToken));
         var taken = await ScalarAsync(connection,
             $"SELECT 1 FROM cache_rules WHERE registry=@r AND target_repository=@t AND NOT ({_dialect.SameName("name", "@n")});", cancellationToken,
             ("r", registry), ("t", rule.TargetRepository), ("n", rule.Name));
@@ -42,17 +42,24 @@ internal sealed class SqlArtifactCacheStore(SqlDatabase database) : IArtifactCac
         return true;
     }
 
-    public async Task<bool> DeleteRuleAsync(string registry, string name, CancellationToken cancellationToken) =>
-        await database.ExecuteAsync($"DELETE FROM cache_rules WHERE registry=@r AND {_dialect.SameName("name", "@n")};", cancellationToken,
+    public async Task<bool> DeleteRuleAsync(string registry, string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        // Under the lock, so that a rule PUT deciding over the rules (an update of this one among them) sees it either
+        // whole or gone, and does not bring it back.
+        await using var transaction = await BeginRegistryWriteAsync(connection, registry, cancellationToken);
+        var deleted = await ExecuteAsync(connection, $"DELETE FROM cache_rules WHERE registry=@r AND {_dialect.SameName("name", "@n")};", cancellationToken,
             ("r", registry), ("n", name)) > 0;
+        await transaction.CommitAsync(cancellationToken);
+        return deleted;
+    }
 
     public async Task RecordRuleErrorAsync(string registry, string name, string? error, DateTimeOffset at, CancellationToken cancellationToken) =>
         await database.ExecuteAsync($"UPDATE cache_rules SET last_error=@e, last_error_at=@at WHERE registry=@r AND {_dialect.SameName("name", "@n")};",
             cancellationToken, ("r", registry), ("n", name), ("e", error), ("at", error is null ? null : at.ToUnixTimeMilliseconds()));
 
     public async Task<IReadOnlyList<CredentialSet>> ListCredentialSetsAsync(string registry, CancellationToken cancellationToken) =>
-        await database.ListAsync($"SELECT {SetColumns} FROM credential_sets WHERE registry=@r ORDER BY {_dialect.CaseInsensitive("name")};", ReadSet,
-            cancellationToken, ("r", registry));
+        await database.ListAsync(ListSetsSql, ReadSet, cancellationToken, ("r", registry));
 
     public async Task<CredentialSet?> GetCredentialSetOrNullAsync(string registry, string name, CancellationToken cancellationToken) =>
         (await database.ListAsync($"SELECT {SetColumns} FROM credential_sets WHERE registry=@r AND {_dialect.SameName("name", "@n")};", ReadSet,
@@ -61,8 +68,8 @@ internal sealed class SqlArtifactCacheStore(SqlDatabase database) : IArtifactCac
     public async Task PutCredentialSetAsync(string registry, CredentialSet set, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        // As for rules: two PUTs of one new name must replace in turn, not collide on the name's unique index.
-        await using var transaction = await _dialect.BeginWriteAsync(connection, new RepositoryKey(registry, ""), cancellationToken);
+        // Two PUTs of one new name must replace in turn, not collide on the name's unique index.
+        await using var transaction = await BeginRegistryWriteAsync(connection, registry, cancellationToken);
         await ExecuteAsync(connection, $"DELETE FROM credential_sets WHERE registry=@r AND {_dialect.SameName("name", "@n")};", cancellationToken,
             ("r", registry), ("n", set.Name));
         await ExecuteAsync(connection,
@@ -72,13 +79,33 @@ internal sealed class SqlArtifactCacheStore(SqlDatabase database) : IArtifactCac
         await transaction.CommitAsync(cancellationToken);
     }
 
-    public async Task<bool> DeleteCredentialSetAsync(string registry, string name, CancellationToken cancellationToken) =>
-        await database.ExecuteAsync($"DELETE FROM credential_sets WHERE registry=@r AND {_dialect.SameName("name", "@n")};", cancellationToken,
+    public async Task<bool> DeleteCredentialSetAsync(string registry, string name, Action<ArtifactCacheState> check, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await BeginRegistryWriteAsync(connection, registry, cancellationToken);
+        check(await ReadStateAsync(connection, registry, cancellationToken));
+        var deleted = await ExecuteAsync(connection, $"DELETE FROM credential_sets WHERE registry=@r AND {_dialect.SameName("name", "@n")};", cancellationToken,
             ("r", registry), ("n", name)) > 0;
+        await transaction.CommitAsync(cancellationToken);
+        return deleted;
+    }
 
     public async Task RecordCredentialErrorAsync(string registry, string name, string? error, CancellationToken cancellationToken) =>
         await database.ExecuteAsync($"UPDATE credential_sets SET last_error=@e WHERE registry=@r AND {_dialect.SameName("name", "@n")};",
             cancellationToken, ("r", registry), ("n", name), ("e", error));
+
+    /// <summary>
+    /// The registry's whole-content lock (no repository has an empty name), taken by every rule and credential set write:
+    /// the checks a write is decided by (targets, overlapping wildcards, the rule limit, a credential set in use) read
+    /// the registry's state after the lock, so two writers never both decide over a state that one of them changes.
+    /// SQLite serialises writers anyway; PostgreSQL's READ COMMITTED reads, after the lock, what the holder before committed.
+    /// </summary>
+    private Task<DbTransaction> BeginRegistryWriteAsync(DbConnection connection, string registry, CancellationToken cancellationToken) =>
+        _dialect.BeginWriteAsync(connection, new RepositoryKey(registry, ""), cancellationToken);
+
+    private async Task<ArtifactCacheState> ReadStateAsync(DbConnection connection, string registry, CancellationToken cancellationToken) => new(
+        await ListAsync(connection, ListRulesSql, ReadRule, cancellationToken, ("r", registry)),
+        await ListAsync(connection, ListSetsSql, ReadSet, cancellationToken, ("r", registry)));
 
     private static CacheRule ReadRule(DbDataReader reader) => new(
         reader.GetString(0), reader.GetString(1), reader.GetString(2), StringOrNull(reader, 3), Time(reader, 4), StringOrNull(reader, 5),

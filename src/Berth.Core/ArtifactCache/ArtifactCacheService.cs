@@ -16,7 +16,9 @@ public sealed record CachedRepository(string Registry, CacheRule Rule, UpstreamE
 /// <c>host/path</c> (or <c>host/path/*</c>) and a target repository (or <c>prefix/*</c>, or <c>*</c>), wildcards on both
 /// sides or neither; wildcard targets that never overlap each other; one rule per target; a new static rule's target
 /// repository must not exist yet; at most <see cref="MaxRulesPerRegistry"/> rules. Credential set secrets are encrypted
-/// at rest (<see cref="SecretProtector"/>, bound to the registry and set) and read back only to log in upstream.
+/// at rest (<see cref="SecretProtector"/>, bound to the registry and set) and read back only to log in upstream. The
+/// checks over the registry's rules and sets run inside the store's write, over what it reads under its lock, so that
+/// concurrent requests (on one node or several) cannot both pass a check that only one of them may.
 /// </summary>
 public sealed partial class ArtifactCacheService(
     IArtifactCacheStore store,
@@ -50,42 +52,47 @@ public sealed partial class ArtifactCacheService(
         var targetWildcard = targetPattern.IsPrefix || targetPattern.IsEveryRepository;
         if (sourceWildcard != targetWildcard)
             throw BadRequest($"A wildcard rule needs a wildcard on both sides (source '{source}', target '{target}'): for example 'docker.io/library/*' to 'library/*'.");
-        if (credentialSet is not null && await store.GetCredentialSetOrNullAsync(registry, credentialSet, cancellationToken) is null)
-            throw new RegistryException(RegistryErrorCode.NotFound, $"The credential set '{credentialSet}' does not exist in registry '{registry}'.");
+        // Read before the write, whose lock is the rules' and not the repositories': a repository pushed meanwhile wins or loses as before.
+        var targetRepositoryExists = !targetWildcard && await metadata.RepositoryExistsAsync(new RepositoryKey(registry, target), cancellationToken);
 
-        var rules = await store.ListRulesAsync(registry, cancellationToken);
-        var existing = rules.FirstOrDefault(r => SameName(r.Name, name));
-        if (existing is null && rules.Count >= MaxRulesPerRegistry)
-            throw new RegistryException(RegistryErrorCode.Conflict, $"Registry '{registry}' already has {MaxRulesPerRegistry} cache rules, the most a registry may have.");
-        foreach (var other in rules.Where(r => !SameName(r.Name, name)))
+        CacheRule? existing = null, rule = null;
+        var written = await store.PutRuleAsync(registry, state =>
         {
-            if (other.TargetRepository == target)
-                throw new RegistryException(RegistryErrorCode.Conflict, $"The cache rule '{other.Name}' already has the target repository '{target}'.");
-            if (targetWildcard && IsWildcard(other.TargetRepository) && Overlap(target, other.TargetRepository))
-                throw new RegistryException(RegistryErrorCode.Conflict,
-                    $"The wildcard target '{target}' overlaps the target '{other.TargetRepository}' of cache rule '{other.Name}'; wildcard rules may not overlap.");
-        }
-        if (!targetWildcard && existing?.TargetRepository != target && await metadata.RepositoryExistsAsync(new RepositoryKey(registry, target), cancellationToken))
-            throw new RegistryException(RegistryErrorCode.Conflict, $"The target repository '{target}' already exists in registry '{registry}'; a cache rule needs a new repository.");
-
-        var rule = new CacheRule(name, source, target, credentialSet, existing?.CreatedAt ?? time.GetUtcNow());
-        if (!await store.PutRuleAsync(registry, rule, cancellationToken))
+            EnsureCredentialSetExists(registry, credentialSet, state);
+            existing = state.Rules.FirstOrDefault(r => SameName(r.Name, name));
+            if (existing is null && state.Rules.Count >= MaxRulesPerRegistry)
+                throw new RegistryException(RegistryErrorCode.Conflict, $"Registry '{registry}' already has {MaxRulesPerRegistry} cache rules, the most a registry may have.");
+            foreach (var other in state.Rules.Where(r => !SameName(r.Name, name)))
+            {
+                if (other.TargetRepository == target)
+                    throw new RegistryException(RegistryErrorCode.Conflict, $"The cache rule '{other.Name}' already has the target repository '{target}'.");
+                if (targetWildcard && IsWildcard(other.TargetRepository) && Overlap(target, other.TargetRepository))
+                    throw new RegistryException(RegistryErrorCode.Conflict,
+                        $"The wildcard target '{target}' overlaps the target '{other.TargetRepository}' of cache rule '{other.Name}'; wildcard rules may not overlap.");
+            }
+            if (targetRepositoryExists && existing?.TargetRepository != target)
+                throw new RegistryException(RegistryErrorCode.Conflict, $"The target repository '{target}' already exists in registry '{registry}'; a cache rule needs a new repository.");
+            return rule = new CacheRule(name, source, target, credentialSet, existing?.CreatedAt ?? time.GetUtcNow());
+        }, cancellationToken);
+        if (!written)
             throw new RegistryException(RegistryErrorCode.Conflict, $"Another cache rule already has the target repository '{target}'.");
         _rules.TryRemove(registry, out _);
-        return (rule, existing is null);
+        return (rule!, existing is null);
     }
 
     /// <summary>ARM's PATCH of a rule: only its credential set changes (null removes it).</summary>
     public async Task<CacheRule> UpdateRuleCredentialSetAsync(string registry, string name, string? credentialSet, CancellationToken cancellationToken)
     {
-        var rule = await store.GetRuleOrNullAsync(registry, name, cancellationToken)
-            ?? throw new RegistryException(RegistryErrorCode.NotFound, $"The cache rule '{name}' does not exist in registry '{registry}'.");
-        if (credentialSet is not null && await store.GetCredentialSetOrNullAsync(registry, credentialSet, cancellationToken) is null)
-            throw new RegistryException(RegistryErrorCode.NotFound, $"The credential set '{credentialSet}' does not exist in registry '{registry}'.");
-        var updated = rule with { CredentialSet = credentialSet, LastError = null, LastErrorAt = null };
-        await store.PutRuleAsync(registry, updated, cancellationToken);
+        CacheRule? updated = null;
+        await store.PutRuleAsync(registry, state =>
+        {
+            var rule = state.Rules.FirstOrDefault(r => SameName(r.Name, name))
+                ?? throw new RegistryException(RegistryErrorCode.NotFound, $"The cache rule '{name}' does not exist in registry '{registry}'.");
+            EnsureCredentialSetExists(registry, credentialSet, state);
+            return updated = rule with { CredentialSet = credentialSet, LastError = null, LastErrorAt = null };
+        }, cancellationToken);
         _rules.TryRemove(registry, out _);
-        return updated;
+        return updated!;
     }
 
     /// <summary>Deletes the rule; the content it cached stays, as an ordinary repository.</summary>
@@ -122,13 +129,13 @@ public sealed partial class ArtifactCacheService(
     }
 
     /// <summary>Deletes a credential set no rule uses; one in use is refused, as a rule without its login would fail every pull.</summary>
-    public async Task<bool> DeleteCredentialSetAsync(string registry, string name, CancellationToken cancellationToken)
-    {
-        var user = (await store.ListRulesAsync(registry, cancellationToken)).FirstOrDefault(r => r.CredentialSet is { } set && SameName(set, name));
-        if (user is not null)
-            throw new RegistryException(RegistryErrorCode.Conflict, $"The credential set '{name}' is used by cache rule '{user.Name}'; remove it from the rule first.");
-        return await store.DeleteCredentialSetAsync(registry, name, cancellationToken);
-    }
+    public Task<bool> DeleteCredentialSetAsync(string registry, string name, CancellationToken cancellationToken) =>
+        store.DeleteCredentialSetAsync(registry, name, state =>
+        {
+            var user = state.Rules.FirstOrDefault(r => r.CredentialSet is { } set && SameName(set, name));
+            if (user is not null)
+                throw new RegistryException(RegistryErrorCode.Conflict, $"The credential set '{name}' is used by cache rule '{user.Name}'; remove it from the rule first.");
+        }, cancellationToken);
 
     /// <summary>
     /// The rule that fills <paramref name="repository"/>, or null when none does. A rule with exactly that target wins over
@@ -207,6 +214,12 @@ public sealed partial class ArtifactCacheService(
     }
 
     private static string SecretContext(string registry, string set, string part) => $"credential-set:{registry}/{set.ToLowerInvariant()}:{part}";
+
+    private static void EnsureCredentialSetExists(string registry, string? credentialSet, ArtifactCacheState state)
+    {
+        if (credentialSet is not null && !state.CredentialSets.Any(s => SameName(s.Name, credentialSet)))
+            throw new RegistryException(RegistryErrorCode.NotFound, $"The credential set '{credentialSet}' does not exist in registry '{registry}'.");
+    }
 
     private static void EnsureName(string name, string kind)
     {

@@ -28,15 +28,27 @@ public sealed record CredentialSet(
     DateTimeOffset CreatedAt,
     string? LastError = null);
 
-/// <summary>Cache rules and credential sets of each registry; names compare case-insensitively, as ARM's do.</summary>
+/// <summary>A registry's cache rules and credential sets as they stand inside a write, which a check decides over.</summary>
+public sealed record ArtifactCacheState(IReadOnlyList<CacheRule> Rules, IReadOnlyList<CredentialSet> CredentialSets);
+
+/// <summary>
+/// Cache rules and credential sets of each registry; names compare case-insensitively, as ARM's do. The writes that
+/// rules about the whole registry depend on (rule PUTs, credential set deletes) hand their decision to the caller: the
+/// store reads the registry's state and writes in one transaction, under one registry-wide lock that every rule and
+/// credential set write takes, so that concurrent writers decide in turn, each over what the one before wrote.
+/// </summary>
 public interface IArtifactCacheStore
 {
     Task<IReadOnlyList<CacheRule>> ListRulesAsync(string registry, CancellationToken cancellationToken);
 
     Task<CacheRule?> GetRuleOrNullAsync(string registry, string name, CancellationToken cancellationToken);
 
-    /// <summary>Creates or replaces the rule (matched by name); false when another rule already has its target.</summary>
-    Task<bool> PutRuleAsync(string registry, CacheRule rule, CancellationToken cancellationToken);
+    /// <summary>
+    /// Creates or replaces the rule that <paramref name="decide"/> returns (matched by name) over the registry's current
+    /// state; false when another rule already has its target. An exception thrown by <paramref name="decide"/> refuses
+    /// the write, which then changes nothing, and reaches the caller.
+    /// </summary>
+    Task<bool> PutRuleAsync(string registry, Func<ArtifactCacheState, CacheRule> decide, CancellationToken cancellationToken);
 
     Task<bool> DeleteRuleAsync(string registry, string name, CancellationToken cancellationToken);
 
@@ -50,7 +62,11 @@ public interface IArtifactCacheStore
     /// <summary>Creates or replaces the credential set (matched by name).</summary>
     Task PutCredentialSetAsync(string registry, CredentialSet set, CancellationToken cancellationToken);
 
-    Task<bool> DeleteCredentialSetAsync(string registry, string name, CancellationToken cancellationToken);
+    /// <summary>
+    /// Deletes the credential set once <paramref name="check"/> accepts the registry's current state; an exception it
+    /// throws refuses the delete, which then changes nothing, and reaches the caller. Rules naming the set are left as they are.
+    /// </summary>
+    Task<bool> DeleteCredentialSetAsync(string registry, string name, Action<ArtifactCacheState> check, CancellationToken cancellationToken);
 
     /// <summary>Records (or, with null, clears) the credential set's last authentication failure upstream.</summary>
     Task RecordCredentialErrorAsync(string registry, string name, string? error, CancellationToken cancellationToken);

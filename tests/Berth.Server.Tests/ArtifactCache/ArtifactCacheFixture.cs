@@ -49,7 +49,13 @@ public sealed class CacheBerthServer(params string[] upstreams) : BerthTestServe
 
     public async Task CreateRuleAsync(string name, string source, string target, string? credentialSet)
     {
-        using var response = await PutAsync($"cacheRules/{name}", new JsonObject
+        using var response = await PutRuleAsync(name, source, target, credentialSet);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>PUTs a cache rule and returns the response, whatever it is.</summary>
+    public Task<HttpResponseMessage> PutRuleAsync(string name, string source, string target, string? credentialSet) =>
+        PutAsync($"cacheRules/{name}", new JsonObject
         {
             ["properties"] = new JsonObject
             {
@@ -58,8 +64,6 @@ public sealed class CacheBerthServer(params string[] upstreams) : BerthTestServe
                 ["credentialSetResourceId"] = credentialSet is null ? null : $"{this.RegistryPath(RegistryName)}/credentialSets/{credentialSet}",
             },
         });
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-    }
 
     /// <summary>A GET of a manifest with every manifest type accepted, as the admin.</summary>
     public async Task<HttpResponseMessage> GetManifestAsync(string repository, string reference)

@@ -110,4 +110,74 @@ public sealed class CacheManagementTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         Assert.Contains("AllowHttpUpstreams", await response.Content.ReadAsStringAsync());
     }
+
+    private static string ErrorMessage(string armErrorBody) => JsonNode.Parse(armErrorBody)!["error"]!["message"]!.GetValue<string>();
+
+    /// <summary>Sends every request at once, each from a thread of its own, and returns the status and body of each.</summary>
+    private static async Task<(HttpStatusCode Status, string Body)[]> RaceAsync(int requests, Func<int, Task<HttpResponseMessage>> send)
+    {
+        using var start = new ManualResetEventSlim();
+        var tasks = Enumerable.Range(0, requests).Select(i => Task.Factory.StartNew(async () =>
+        {
+            start.Wait();
+            using var response = await send(i);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap()).ToArray();
+        start.Set();
+        return await Task.WhenAll(tasks);
+    }
+
+    [Fact]
+    public async Task ConcurrentPutsOfOverlappingWildcardRules_CreateOne_AndRefuseTheOthersWithConflict()
+    {
+        for (var round = 0; round < 3; round++)
+        {
+            // round0/*, round0/a/*, round0/a/a/* ...: every two overlap.
+            var prefix = $"round{round}/";
+            var outcomes = await RaceAsync(6, i => _berth.PutRuleAsync($"wildcard-{round}-{i}", $"docker.io/library{i}/*",
+                prefix + string.Concat(Enumerable.Repeat("a/", i)) + "*", null));
+
+            Assert.Single(outcomes, o => o.Status == HttpStatusCode.Created);
+            Assert.All(outcomes.Where(o => o.Status != HttpStatusCode.Created), o =>
+            {
+                Assert.Equal(HttpStatusCode.Conflict, o.Status);
+                Assert.Contains("wildcard rules may not overlap", ErrorMessage(o.Body));
+            });
+        }
+        using var list = await _berth.SendAsync(HttpMethod.Get, "cacheRules");
+        Assert.Equal(3, (await JsonAsync(list))["value"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task ConcurrentRulePutsNamingCredentialSets_AndDeletesOfTheSets_NeverBothSucceed()
+    {
+        for (var round = 0; round < 5; round++)
+        {
+            // Four sets a round, each raced by a rule that names it and by its delete.
+            var sets = Enumerable.Range(0, 4).Select(k => $"login-{round}-{k}").ToArray();
+            foreach (var set in sets) await _berth.CreateCredentialSetAsync(set, "docker.io", "u", "p");
+            var outcomes = await RaceAsync(2 * sets.Length, i => i % 2 == 0
+                ? _berth.PutRuleAsync($"rule-{sets[i / 2]}", $"docker.io/library/{sets[i / 2]}", sets[i / 2], sets[i / 2])
+                : _berth.SendAsync(HttpMethod.Delete, $"credentialSets/{sets[i / 2]}"));
+
+            for (var k = 0; k < sets.Length; k++)
+            {
+                var (set, rule, delete) = (sets[k], outcomes[2 * k], outcomes[2 * k + 1]);
+                // Either the rule came first and the delete found the set in use, or the delete came first and the rule found no set.
+                if (rule.Status == HttpStatusCode.Created)
+                {
+                    Assert.Equal(HttpStatusCode.Conflict, delete.Status);
+                    Assert.Contains($"is used by cache rule 'rule-{set}'", ErrorMessage(delete.Body));
+                }
+                else
+                {
+                    Assert.Equal((HttpStatusCode.NotFound, HttpStatusCode.OK), (rule.Status, delete.Status));
+                    Assert.Contains($"The credential set '{set}' does not exist", ErrorMessage(rule.Body));
+                }
+                using var storedSet = await _berth.SendAsync(HttpMethod.Get, $"credentialSets/{set}");
+                using var storedRule = await _berth.SendAsync(HttpMethod.Get, $"cacheRules/rule-{set}");
+                Assert.Equal(storedRule.StatusCode, storedSet.StatusCode);
+            }
+        }
+    }
 }

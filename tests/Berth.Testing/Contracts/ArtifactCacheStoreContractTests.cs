@@ -10,8 +10,9 @@ namespace Berth.Testing;
 /// compared case-insensitively with the spelling of the latest PUT, at most one rule per target repository (also when
 /// two PUTs race), secrets stored exactly as given, and the last upstream errors. A provider's test class derives from
 /// this one and hands each test fresh stores over a new, empty database (xUnit makes one instance per test).
-/// What the artifact cache service checks before it calls the store (a credential set in use, the rule limit, names,
-/// sources) is tested with the server.
+/// A rule PUT and a credential set delete run the caller's check over the registry's rules and sets inside the write:
+/// concurrent writers' checks each see what the writers before them wrote, and a refusal changes nothing. What the
+/// artifact cache service's checks say (a credential set in use, the rule limit, overlapping wildcards) is tested with the server.
 /// </summary>
 public abstract class ArtifactCacheStoreContractTests : IAsyncLifetime
 {
@@ -39,6 +40,17 @@ public abstract class ArtifactCacheStoreContractTests : IAsyncLifetime
     private static CacheRule Rule(string name, string target, string? credentialSet = null) =>
         new(name, $"docker.io/{target}", target, credentialSet, Created);
 
+    /// <summary>A PUT of a rule whatever the registry holds.</summary>
+    private Task<bool> PutRuleAsync(string registry, CacheRule rule, CancellationToken cancellationToken) =>
+        Store.PutRuleAsync(registry, _ => rule, cancellationToken);
+
+    /// <summary>A delete of a credential set whatever the registry holds.</summary>
+    private Task<bool> DeleteCredentialSetAsync(string registry, string name, CancellationToken cancellationToken) =>
+        Store.DeleteCredentialSetAsync(registry, name, _ => { }, cancellationToken);
+
+    /// <summary>What a check throws to refuse a write.</summary>
+    private sealed class RefusedException(string message) : Exception(message);
+
     private static CredentialSet Set(string name, string? username = "protected-user", string? password = "protected-password") =>
         new(name, "docker.io", username, password, $"principal-of-{name}", Created);
 
@@ -47,8 +59,8 @@ public abstract class ArtifactCacheStoreContractTests : IAsyncLifetime
     {
         var full = new CacheRule("Hub-Library", "docker.io/library/*", "library/*", "Hub-Login", Created, "401 from docker.io", Created.AddMinutes(3));
         var bare = new CacheRule("ghcr-app", "ghcr.io/org/app", "app", null, Created.AddDays(1));
-        Assert.True(await Store.PutRuleAsync(Registry, full, default));
-        Assert.True(await Store.PutRuleAsync(Registry, bare, default));
+        Assert.True(await PutRuleAsync(Registry, full, default));
+        Assert.True(await PutRuleAsync(Registry, bare, default));
 
         Assert.Equal(full, await Store.GetRuleOrNullAsync(Registry, "Hub-Library", default));
         Assert.Equal(bare, await Store.GetRuleOrNullAsync(Registry, "ghcr-app", default));
@@ -59,11 +71,11 @@ public abstract class ArtifactCacheStoreContractTests : IAsyncLifetime
     [Fact]
     public async Task RuleNames_CompareIgnoringCase_AndKeepTheSpellingOfTheLatestPut()
     {
-        Assert.True(await Store.PutRuleAsync(Registry, Rule("Docker-Hub", "library/ubuntu"), default));
+        Assert.True(await PutRuleAsync(Registry, Rule("Docker-Hub", "library/ubuntu"), default));
         Assert.Equal("Docker-Hub", (await Store.GetRuleOrNullAsync(Registry, "DOCKER-hub", default))!.Name);
 
         var replaced = new CacheRule("docker-HUB", "docker.io/library/debian", "library/debian", "login", Created.AddHours(1));
-        Assert.True(await Store.PutRuleAsync(Registry, replaced, default));
+        Assert.True(await PutRuleAsync(Registry, replaced, default));
         Assert.Equal([replaced], await Store.ListRulesAsync(Registry, default));
 
         Assert.True(await Store.DeleteRuleAsync(Registry, "Docker-Hub", default));
@@ -76,38 +88,38 @@ public abstract class ArtifactCacheStoreContractTests : IAsyncLifetime
     public async Task RulePut_OntoATargetAnotherRuleHas_IsRefused_AndChangesNothing()
     {
         var first = Rule("first", "library/ubuntu");
-        Assert.True(await Store.PutRuleAsync(Registry, first, default));
+        Assert.True(await PutRuleAsync(Registry, first, default));
 
-        Assert.False(await Store.PutRuleAsync(Registry, Rule("second", "library/ubuntu") with { SourceRepository = "ghcr.io/x/ubuntu" }, default));
+        Assert.False(await PutRuleAsync(Registry, Rule("second", "library/ubuntu") with { SourceRepository = "ghcr.io/x/ubuntu" }, default));
         Assert.Null(await Store.GetRuleOrNullAsync(Registry, "second", default));
         Assert.Equal([first], await Store.ListRulesAsync(Registry, default));
 
         // An existing rule moved onto a taken target keeps its own.
         var second = Rule("second", "library/debian");
-        Assert.True(await Store.PutRuleAsync(Registry, second, default));
-        Assert.False(await Store.PutRuleAsync(Registry, second with { TargetRepository = "library/ubuntu" }, default));
+        Assert.True(await PutRuleAsync(Registry, second, default));
+        Assert.False(await PutRuleAsync(Registry, second with { TargetRepository = "library/ubuntu" }, default));
         Assert.Equal(second, await Store.GetRuleOrNullAsync(Registry, "second", default));
         // Targets compare exactly (repository names are lowercase): a wildcard or a longer name is another target.
-        Assert.True(await Store.PutRuleAsync(Registry, Rule("third", "library/ubuntu/*"), default));
-        Assert.True(await Store.PutRuleAsync(Registry, Rule("fourth", "library/ubuntu2"), default));
+        Assert.True(await PutRuleAsync(Registry, Rule("third", "library/ubuntu/*"), default));
+        Assert.True(await PutRuleAsync(Registry, Rule("fourth", "library/ubuntu2"), default));
     }
 
     [Fact]
     public async Task RulePut_OfTheRuleThatHasTheTarget_Replaces_AndAMovedRuleFreesItsOldTarget()
     {
-        Assert.True(await Store.PutRuleAsync(Registry, Rule("hub", "library/ubuntu"), default));
+        Assert.True(await PutRuleAsync(Registry, Rule("hub", "library/ubuntu"), default));
         var sameTarget = Rule("HUB", "library/ubuntu", "login") with { LastError = "upstream timed out", LastErrorAt = Created };
-        Assert.True(await Store.PutRuleAsync(Registry, sameTarget, default));
+        Assert.True(await PutRuleAsync(Registry, sameTarget, default));
         Assert.Equal([sameTarget], await Store.ListRulesAsync(Registry, default));
 
-        Assert.True(await Store.PutRuleAsync(Registry, Rule("hub", "library/debian"), default));
-        Assert.True(await Store.PutRuleAsync(Registry, Rule("other", "library/ubuntu"), default));
+        Assert.True(await PutRuleAsync(Registry, Rule("hub", "library/debian"), default));
+        Assert.True(await PutRuleAsync(Registry, Rule("other", "library/ubuntu"), default));
         Assert.Equal([("hub", "library/debian"), ("other", "library/ubuntu")],
             (await Store.ListRulesAsync(Registry, default)).Select(r => (r.Name, r.TargetRepository)));
 
         // A deleted rule's target is free too.
         Assert.True(await Store.DeleteRuleAsync(Registry, "hub", default));
-        Assert.True(await Store.PutRuleAsync(Registry, Rule("newer", "library/debian"), default));
+        Assert.True(await PutRuleAsync(Registry, Rule("newer", "library/debian"), default));
     }
 
     [Fact]
@@ -115,7 +127,7 @@ public abstract class ArtifactCacheStoreContractTests : IAsyncLifetime
     {
         // Byte order of the lowercased names: '-' < digits < letters, and "rule-c10" before "rule-c9".
         foreach (var name in new[] { "Zeta", "rule-c9", "alpha", "Rule-B", "rule-c10", "rule-9" })
-            Assert.True(await Store.PutRuleAsync(Registry, Rule(name, "repo-" + name.ToLowerInvariant()), default));
+            Assert.True(await PutRuleAsync(Registry, Rule(name, "repo-" + name.ToLowerInvariant()), default));
 
         Assert.Equal(["alpha", "rule-9", "Rule-B", "rule-c10", "rule-c9", "Zeta"], (await Store.ListRulesAsync(Registry, default)).Select(r => r.Name));
         Assert.Empty(await Store.ListRulesAsync(OtherRegistry, default));
@@ -126,8 +138,8 @@ public abstract class ArtifactCacheStoreContractTests : IAsyncLifetime
     {
         var mine = Rule("hub", "library/ubuntu", "login");
         var theirs = mine with { SourceRepository = "ghcr.io/x/ubuntu", CredentialSet = null };
-        Assert.True(await Store.PutRuleAsync(Registry, mine, default));
-        Assert.True(await Store.PutRuleAsync(OtherRegistry, theirs, default));
+        Assert.True(await PutRuleAsync(Registry, mine, default));
+        Assert.True(await PutRuleAsync(OtherRegistry, theirs, default));
         var mySet = Set("login");
         var theirSet = Set("LOGIN", "their-user", "their-password") with { LoginServer = "ghcr.io" };
         await Store.PutCredentialSetAsync(Registry, mySet, default);
@@ -139,7 +151,7 @@ public abstract class ArtifactCacheStoreContractTests : IAsyncLifetime
         Assert.Equal([theirSet], await Store.ListCredentialSetsAsync(OtherRegistry, default));
 
         Assert.True(await Store.DeleteRuleAsync(Registry, "hub", default));
-        Assert.True(await Store.DeleteCredentialSetAsync(Registry, "login", default));
+        Assert.True(await DeleteCredentialSetAsync(Registry, "login", default));
         Assert.Empty(await Store.ListRulesAsync(Registry, default));
         Assert.Empty(await Store.ListCredentialSetsAsync(Registry, default));
         Assert.Equal(theirs, await Store.GetRuleOrNullAsync(OtherRegistry, "hub", default));
@@ -150,8 +162,8 @@ public abstract class ArtifactCacheStoreContractTests : IAsyncLifetime
     public async Task RuleError_IsRecordedWithItsTime_ClearedByNull_AndTouchesNothingElse()
     {
         var rule = Rule("hub", "library/ubuntu", "login");
-        Assert.True(await Store.PutRuleAsync(Registry, rule, default));
-        Assert.True(await Store.PutRuleAsync(Registry, Rule("other", "library/debian"), default));
+        Assert.True(await PutRuleAsync(Registry, rule, default));
+        Assert.True(await PutRuleAsync(Registry, Rule("other", "library/debian"), default));
 
         await Store.RecordRuleErrorAsync(Registry, "HUB", "manifest unknown upstream", Created.AddMinutes(5), default);
         Assert.Equal(rule with { LastError = "manifest unknown upstream", LastErrorAt = Created.AddMinutes(5) },
@@ -215,8 +227,8 @@ public abstract class ArtifactCacheStoreContractTests : IAsyncLifetime
         await Store.PutCredentialSetAsync(Registry, replaced, default);
 
         Assert.Equal([replaced], await Store.ListCredentialSetsAsync(Registry, default));
-        Assert.True(await Store.DeleteCredentialSetAsync(Registry, "hub-LOGIN", default));
-        Assert.False(await Store.DeleteCredentialSetAsync(Registry, "Hub-Login", default));
+        Assert.True(await DeleteCredentialSetAsync(Registry, "hub-LOGIN", default));
+        Assert.False(await DeleteCredentialSetAsync(Registry, "Hub-Login", default));
         Assert.Null(await Store.GetCredentialSetOrNullAsync(Registry, "hub-login", default));
     }
 
@@ -255,9 +267,9 @@ public abstract class ArtifactCacheStoreContractTests : IAsyncLifetime
         // The service refuses to delete a set a rule uses; the store's delete itself neither cascades nor checks.
         var rule = Rule("hub", "library/ubuntu", "hub-login");
         await Store.PutCredentialSetAsync(Registry, Set("hub-login"), default);
-        Assert.True(await Store.PutRuleAsync(Registry, rule, default));
+        Assert.True(await PutRuleAsync(Registry, rule, default));
 
-        Assert.True(await Store.DeleteCredentialSetAsync(Registry, "hub-login", default));
+        Assert.True(await DeleteCredentialSetAsync(Registry, "hub-login", default));
         Assert.Equal([rule], await Store.ListRulesAsync(Registry, default));
     }
 
@@ -267,7 +279,7 @@ public abstract class ArtifactCacheStoreContractTests : IAsyncLifetime
         foreach (var registry in new[] { Registry, OtherRegistry })
         {
             await Store.PutCredentialSetAsync(registry, Set("hub-login"), default);
-            Assert.True(await Store.PutRuleAsync(registry, Rule("hub", "library/ubuntu", "hub-login"), default));
+            Assert.True(await PutRuleAsync(registry, Rule("hub", "library/ubuntu", "hub-login"), default));
         }
 
         await Metadata.DeleteRegistryContentAsync(Registry, default);
@@ -277,19 +289,23 @@ public abstract class ArtifactCacheStoreContractTests : IAsyncLifetime
         Assert.Single(await Store.ListRulesAsync(OtherRegistry, default));
         Assert.Single(await Store.ListCredentialSetsAsync(OtherRegistry, default));
         // A registry created again under the name starts with free names and targets.
-        Assert.True(await Store.PutRuleAsync(Registry, Rule("hub", "library/ubuntu"), default));
+        Assert.True(await PutRuleAsync(Registry, Rule("hub", "library/ubuntu"), default));
     }
 
-    /// <summary>Runs every writer at once, released together, and returns what each returned (or threw).</summary>
+    /// <summary>
+    /// Runs every writer at once, released together, and returns what each returned (or threw). Each starts on a thread
+    /// of its own: on the thread pool of a small machine they would often run one after the other, and a store whose
+    /// calls complete synchronously (SQLite's) would never be raced at all.
+    /// </summary>
     private static async Task<T[]> RaceAsync<T>(int writers, Func<int, Task<T>> write)
     {
-        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var tasks = Enumerable.Range(0, writers).Select(i => Task.Run(async () =>
+        using var start = new ManualResetEventSlim();
+        var tasks = Enumerable.Range(0, writers).Select(i => Task.Factory.StartNew(() =>
         {
-            await start.Task;
-            return await write(i);
-        })).ToArray();
-        start.SetResult();
+            start.Wait();
+            return write(i);
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap()).ToArray();
+        start.Set();
         return await Task.WhenAll(tasks);
     }
 
@@ -299,7 +315,7 @@ public abstract class ArtifactCacheStoreContractTests : IAsyncLifetime
         for (var round = 0; round < 5; round++)
         {
             var target = $"race/{round}";
-            var outcomes = await RaceAsync(6, i => Store.PutRuleAsync(Registry, Rule($"rule-{round}-{i}", target), default));
+            var outcomes = await RaceAsync(6, i => PutRuleAsync(Registry, Rule($"rule-{round}-{i}", target), default));
 
             var winner = Assert.Single(Enumerable.Range(0, outcomes.Length), i => outcomes[i]);
             var stored = (await Store.ListRulesAsync(Registry, default)).Where(r => r.TargetRepository == target);
@@ -314,7 +330,7 @@ public abstract class ArtifactCacheStoreContractTests : IAsyncLifetime
         {
             var name = $"rule-{round}";
             // Each writer spells the name its own way and brings its own target.
-            var outcomes = await RaceAsync(6, i => Store.PutRuleAsync(Registry, Rule(i % 2 == 0 ? name : name.ToUpperInvariant(), $"race/{round}/{i}"), default));
+            var outcomes = await RaceAsync(6, i => PutRuleAsync(Registry, Rule(i % 2 == 0 ? name : name.ToUpperInvariant(), $"race/{round}/{i}"), default));
 
             Assert.All(outcomes, Assert.True);
             var stored = Assert.Single(await Store.ListRulesAsync(Registry, default), r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase));
@@ -337,6 +353,147 @@ public abstract class ArtifactCacheStoreContractTests : IAsyncLifetime
             var stored = Assert.Single(await Store.ListCredentialSetsAsync(Registry, default), s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
             // One writer's set whole, never one writer's username with another's password.
             Assert.Equal(stored.ProtectedUsername!.Replace("user-", ""), stored.ProtectedPassword!.Replace("password-", ""));
+        }
+    }
+
+    [Fact]
+    public async Task RulePut_DecidesOverTheRegistrysCurrentState_AndARefusalChangesNothing()
+    {
+        var rule = Rule("hub", "library/ubuntu", "hub-login");
+        await Store.PutCredentialSetAsync(Registry, Set("hub-login"), default);
+        Assert.True(await PutRuleAsync(Registry, rule, default));
+        Assert.True(await PutRuleAsync(OtherRegistry, Rule("theirs", "library/debian"), default));
+
+        ArtifactCacheState? seen = null;
+        var refused = await Assert.ThrowsAsync<RefusedException>(() => Store.PutRuleAsync(Registry, state =>
+        {
+            seen = state;
+            throw new RefusedException("no");
+        }, default));
+        Assert.Equal("no", refused.Message);
+        Assert.Equal([rule], seen!.Rules);
+        Assert.Equal([Set("hub-login")], seen.CredentialSets);
+        Assert.Equal([rule], await Store.ListRulesAsync(Registry, default));
+
+        // The rule written is the one the decision returns, which may build on the stored one.
+        Assert.True(await Store.PutRuleAsync(Registry, state => state.Rules.Single() with { CredentialSet = null }, default));
+        Assert.Equal([rule with { CredentialSet = null }], await Store.ListRulesAsync(Registry, default));
+    }
+
+    [Fact]
+    public async Task CredentialSetDelete_ChecksTheRegistrysCurrentState_AndARefusalChangesNothing()
+    {
+        var rule = Rule("hub", "library/ubuntu", "hub-login");
+        await Store.PutCredentialSetAsync(Registry, Set("hub-login"), default);
+        Assert.True(await PutRuleAsync(Registry, rule, default));
+
+        ArtifactCacheState? seen = null;
+        await Assert.ThrowsAsync<RefusedException>(() => Store.DeleteCredentialSetAsync(Registry, "hub-login", state =>
+        {
+            seen = state;
+            throw new RefusedException("in use");
+        }, default));
+        Assert.Equal([rule], seen!.Rules);
+        Assert.Equal([Set("hub-login")], seen.CredentialSets);
+        Assert.Equal([Set("hub-login")], await Store.ListCredentialSetsAsync(Registry, default));
+    }
+
+    /// <summary>
+    /// Spends a moment inside a racing write's check, after its reads: the other writers then surely reach the store
+    /// meanwhile, and wait for the lock (or, were the state read outside it, read what this write is about to change).
+    /// </summary>
+    private static void HoldTheWrite() => Thread.Sleep(20);
+
+    /// <summary>A PUT whose check refuses when <paramref name="refuse"/> says so; false when refused.</summary>
+    private async Task<bool> PutRuleCheckedAsync(CacheRule rule, Func<ArtifactCacheState, bool> refuse)
+    {
+        try
+        {
+            return await Store.PutRuleAsync(Registry, state =>
+            {
+                HoldTheWrite();
+                return refuse(state) ? throw new RefusedException("refused") : rule;
+            }, default);
+        }
+        catch (RefusedException)
+        {
+            return false;
+        }
+    }
+
+    [Fact]
+    public async Task ConcurrentRulePuts_OfPairwiseOverlappingWildcards_LeaveExactlyOne()
+    {
+        for (var round = 0; round < 5; round++)
+        {
+            // round-0/*, round-0/a/*, round-0/a/a/* ...: each one's prefix contains or is contained in every other's.
+            var prefix = $"round-{round}/";
+            var outcomes = await RaceAsync(6, i =>
+            {
+                var target = prefix + string.Concat(Enumerable.Repeat("a/", i)) + "*";
+                return PutRuleCheckedAsync(Rule($"rule-{round}-{i}", target),
+                    state => state.Rules.Any(r => r.TargetRepository.StartsWith(prefix, StringComparison.Ordinal)));
+            });
+
+            var winner = Assert.Single(Enumerable.Range(0, outcomes.Length), i => outcomes[i]);
+            var stored = (await Store.ListRulesAsync(Registry, default)).Where(r => r.TargetRepository.StartsWith(prefix, StringComparison.Ordinal));
+            Assert.Equal($"rule-{round}-{winner}", Assert.Single(stored).Name);
+        }
+    }
+
+    [Fact]
+    public async Task ConcurrentRulePuts_UnderALimit_StopAtTheLimit()
+    {
+        for (var round = 0; round < 5; round++)
+        {
+            // Each round raises the limit by two and races six new rules for the two free places.
+            var limit = 2 * (round + 1);
+            var outcomes = await RaceAsync(6, i => PutRuleCheckedAsync(Rule($"rule-{round}-{i}", $"limit/{round}/{i}"), state => state.Rules.Count >= limit));
+
+            Assert.Equal(2, outcomes.Count(won => won));
+            Assert.Equal(limit, (await Store.ListRulesAsync(Registry, default)).Count);
+        }
+    }
+
+    [Fact]
+    public async Task ConcurrentRulePutNamingASet_AndDeleteOfThatSet_NeverBothSucceed()
+    {
+        for (var round = 0; round < 5; round++)
+        {
+            // Three sets a round, each raced by a rule that names it (refused without the set) and by its delete
+            // (refused while a rule names it).
+            var sets = Enumerable.Range(0, 3).Select(k => $"login-{round}-{k}").ToArray();
+            foreach (var set in sets) await Store.PutCredentialSetAsync(Registry, Set(set), default);
+
+            var outcomes = await RaceAsync(6, async i =>
+            {
+                var set = sets[i / 2];
+                if (i % 2 == 0)
+                    return await PutRuleCheckedAsync(Rule($"rule-{set}", $"users/{set}", set),
+                        state => !state.CredentialSets.Any(s => string.Equals(s.Name, set, StringComparison.OrdinalIgnoreCase)));
+                try
+                {
+                    return await Store.DeleteCredentialSetAsync(Registry, set, state =>
+                    {
+                        HoldTheWrite();
+                        if (state.Rules.Any(r => string.Equals(r.CredentialSet, set, StringComparison.OrdinalIgnoreCase))) throw new RefusedException("in use");
+                    }, default);
+                }
+                catch (RefusedException)
+                {
+                    return false;
+                }
+            });
+
+            var rules = await Store.ListRulesAsync(Registry, default);
+            var stored = await Store.ListCredentialSetsAsync(Registry, default);
+            for (var k = 0; k < sets.Length; k++)
+            {
+                var (ruleWon, deleteWon) = (outcomes[2 * k], outcomes[2 * k + 1]);
+                Assert.True(ruleWon != deleteWon, $"{sets[k]}: the rule PUT returned {ruleWon}, the delete {deleteWon}");
+                Assert.Equal(ruleWon, rules.Any(r => r.CredentialSet == sets[k]));
+                Assert.Equal(ruleWon, stored.Any(s => s.Name == sets[k]));
+            }
         }
     }
 }
