@@ -1,11 +1,13 @@
+using System.Formats.Tar;
 using System.Net;
+using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 
 namespace Berth.Server.Tests.ArtifactCache;
 
 /// <summary>
 /// Pull through a cache rule from real upstreams on loopback: CNCF distribution behind htpasswd Basic authentication,
-/// and a second Berth with its token flow. skopeo pulls through Berth as users would.
+/// and a second Berth with its token flow. skopeo and podman pull through Berth as users would.
 /// </summary>
 public sealed class PullThroughTests : IAsyncLifetime
 {
@@ -75,6 +77,54 @@ public sealed class PullThroughTests : IAsyncLifetime
         Assert.Matches(@"berth_artifact_cache_pulls_total\{result=""hit""\} [1-9]", metrics);
         Assert.Matches(@"berth_artifact_cache_pulls_total\{result=""miss""\} [1-9]", metrics);
         Assert.Matches(@"berth_artifact_cache_upstream_bytes_total [1-9]\d{5,}", metrics);
+    }
+
+    [Fact]
+    public async Task Podman_PullsAnUpstreamImageThroughTheCache_ByteForByte_AndAgainWithTheUpstreamStopped()
+    {
+        // A real image podman unpacks: a tar layer with a payload, imported and pushed upstream by podman.
+        var payload = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 7);
+        var rootfs = _work.Combine("rootfs.tar");
+        await using (var file = File.Create(rootfs))
+        await using (var tar = new TarWriter(file, TarEntryFormat.Pax))
+        {
+            await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, "data/") { Mode = (UnixFileMode)0b111_101_101 });
+            await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, "data/payload.bin") { DataStream = new MemoryStream(payload), Mode = (UnixFileMode)0b110_100_100 });
+        }
+        var digestFile = _work.Combine("digest");
+        (await _upstreamTools.PodmanAsync("import", rootfs, "localhost/cache/podman:1")).EnsureSuccess();
+        (await _upstreamTools.PodmanAsync(["push", .. _upstreamTools.PodmanRegistryOptions(), "--digestfile", digestFile, "localhost/cache/podman:1",
+            $"docker://{_upstream.Host}/library/podimg:1"])).EnsureSuccess();
+        var pushed = (await File.ReadAllTextAsync(digestFile)).Trim();
+        await _berth.CreateRuleAsync("podman-rule", $"{_upstream.Host}/library/podimg", "podimg", "upstream-login");
+
+        var remote = $"{_berth.Host}/podimg:1";
+        (await _berthTools.PodmanAsync(["pull", .. _berthTools.PodmanRegistryOptions(), remote])).EnsureSuccess();
+        Assert.Equal(pushed, (await _berthTools.PodmanAsync("image", "inspect", "--format", "{{.Digest}}", remote)).EnsureSuccess().StandardOutput.Trim());
+        var mountPoint = (await _berthTools.PodmanAsync("image", "mount", remote)).EnsureSuccess().StandardOutput.Trim();
+        try
+        {
+            var pulled = await File.ReadAllBytesAsync(Path.Combine(mountPoint, "data", "payload.bin"));
+            Assert.True(payload.AsSpan().SequenceEqual(pulled), "the image pulled through the cache holds another /data/payload.bin than the one pushed upstream");
+        }
+        finally
+        {
+            await _berthTools.PodmanAsync("image", "unmount", remote);
+        }
+
+        // The second pull, into an empty image store, is served by the cache alone.
+        (await _berthTools.PodmanAsync("rmi", "--force", remote)).EnsureSuccess();
+        _upstream.Stop();
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1.5)); // past the refresh interval: the tag is asked upstream, which fails
+            (await _berthTools.PodmanAsync(["pull", .. _berthTools.PodmanRegistryOptions(), remote])).EnsureSuccess();
+            Assert.Equal(pushed, (await _berthTools.PodmanAsync("image", "inspect", "--format", "{{.Digest}}", remote)).EnsureSuccess().StandardOutput.Trim());
+        }
+        finally
+        {
+            await _upstream.StartAgainAsync();
+        }
     }
 
     [Fact]
