@@ -216,7 +216,10 @@ public sealed class RegistryClient : IDisposable
             response.Dispose();
             if (challenge is null)
                 throw new UpstreamException(UpstreamErrorKind.Unauthorized, upstream, "answered 401 without a challenge");
-            var (header, _) = await LogInOnceAsync(key, () => AuthorizeAsync(upstream, repository, challenge, credentials), cancellationToken);
+            // A request that went out before another one's login finished uses that login rather than starting its own.
+            var header = _authorizations.TryGetValue(key, out var current) && current.Expires > _time.GetUtcNow() && current.Header != authorization
+                ? current.Header
+                : (await LogInOnceAsync(key, () => AuthorizeAsync(upstream, repository, challenge, credentials), cancellationToken)).Header;
             response = await SendFollowingRedirectsAsync(upstream, method, uri, accept, header, cancellationToken);
             if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
             {

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
+using Berth.Core.Outbound;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Core.Webhooks;
@@ -104,7 +104,7 @@ public sealed partial class WebhookDispatcher : IDisposable
             // As ACR records a receiver that did not answer in time.
             record = Record(delivery, attempt, started, shownHeaders, origin, 504, "Gateway Timeout", NoHeaders, "");
         }
-        catch (HttpRequestException error) when (error.InnerException is WebhookException refused)
+        catch (HttpRequestException error) when (error.InnerException is OutboundRequestRefusedException refused)
         {
             record = Record(delivery, attempt, started, shownHeaders, origin, 0, refused.Message, NoHeaders, "");
         }
