@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using Berth.Core.Storage;
 using Berth.Cli.Commands;
 using Berth.Server.Hosting;
@@ -40,24 +41,34 @@ internal static class BerthCommand
     /// <summary>Parsed by hand, not by System.CommandLine: any ASP.NET Core <c>--Key=value</c> must pass through untouched.</summary>
     private static async Task<int> ServeAsync(string[] args)
     {
+        WebApplication? app = null;
         try
         {
             FileCreationMask.RestrictToOwner();
-            var app = BerthApp.Build(TranslateServeArguments(args));
+            app = BerthApp.Build(TranslateServeArguments(args));
             await StartupDependencies.WaitAsync(app.Services);
             await app.RunAsync();
             return 0;
         }
         catch (IOException error) when (error.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
         {
-            Console.Error.WriteLine($"berth: cannot start: {AddressInUse(error)}");
-            return 1;
+            return await CannotStartAsync(app, AddressInUse(error));
         }
         catch (Exception error) when (error is InvalidOperationException or ProviderUnavailableException)
         {
-            Console.Error.WriteLine($"berth: cannot start: {error.Message}");
-            return 1;
+            return await CannotStartAsync(app, error.Message);
         }
+    }
+
+    /// <summary>
+    /// The one line that says why serving could not start, printed last: the console logger writes from a queue of its
+    /// own, so the app is disposed first, which drains it (a "waiting for" line must not land after the reason).
+    /// </summary>
+    private static async Task<int> CannotStartAsync(WebApplication? app, string reason)
+    {
+        if (app is not null) await app.DisposeAsync();
+        Console.Error.WriteLine($"berth: cannot start: {reason}");
+        return 1;
     }
 
     /// <summary>Kestrel says "Failed to bind to address http://127.0.0.1:5000: address already in use."; the user needs the address and what to do.</summary>
