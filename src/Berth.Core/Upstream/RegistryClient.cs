@@ -94,7 +94,7 @@ public sealed class RegistryClient : IDisposable
             || uri.AbsolutePath != "/" || uri.UserInfo.Length > 0 || uri.Query.Length > 0 || uri.Fragment.Length > 0)
             throw new FormatException($"'{registry}' is not a registry login server (host or host:port)");
         var authority = UpstreamEndpoint.ApiAuthority(uri.IsDefaultPort ? uri.Host : $"{uri.Host}:{uri.Port}");
-        var plainHttp = schemeGiven ? uri.Scheme == Uri.UriSchemeHttp : _guard.AllowsHttp(uri.Host, uri.Port == -1 ? 443 : uri.Port);
+        var plainHttp = schemeGiven ? uri.Scheme == Uri.UriSchemeHttp : _guard.AllowsHttp(uri.Host, uri.Port);
         return new UpstreamEndpoint(authority, plainHttp);
     }
 

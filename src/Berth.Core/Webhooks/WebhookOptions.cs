@@ -1,4 +1,5 @@
 using Berth.Core.Outbound;
+using Berth.Core.Upstream;
 namespace Berth.Core.Webhooks;
 
 /// <summary>The <c>Berth:Webhooks</c> configuration section.</summary>
@@ -35,15 +36,12 @@ public sealed class WebhookOptions
     /// <summary>The guard every webhook request goes through: plain HTTP is allowed, restricted addresses only when listed.</summary>
     public DestinationGuard CreateDestinationGuard() => new(AllowedDestinations, null, $"{Section}:AllowedDestinations");
 
-    /// <summary><c>host:port</c> or <c>[v6]:port</c>, as an <see cref="AllowedDestinations"/> entry must be.</summary>
+    /// <summary><c>host:port</c> or <c>[v6]:port</c>, as an <see cref="AllowedDestinations"/> entry must be (the port is required).</summary>
     public static bool TryParseDestination(string entry, out string host, out int port)
     {
-        host = "";
-        port = 0;
-        var colon = entry.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(entry.AsSpan(colon + 1), out port) || port is < 1 or > 65535) return false;
-        host = entry[..colon].Trim('[', ']').ToLowerInvariant();
-        return host.Length > 0 && Uri.CheckHostName(host) != UriHostNameType.Unknown;
+        var parsed = UpstreamEndpoint.TryParseHostPort(entry, out host, out var given);
+        port = given ?? 0;
+        return parsed && port > 0;
     }
 
     internal void Validate()
