@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Berth.Core.Registries;
 
 namespace Berth.Server.Tests.ArtifactCache;
 
@@ -87,6 +88,39 @@ public sealed class UpstreamProtocolTests : IAsyncLifetime
         Assert.Equal("UNAVAILABLE", code);
         Assert.Contains(destination, message);
         Assert.Contains("Berth:ArtifactCache:AllowHttpUpstreams", message);
+    }
+
+    [Fact]
+    public async Task CallersWithoutPullRights_AreRefused_BeforeAnythingIsAskedUpstream()
+    {
+        // A cache rule's repository answers to the one access policy first: a caller who may not pull it never makes
+        // the server fetch anything on its behalf.
+        var upstream = await StartUpstreamAsync();
+        var image = new TestImage();
+        upstream.Add("library/guarded", "1", image);
+        var berth = await StartBerthAsync(upstream.Host);
+        await berth.CreateRuleAsync("guarded-rule", $"{upstream.Host}/library/guarded", "guarded", null);
+        var elsewhere = await berth.CreateTokenAsync("elsewhere", "elsewhere-map", ["repositories/other/content/read"]);
+
+        using var anonymous = berth.CreateClient();
+        using var scopedElsewhere = berth.CreateClient(BerthTestServer.BasicAuthorization("elsewhere", elsewhere));
+        foreach (var (who, client) in new[] { ("anonymous", anonymous), ("a token scoped to another repository", scopedElsewhere) })
+        {
+            foreach (var path in new[] { "v2/guarded/manifests/1", $"v2/guarded/manifests/{image.ManifestDigest}", $"v2/guarded/blobs/{image.LayerDigest}" })
+            {
+                using var refused = await client.GetAsync(path);
+                Assert.True(refused.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden, $"{who} GET {path}: {(int)refused.StatusCode}");
+            }
+        }
+        // Anonymous pull on, but only for other repositories: still refused.
+        await berth.Registries.UpdateAsync(berth.RegistryName, new RegistryPatch(AnonymousPullEnabled: true, AnonymousPullRepositories: ["public/*"]), "tests", CancellationToken.None);
+        using (var notPublic = await anonymous.GetAsync("v2/guarded/manifests/1"))
+            Assert.Equal(HttpStatusCode.Unauthorized, notPublic.StatusCode);
+        Assert.Empty(upstream.Requests);
+
+        // The admin may pull: the same request now goes upstream and is served byte for byte.
+        await AssertPulledAsync(berth, "guarded", "1", image);
+        Assert.NotEmpty(upstream.RegistryRequests);
     }
 
     [Fact]
